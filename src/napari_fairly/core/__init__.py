@@ -1,0 +1,1 @@
+"""Qt-free core: reading, metadata model, form and naming, quality checks, export."""

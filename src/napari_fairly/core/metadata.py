@@ -1,0 +1,119 @@
+"""Acquisition metadata: what the raw file says about how it was acquired.
+
+Every field is a :class:`~napari_fairly.core.model.Sourced` value, so a summary, a
+sidecar or a quality check can say where a value came from or why it is missing.
+Units live in the field names: lengths in µm, wavelengths in nm, times in s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from napari_fairly.core.model import FrozenModel, Sourced, Status
+
+
+class Detector(FrozenModel):
+    """Detector of one channel (OME ``Channel/DetectorSettings`` + ``Instrument/Detector``)."""
+
+    model: Sourced[str] = Sourced()
+    type: Sourced[str] = Sourced()  # CCD, CMOS, PMT, HybridPhotoDetector…
+    gain: Sourced[float] = Sourced()
+    offset: Sourced[float] = Sourced()
+    binning: Sourced[str] = Sourced()  # "2x2"
+
+
+class ChannelMetadata(FrozenModel):
+    """One channel as acquired."""
+
+    index: int
+    name: Sourced[str] = Sourced()
+    fluorophore: Sourced[str] = Sourced()
+    excitation_wavelength_nm: Sourced[float] = Sourced()
+    emission_wavelength_nm: Sourced[float] = Sourced()
+    exposure_s: Sourced[float] = Sourced()
+    # OME AcquisitionMode vocabulary: WideField, LaserScanningConfocalMicroscopy,
+    # SpinningDiskConfocal, MultiPhotonMicroscopy, SPIM, STED, StructuredIllumination, TIRF, BrightField…
+    acquisition_mode: Sourced[str] = Sourced()
+    illumination: Sourced[str] = Sourced()  # Epifluorescence, Transmitted, Oblique…
+    contrast_method: Sourced[str] = Sourced()  # Fluorescence, Brightfield, DIC, Phase…
+    pinhole_um: Sourced[float] = Sourced()
+    pinhole_airy_units: Sourced[float] = Sourced()  # vendor's own AU value when stated
+    color_rgb: Sourced[str] = Sourced()  # "FF00FF", from OME Channel@Color when stated
+    detector: Detector = Detector()
+
+
+class Objective(FrozenModel):
+    """Objective lens (OME ``Instrument/Objective`` + ``Image/ObjectiveSettings``)."""
+
+    model: Sourced[str] = Sourced()
+    manufacturer: Sourced[str] = Sourced()
+    magnification: Sourced[float] = Sourced()
+    na: Sourced[float] = Sourced()
+    # OME Immersion vocabulary: Oil, Water, WaterDipping, Air, Multi, Glycerol, Other
+    immersion: Sourced[str] = Sourced()
+    refractive_index: Sourced[float] = Sourced()
+    correction: Sourced[str] = Sourced()
+
+
+class AcquisitionMetadata(FrozenModel):
+    """What one scene of one raw file says about its acquisition."""
+
+    # the file and how it was read
+    source_path: str
+    size_bytes: int
+    format: str  # "czi", "nd2", "lif", "dv", "ome-tiff", "imagej-tiff", "tiff", "ome-zarr"
+    reader: str  # "bioio-czi 3.0.1", "readlif 0.6.6 (bioio-lif reads no pixels)"…
+    scene_index: int = 0
+    scene_name: str | None = None
+    scene_count: int = 1
+
+    # pixels
+    dims: str = "TCZYX"
+    shape: dict[str, int] = Field(default_factory=dict)  # T, C, Z, Y, X (+ S for RGB)
+    dtype: str = ""
+    significant_bits: Sourced[int] = Sourced()
+    pixel_size_x_um: Sourced[float] = Sourced()
+    pixel_size_y_um: Sourced[float] = Sourced()
+    pixel_size_z_um: Sourced[float] = Sourced()
+    time_increment_s: Sourced[float] = Sourced()
+
+    # acquisition
+    acquisition_date: Sourced[str] = Sourced()  # ISO 8601; with offset when the file gives one
+    microscope: Sourced[str] = Sourced()  # "Zeiss Axio Observer.Z1 (Inverted)"
+    instrument_manufacturer: Sourced[str] = Sourced()
+    experimenter: Sourced[str] = Sourced()
+    objective: Objective = Objective()
+    channels: tuple[ChannelMetadata, ...] = ()
+
+    # what the file says, whole, for the tree view and the sidecar
+    notes: tuple[str, ...] = ()  # reader problems worked around, conflicts found
+
+    def sourced_fields(self) -> dict[str, Sourced[Any]]:
+        """Flatten every Sourced value to ``{"objective.na": …, "channels[0].name": …}``."""
+        out: dict[str, Sourced[Any]] = {}
+
+        def walk(prefix: str, model: FrozenModel) -> None:
+            for key in type(model).model_fields:
+                value = getattr(model, key)
+                path = f"{prefix}{key}"
+                if isinstance(value, Sourced):
+                    out[path] = value
+                elif isinstance(value, FrozenModel):
+                    walk(path + ".", value)
+                elif isinstance(value, tuple):
+                    for i, item in enumerate(value):
+                        if isinstance(item, FrozenModel):
+                            walk(f"{path}[{i}].", item)
+
+        walk("", self)
+        return out
+
+    def missing_fields(self) -> list[str]:
+        """Dotted names of every value that is missing or invalid."""
+        return [
+            k
+            for k, v in self.sourced_fields().items()
+            if v.status in (Status.MISSING, Status.INVALID)
+        ]
