@@ -117,3 +117,71 @@ class AcquisitionMetadata(FrozenModel):
             for k, v in self.sourced_fields().items()
             if v.status in (Status.MISSING, Status.INVALID)
         ]
+
+
+# Why a missing value matters, in one line the operator can act on (shown in the tree,
+# in `fairly inspect`, and in training sessions). Keys are dotted field names without
+# the channel index.
+WHY_IT_MATTERS: dict[str, str] = {
+    "pixel_size_x_um": "no pixel size: no lateral Nyquist check, no physical scale or measurements in µm",
+    "pixel_size_y_um": "no pixel size: no lateral Nyquist check, no physical scale in µm",
+    "pixel_size_z_um": "no z-step: no axial Nyquist check, no volumes in µm³",
+    "time_increment_s": "no time increment: rates and kinetics cannot be expressed in seconds",
+    "acquisition_date": "no acquisition date: the file name's date must be typed, provenance is weaker",
+    "significant_bits": "no bit depth: the saturation ceiling is inferred from the data",
+    "microscope": "no instrument: the REMBI image-acquisition module must be filled by hand",
+    "objective.na": "no NA: no Nyquist check is possible (set it in the form)",
+    "objective.magnification": "no magnification: the pixel size cannot be cross-checked",
+    "objective.immersion": "no immersion: the refractive index for axial Nyquist is assumed",
+    "objective.refractive_index": "no refractive index: taken from the immersion medium, if known",
+    "channels.name": "no channel name: layers and tables will be labelled by index",
+    "channels.fluorophore": "no fluorophore: the REMBI channel content must be typed",
+    "channels.excitation_wavelength_nm": "no excitation wavelength: no confocal Nyquist check",
+    "channels.emission_wavelength_nm": "no emission wavelength: no widefield Nyquist check, grey colormap",
+    "channels.exposure_s": "no exposure: the acquisition cannot be reproduced from the metadata",
+    "channels.acquisition_mode": "no acquisition mode: the imaging method (FBbi) and Nyquist formula must be chosen",
+    "channels.pinhole_um": "no pinhole: confocal sampling tolerance assumes 1 Airy unit",
+}
+
+
+def why_it_matters(field: str) -> str:
+    """The hint for a dotted field name such as ``channels[2].emission_wavelength_nm``."""
+    import re
+
+    key = re.sub(r"\[\d+\]", "", field)
+    return WHY_IT_MATTERS.get(key, "")
+
+
+class SummaryRow(FrozenModel):
+    """One line of the metadata summary: field, value as text, source, and a hint if missing."""
+
+    field: str
+    value: str
+    unit: str | None
+    status: Status
+    source: str
+    reason: str | None
+    hint: str
+
+
+def summary_rows(metadata: AcquisitionMetadata) -> list[SummaryRow]:
+    """The summary shown by the metadata widget and ``fairly inspect``: every sourced value."""
+    rows = []
+    for field, item in metadata.sourced_fields().items():
+        missing = item.status in (Status.MISSING, Status.INVALID)
+        if missing:
+            text = f"(invalid: {item.raw})" if item.status is Status.INVALID else "—"
+        else:
+            text = f"{item.value:g}" if isinstance(item.value, float) else str(item.value)
+        rows.append(
+            SummaryRow(
+                field=field,
+                value=text,
+                unit=item.unit,
+                status=item.status,
+                source=item.source,
+                reason=item.reason,
+                hint=why_it_matters(field) if missing else "",
+            )
+        )
+    return rows

@@ -1,0 +1,40 @@
+# Two entry points, each sets up what it needs on first use:
+#   make demo   napari with the plugin's dock widgets and the demo acquisition
+#   make test   the whole test suite, headless (virtual X server)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages: venv support, Qt's xcb platform libraries, OpenGL (Mesa), a virtual X server
+SYSTEM_PACKAGES := python3-venv xvfb xauth libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
+	libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
+	libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
+
+.PHONY: demo test lint system-deps clean
+
+system-deps:
+	@if command -v dpkg-query >/dev/null; then \
+	  missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	  if [ -n "$$missing" ]; then echo "Installing system packages: $$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+$(STAMP): pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[testing]"
+	touch $(STAMP)
+
+demo: system-deps $(STAMP)
+	$(PY) -m napari_fairly.widgets.launch
+
+test: system-deps $(STAMP)
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

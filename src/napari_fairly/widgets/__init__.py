@@ -1,0 +1,1 @@
+"""Dock widgets: collect input, call the core, show results. No computation here."""

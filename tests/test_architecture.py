@@ -1,0 +1,51 @@
+"""The core runs headless: no Qt, napari or magicgui behind `napari_fairly.core` or the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+GUI_MODULES = {"qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "napari", "magicgui", "vispy", "superqt"}
+
+
+def test_core_and_cli_import_without_gui() -> None:
+    """A fresh interpreter, because this test process may already have loaded napari."""
+    probe = (
+        "import importlib, pkgutil, sys, napari_fairly.cli, napari_fairly.core as c\n"
+        "import napari_fairly.io as io\n"
+        "for pkg, prefix in ((c, 'napari_fairly.core.'), (io, 'napari_fairly.io.')):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, prefix):\n"
+        "        importlib.import_module(m.name)\n"
+        "napari_fairly.cli.build_parser()\n"
+        "print(*{n.split('.')[0] for n in sys.modules})"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    assert "napari_fairly" in loaded
+    assert not GUI_MODULES & loaded
+
+
+def test_manifest_is_valid_for_npe2() -> None:
+    from npe2 import PluginManifest
+
+    manifest = PluginManifest.from_distribution("napari-fairly")
+    manifest.validate_imports()  # every python_name resolves to a real object
+    contributions = manifest.contributions
+    assert {w.display_name for w in contributions.widgets or []} == {
+        "Open acquisition",
+        "Acquisition metadata",
+        "FAIR form",
+        "Quality checks",
+        "Save dataset",
+    }
+    assert [s.key for s in contributions.sample_data or []] == ["demo"]
+    patterns = {p for r in contributions.readers or [] for p in r.filename_patterns}
+    assert {"*.czi", "*.nd2", "*.lif", "*.dv", "*.ome.tif", "*.zarr"} <= patterns
+
+
+def test_npe2_validate_command_accepts_manifest() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "npe2", "validate", "napari-fairly"], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "valid" in run.stdout.lower()
