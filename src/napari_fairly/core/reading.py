@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from napari_fairly.core.errors import FairlyError, UnreadableFileError
+from napari_fairly.core.formats._common import READ_FIX, SceneData
+from napari_fairly.core.metadata import AcquisitionMetadata
 
 if TYPE_CHECKING:
     import dask.array as da
     import ome_types
 
-    from napari_fairly.core.metadata import AcquisitionMetadata
+# format name → (module in napari_fairly.core.formats, what it is called for people)
+FORMATS: dict[str, tuple[str, str]] = {
+    "czi": ("czi", "Zeiss CZI"),
+    "nd2": ("nd2", "Nikon ND2"),
+    "lif": ("lif", "Leica LIF"),
+    "dv": ("dv", "DeltaVision"),
+    "ome-tiff": ("tiff", "OME-TIFF"),
+    "imagej-tiff": ("tiff", "ImageJ TIFF"),
+    "tiff": ("tiff", "TIFF"),
+    "ome-zarr": ("omezarr", "OME-Zarr"),
+    "bioio": ("generic", "bioio-readable image"),
+}
+
+_SUFFIXES = {
+    ".czi": "czi",
+    ".nd2": "nd2",
+    ".lif": "lif",
+    ".dv": "dv",
+    ".r3d": "dv",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".tf2": "tiff",
+    ".tf8": "tiff",
+    ".btf": "tiff",
+}
+
+SUPPORTED = "CZI, ND2, LIF, DV, OME-TIFF, TIFF and OME-Zarr"
 
 
 @dataclass(frozen=True)
@@ -31,7 +64,200 @@ class Acquisition:
     vendor_metadata: Any = None  # the vendor's raw metadata (dict, XML text), kept whole
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def _ome(self) -> ome_types.OME | None:
+        if not self.ome_xml:
+            return None
+        import warnings
+
+        from ome_types import from_xml
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # vendor OME-XML often bends the schema
+            return from_xml(self.ome_xml, validate=False)
+
     @property
     def ome(self) -> ome_types.OME | None:
-        """The OME model parsed from ``ome_xml`` (None when the file has none)."""
-        raise NotImplementedError
+        """The OME model parsed from ``ome_xml`` (None when the file has none); cached."""
+        return self._ome  # type: ignore[no-any-return]
+
+    @property
+    def scene_name(self) -> str:
+        """Name of the open scene."""
+        return self.scene_names[self.scene_index]
+
+
+def _magic(path: Path, size: int = 128) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _looks_like(head: bytes) -> str | None:
+    """Format suggested by the first bytes, or None."""
+    if head.startswith(b"ZISRAWFILE"):
+        return "czi"
+    if head[:4] in (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c"):
+        return "nd2"
+    if head[:4] == b"\x70\x00\x00\x00":
+        return "lif"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if len(head) >= 98 and head[96:98] in (b"\xa0\xc0", b"\xc0\xa0"):
+        return "dv"
+    return None
+
+
+def detect_format(path: Path) -> str:
+    """The format family of ``path``: suffix and first bytes must agree.
+
+    Raises UnreadableFileError for a missing path, an empty file, a plain folder, an
+    unsupported suffix, or content that does not match the suffix.
+    """
+    if not path.exists():
+        raise UnreadableFileError(
+            "no such file or folder.", fix="Check the path (spelling, drive, network share).", path=path
+        )
+    if path.is_dir():
+        if (path / "zarr.json").is_file() or (path / ".zattrs").is_file():
+            return "ome-zarr"
+        raise UnreadableFileError(
+            "is a folder, not an acquisition file or an OME-Zarr.",
+            fix=f"Choose a file ({SUPPORTED}) or an .ome.zarr folder.",
+            path=path,
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableFileError(
+            "the file is empty (0 bytes).",
+            fix="The copy or the acquisition did not finish; copy it again from the acquisition PC.",
+            path=path,
+        )
+    try:
+        head = _magic(path)
+    except OSError as err:
+        raise UnreadableFileError(
+            f"cannot be opened for reading ({err.strerror or err}).",
+            fix="Check that you may read it and that no other program locks it.",
+            path=path,
+        ) from err
+    by_content = _looks_like(head)
+    by_suffix = _SUFFIXES.get(path.suffix.lower())
+    if by_suffix is None:
+        if by_content is not None:
+            raise UnreadableFileError(
+                f"the extension {path.suffix or '(none)'!r} does not match the content, "
+                f"which looks like {FORMATS[by_content][1]}.",
+                fix=f"Rename it with the right extension (.{by_content}) and open it again.",
+                path=path,
+            )
+        return "bioio"
+    if by_content != by_suffix:
+        what = FORMATS[by_content][1] if by_content else "no format we know"
+        raise UnreadableFileError(
+            f"is not a valid {FORMATS[by_suffix][1]} file: its first bytes look like {what}.",
+            fix=(
+                f"If it is {what}, give it the right extension; otherwise the file is corrupt: "
+                "copy it again from the acquisition PC."
+                if by_content
+                else "The file is corrupt or truncated: copy it again from the acquisition PC."
+            ),
+            path=path,
+        )
+    return by_suffix
+
+
+def _module(fmt: str) -> Any:
+    return importlib.import_module(f"napari_fairly.core.formats.{FORMATS[fmt][0]}")
+
+
+def _wrap(err: Exception, path: Path, fmt: str) -> UnreadableFileError:
+    detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+    what = FORMATS[fmt][1] if fmt in FORMATS else fmt
+    return UnreadableFileError(
+        f"cannot be read as {what} ({type(err).__name__}{': ' + detail if detail else ''}).",
+        fix=READ_FIX,
+        path=path,
+    )
+
+
+def list_scenes(path: Path | str) -> list[str]:
+    """Names of the scenes (series, positions) in ``path``; UnreadableFileError if broken."""
+    path = Path(path)
+    fmt = detect_format(path)
+    try:
+        return list(_module(fmt).scene_names(path))
+    except FairlyError:
+        raise
+    except Exception as err:
+        raise _wrap(err, path, fmt) from err
+
+
+def _size_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquisition:
+    """Open one scene of a raw file (or OME-Zarr folder) lazily and read-only.
+
+    Parameters
+    ----------
+    path
+        The raw file, or an OME-Zarr folder.
+    scene
+        Scene index (from 0) or name; None opens the first.
+
+    Raises
+    ------
+    UnreadableFileError
+        Missing path, folder, empty, truncated, corrupt or unsupported file, or a scene
+        that does not exist; the message names the file and what to do.
+    """
+    path = Path(path).expanduser()
+    fmt = detect_format(path)
+    try:
+        found: SceneData = _module(fmt).open_scene(path, scene)
+        fmt_name = found.extras.pop("format", fmt)
+        index = found.extras.pop("scene_index", None)
+        if index is None:
+            index = (
+                found.scene_names.index(scene)
+                if isinstance(scene, str) and scene in found.scene_names
+                else int(scene or 0)
+            )
+        shape = dict(zip(found.dims, (int(n) for n in found.data.shape)))
+        metadata = AcquisitionMetadata(
+            source_path=str(path.resolve()),
+            size_bytes=_size_bytes(path),
+            format=fmt_name,
+            reader=found.reader,
+            scene_index=index,
+            scene_name=found.scene_names[index],
+            scene_count=len(found.scene_names),
+            dims=found.dims,
+            shape=shape,
+            dtype=str(found.data.dtype),
+            notes=tuple(found.notes),
+            **found.fields,
+        )
+    except FairlyError:
+        raise
+    except Exception as err:
+        raise _wrap(err, path, fmt) from err
+    return Acquisition(
+        path=path,
+        scene_index=index,
+        scene_names=found.scene_names,
+        data=found.data,
+        dims=found.dims,
+        metadata=metadata,
+        ome_xml=found.ome_xml,
+        vendor_metadata=found.vendor_metadata,
+        extras=found.extras,
+    )
+
+
+def metadata_json(acq: Acquisition, indent: int | None = 2) -> str:
+    """The metadata model as JSON (what ``fairly inspect --json`` prints)."""
+    return json.dumps(acq.metadata.model_dump(mode="json"), indent=indent, ensure_ascii=False)
