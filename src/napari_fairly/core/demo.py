@@ -76,10 +76,14 @@ def make_demo_pixels(
         cy, cx = rng.uniform(30, size_yx - 30, 2)
         ry, rx = rng.uniform(14, 22, 2)
         rz = rng.uniform(2.5, 3.5)  # µm
-        cell = ((yy - cy) / (ry * 1.9)) ** 2 + ((xx - cx) / (rx * 1.9)) ** 2 + (
-            (z_um - cz) / (rz * 1.3)
-        ) ** 2
-        nucleus = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 + ((z_um - cz) / rz) ** 2
+        cell = (
+            ((yy - cy) / (ry * 1.9)) ** 2
+            + ((xx - cx) / (rx * 1.9)) ** 2
+            + ((z_um - cz) / (rz * 1.3)) ** 2
+        )
+        nucleus = (
+            ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 + ((z_um - cz) / rz) ** 2
+        )
         nuclei += (nucleus <= 1) * rng.uniform(0.6, 1.0)
         cytoplasm += ((cell <= 1) & (nucleus > 1)) * rng.uniform(0.5, 1.0)
         for _ in range(6):
@@ -88,12 +92,17 @@ def make_demo_pixels(
             spot = ((yy - vy) ** 2 + (xx - vx) ** 2) / 3.0**2 + ((z_um - vz) / 0.8) ** 2
             vesicles += np.exp(-spot) * rng.uniform(0.5, 1.0)
     # PSF: σ ≈ 1.2 px laterally, 0.9 plane axially (0.45 µm at 0.5 µm steps)
-    clean = [ndimage.gaussian_filter(a, sigma=(0.9, 1.2, 1.2)) for a in (nuclei, cytoplasm, vesicles)]
+    clean = [
+        ndimage.gaussian_filter(a, sigma=(0.9, 1.2, 1.2))
+        for a in (nuclei, cytoplasm, vesicles)
+    ]
     background_photons = 12.0
     out = np.empty((len(DEMO_CHANNELS), size_z, size_yx, size_yx), np.uint16)
     ceiling = 2**SIGNIFICANT_BITS - 1
     for c, (channel, image) in enumerate(zip(DEMO_CHANNELS, clean, strict=True)):
-        photons = background_photons + channel.peak_photons * image / max(image.max(), 1e-9)
+        photons = background_photons + channel.peak_photons * image / max(
+            image.max(), 1e-9
+        )
         electrons = rng.poisson(photons).astype(np.float64)
         electrons += rng.normal(0.0, READ_NOISE_E, electrons.shape)
         adu = np.round(electrons * CAMERA_GAIN_ADU_PER_E + CAMERA_OFFSET_ADU)
@@ -107,64 +116,136 @@ def demo_ome_xml(shape_czyx: tuple[int, int, int, int], file_name: str) -> str:
 
     size_c, size_z, size_y, size_x = shape_czyx
     detector = m.Detector(
-        id="Detector:0", manufacturer="Hamamatsu", model="ORCA-Flash4.0 V3 (simulated)",
-        type=m.Detector_Type.CMOS, gain=CAMERA_GAIN_ADU_PER_E, offset=CAMERA_OFFSET_ADU,
+        id="Detector:0",
+        manufacturer="Hamamatsu",
+        model="ORCA-Flash4.0 V3 (simulated)",
+        type=m.Detector_Type.CMOS,
+        gain=CAMERA_GAIN_ADU_PER_E,
+        offset=CAMERA_OFFSET_ADU,
     )
     objective = m.Objective(
-        id="Objective:0", manufacturer="Zeiss", model="Plan-Apochromat 63x/1.4 Oil DIC M27",
-        nominal_magnification=OBJECTIVE_MAGNIFICATION, lens_na=OBJECTIVE_NA,
-        immersion=m.Objective_Immersion.OIL, correction=m.Objective_Correction.PLAN_APO,
-        working_distance=0.19, working_distance_unit=m.UnitsLength.MILLIMETER,
+        id="Objective:0",
+        manufacturer="Zeiss",
+        model="Plan-Apochromat 63x/1.4 Oil DIC M27",
+        nominal_magnification=OBJECTIVE_MAGNIFICATION,
+        lens_na=OBJECTIVE_NA,
+        immersion=m.Objective_Immersion.OIL,
+        correction=m.Objective_Correction.PLAN_APO,
+        working_distance=0.19,
+        working_distance_unit=m.UnitsLength.MILLIMETER,
     )
     light_sources = [
-        m.LightEmittingDiode(id=f"LightSource:{i}", manufacturer="Lumencor", model=f"SPECTRA III {ch.excitation_wavelength_nm:.0f} nm")
+        m.LightEmittingDiode(
+            id=f"LightSource:{i}",
+            manufacturer="Lumencor",
+            model=f"SPECTRA III {ch.excitation_wavelength_nm:.0f} nm",
+        )
         for i, ch in enumerate(DEMO_CHANNELS)
     ]
     instrument = m.Instrument(
         id="Instrument:0",
-        microscope=m.Microscope(manufacturer="Zeiss", model="Axio Observer 7 (simulated)", type=m.Microscope_Type.INVERTED),
-        objectives=[objective], detectors=[detector], light_emitting_diodes=light_sources,
+        microscope=m.Microscope(
+            manufacturer="Zeiss",
+            model="Axio Observer 7 (simulated)",
+            type=m.Microscope_Type.INVERTED,
+        ),
+        objectives=[objective],
+        detectors=[detector],
+        light_emitting_diodes=light_sources,
     )
     channels = [
         m.Channel(
-            id=f"Channel:0:{i}", name=ch.name, fluor=ch.fluorophore, samples_per_pixel=1,
-            excitation_wavelength=ch.excitation_wavelength_nm, excitation_wavelength_unit=m.UnitsLength.NANOMETER,
-            emission_wavelength=ch.emission_wavelength_nm, emission_wavelength_unit=m.UnitsLength.NANOMETER,
+            id=f"Channel:0:{i}",
+            name=ch.name,
+            fluor=ch.fluorophore,
+            samples_per_pixel=1,
+            excitation_wavelength=ch.excitation_wavelength_nm,
+            excitation_wavelength_unit=m.UnitsLength.NANOMETER,
+            emission_wavelength=ch.emission_wavelength_nm,
+            emission_wavelength_unit=m.UnitsLength.NANOMETER,
             acquisition_mode=m.Channel_AcquisitionMode.WIDE_FIELD,
             illumination_type=m.Channel_IlluminationType.EPIFLUORESCENCE,
-            contrast_method=m.Channel_ContrastMethod.FLUORESCENCE, color=m.Color(f"#{ch.color_rgb}"),
-            detector_settings=m.DetectorSettings(id=detector.id, gain=CAMERA_GAIN_ADU_PER_E, offset=CAMERA_OFFSET_ADU, binning="1x1"),
-            light_source_settings=m.LightSourceSettings(id=f"LightSource:{i}", wavelength=ch.excitation_wavelength_nm, wavelength_unit=m.UnitsLength.NANOMETER),
+            contrast_method=m.Channel_ContrastMethod.FLUORESCENCE,
+            color=m.Color(f"#{ch.color_rgb}"),
+            detector_settings=m.DetectorSettings(
+                id=detector.id,
+                gain=CAMERA_GAIN_ADU_PER_E,
+                offset=CAMERA_OFFSET_ADU,
+                binning="1x1",
+            ),
+            light_source_settings=m.LightSourceSettings(
+                id=f"LightSource:{i}",
+                wavelength=ch.excitation_wavelength_nm,
+                wavelength_unit=m.UnitsLength.NANOMETER,
+            ),
         )
         for i, ch in enumerate(DEMO_CHANNELS)
     ]
     planes = [
-        m.Plane(the_c=c, the_z=z, the_t=0, exposure_time=DEMO_CHANNELS[c].exposure_s, exposure_time_unit=m.UnitsTime.SECOND,
-                position_z=z * Z_STEP_UM, position_z_unit=m.UnitsLength.MICROMETER)
-        for c in range(size_c) for z in range(size_z)
+        m.Plane(
+            the_c=c,
+            the_z=z,
+            the_t=0,
+            exposure_time=DEMO_CHANNELS[c].exposure_s,
+            exposure_time_unit=m.UnitsTime.SECOND,
+            position_z=z * Z_STEP_UM,
+            position_z_unit=m.UnitsLength.MICROMETER,
+        )
+        for c in range(size_c)
+        for z in range(size_z)
     ]
     pixels = m.Pixels(
-        id="Pixels:0", dimension_order=m.Pixels_DimensionOrder.XYZCT, type=m.PixelType.UINT16,
-        significant_bits=SIGNIFICANT_BITS, size_x=size_x, size_y=size_y, size_z=size_z, size_c=size_c, size_t=1,
-        physical_size_x=PIXEL_SIZE_XY_UM, physical_size_x_unit=m.UnitsLength.MICROMETER,
-        physical_size_y=PIXEL_SIZE_XY_UM, physical_size_y_unit=m.UnitsLength.MICROMETER,
-        physical_size_z=Z_STEP_UM, physical_size_z_unit=m.UnitsLength.MICROMETER,
-        channels=channels, planes=planes,
+        id="Pixels:0",
+        dimension_order=m.Pixels_DimensionOrder.XYZCT,
+        type=m.PixelType.UINT16,
+        significant_bits=SIGNIFICANT_BITS,
+        size_x=size_x,
+        size_y=size_y,
+        size_z=size_z,
+        size_c=size_c,
+        size_t=1,
+        physical_size_x=PIXEL_SIZE_XY_UM,
+        physical_size_x_unit=m.UnitsLength.MICROMETER,
+        physical_size_y=PIXEL_SIZE_XY_UM,
+        physical_size_y_unit=m.UnitsLength.MICROMETER,
+        physical_size_z=Z_STEP_UM,
+        physical_size_z_unit=m.UnitsLength.MICROMETER,
+        channels=channels,
+        planes=planes,
         tiff_data_blocks=[m.TiffData(ifd=0, plane_count=size_c * size_z)],
     )
-    experimenter = m.Experimenter(id="Experimenter:0", first_name="Anne", last_name="Lebon", email="anne.lebon@example.org")
+    experimenter = m.Experimenter(
+        id="Experimenter:0",
+        first_name="Anne",
+        last_name="Lebon",
+        email="anne.lebon@example.org",
+    )
     image = m.Image(
-        id="Image:0", name="HeLa fixed, DAPI/EGFP/mCherry (simulated)", acquisition_date=ACQUISITION_DATE,
+        id="Image:0",
+        name="HeLa fixed, DAPI/EGFP/mCherry (simulated)",
+        acquisition_date=ACQUISITION_DATE,
         description="Synthetic demo acquisition generated by napari-fairly (seeded).",
-        experimenter_ref=m.ExperimenterRef(id=experimenter.id), instrument_ref=m.InstrumentRef(id=instrument.id),
-        objective_settings=m.ObjectiveSettings(id=objective.id, refractive_index=IMMERSION_RI, medium=m.ObjectiveSettings_Medium.OIL),
+        experimenter_ref=m.ExperimenterRef(id=experimenter.id),
+        instrument_ref=m.InstrumentRef(id=instrument.id),
+        objective_settings=m.ObjectiveSettings(
+            id=objective.id,
+            refractive_index=IMMERSION_RI,
+            medium=m.ObjectiveSettings_Medium.OIL,
+        ),
         pixels=pixels,
     )
-    ome = m.OME(instruments=[instrument], experimenters=[experimenter], images=[image], creator="napari-fairly demo")
+    ome = m.OME(
+        instruments=[instrument],
+        experimenters=[experimenter],
+        images=[image],
+        creator="napari-fairly demo",
+    )
     return ome.to_xml()
 
 
-def write_demo_acquisition(path: Path | str, *, seed: int = 20240314, size_z: int = 24, size_yx: int = 256) -> Path:
+def write_demo_acquisition(
+    path: Path | str, *, seed: int = 20240314, size_z: int = 24, size_yx: int = 256
+) -> Path:
     """Write the demo OME-TIFF at ``path`` (a file or a folder) and return its path.
 
     Written to a temporary name and renamed, so a half-written demo is never opened.
@@ -179,9 +260,14 @@ def write_demo_acquisition(path: Path | str, *, seed: int = 20240314, size_z: in
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         tifffile.imwrite(
-            partial, pixels, description=xml.encode("utf-8"), metadata=None,
-            photometric="minisblack", compression=None,
-            resolution=(1e4 / PIXEL_SIZE_XY_UM, 1e4 / PIXEL_SIZE_XY_UM), resolutionunit="CENTIMETER",
+            partial,
+            pixels,
+            description=xml.encode("utf-8"),
+            metadata=None,
+            photometric="minisblack",
+            compression=None,
+            resolution=(1e4 / PIXEL_SIZE_XY_UM, 1e4 / PIXEL_SIZE_XY_UM),
+            resolutionunit="CENTIMETER",
         )
         os.replace(partial, target)
     finally:

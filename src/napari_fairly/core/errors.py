@@ -12,7 +12,9 @@ from pathlib import Path
 class FairlyError(Exception):
     """Base class: a problem the operator can act on (not a bug)."""
 
-    def __init__(self, problem: str, *, fix: str = "", path: Path | str | None = None) -> None:
+    def __init__(
+        self, problem: str, *, fix: str = "", path: Path | str | None = None
+    ) -> None:
         super().__init__(problem)
         self.problem = problem
         self.fix = fix

@@ -63,7 +63,9 @@ class AcquisitionMetadata(FrozenModel):
     # the file and how it was read
     source_path: str
     size_bytes: int
-    format: str  # "czi", "nd2", "lif", "dv", "ome-tiff", "imagej-tiff", "tiff", "ome-zarr"
+    format: (
+        str  # "czi", "nd2", "lif", "dv", "ome-tiff", "imagej-tiff", "tiff", "ome-zarr"
+    )
     reader: str  # "bioio-czi 3.0.1", "readlif 0.6.6 (bioio-lif reads no pixels)"…
     scene_index: int = 0
     scene_name: str | None = None
@@ -80,7 +82,9 @@ class AcquisitionMetadata(FrozenModel):
     time_increment_s: Sourced[float] = Sourced()
 
     # acquisition
-    acquisition_date: Sourced[str] = Sourced()  # ISO 8601; with offset when the file gives one
+    acquisition_date: Sourced[str] = (
+        Sourced()
+    )  # ISO 8601; with offset when the file gives one
     microscope: Sourced[str] = Sourced()  # "Zeiss Axio Observer.Z1 (Inverted)"
     instrument_manufacturer: Sourced[str] = Sourced()
     experimenter: Sourced[str] = Sourced()
@@ -172,7 +176,9 @@ def summary_rows(metadata: AcquisitionMetadata) -> list[SummaryRow]:
         if missing:
             text = f"(invalid: {item.raw})" if item.status is Status.INVALID else "—"
         else:
-            text = f"{item.value:g}" if isinstance(item.value, float) else str(item.value)
+            text = (
+                f"{item.value:g}" if isinstance(item.value, float) else str(item.value)
+            )
         rows.append(
             SummaryRow(
                 field=field,

@@ -73,6 +73,8 @@ def object_tree(value: Any, label: str) -> TreeNode:
     if hasattr(value, "model_dump"):
         return object_tree(value.model_dump(), label)
     if hasattr(value, "__dataclass_fields__"):
-        return object_tree({k: getattr(value, k) for k in value.__dataclass_fields__}, label)
+        return object_tree(
+            {k: getattr(value, k) for k in value.__dataclass_fields__}, label
+        )
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return TreeNode(label, text[:2000])

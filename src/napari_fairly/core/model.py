@@ -34,9 +34,13 @@ class Status(str, Enum):
 
     PRESENT = "present"  # stated by the file
     INFERRED = "inferred"  # derived from other stated values (immersion → RI, Plane@DeltaT → Δt)
-    OPERATOR = "operator"  # typed or overridden by the operator (or a facility template)
+    OPERATOR = (
+        "operator"  # typed or overridden by the operator (or a facility template)
+    )
     MISSING = "missing"  # not known: never replaced by 0, 1 or NaN
-    INVALID = "invalid"  # the file states something impossible; raw text kept in ``raw``
+    INVALID = (
+        "invalid"  # the file states something impossible; raw text kept in ``raw``
+    )
 
 
 class Reason(str, Enum):
@@ -65,7 +69,9 @@ class Sourced(FrozenModel, Generic[T]):
     def _value_matches_status(self) -> Self:
         missing = self.status in (Status.MISSING, Status.INVALID)
         if missing and self.value is not None:
-            raise ValueError(f"a {self.status.value} value must be None, got {self.value!r}")
+            raise ValueError(
+                f"a {self.status.value} value must be None, got {self.value!r}"
+            )
         if not missing and self.value is None:
             raise ValueError(f"status {self.status.value} needs a value")
         return self
@@ -76,29 +82,40 @@ class Sourced(FrozenModel, Generic[T]):
         return self.value is not None
 
     @classmethod
-    def found(cls, value: T, source: str, unit: str | None = None, **kw: Any) -> Sourced[T]:
+    def found(
+        cls, value: T, source: str, unit: str | None = None, **kw: Any
+    ) -> Sourced[T]:
         """A value stated by the file at ``source``."""
         return cls(value=value, unit=unit, status=Status.PRESENT, source=source, **kw)
 
     @classmethod
-    def inferred(cls, value: T, source: str, unit: str | None = None, **kw: Any) -> Sourced[T]:
+    def inferred(
+        cls, value: T, source: str, unit: str | None = None, **kw: Any
+    ) -> Sourced[T]:
         """A value derived from stated ones; ``source`` says how."""
         return cls(value=value, unit=unit, status=Status.INFERRED, source=source, **kw)
 
     @classmethod
-    def operator(cls, value: T, source: str = "operator", unit: str | None = None) -> Sourced[T]:
+    def operator(
+        cls, value: T, source: str = "operator", unit: str | None = None
+    ) -> Sourced[T]:
         """A value typed by the operator or fixed by a facility template."""
         return cls(value=value, unit=unit, status=Status.OPERATOR, source=source)
 
     @classmethod
     def missing(
-        cls, looked_for: str = "", reason: Reason | str = Reason.NOT_IN_FILE, unit: str | None = None
+        cls,
+        looked_for: str = "",
+        reason: Reason | str = Reason.NOT_IN_FILE,
+        unit: str | None = None,
     ) -> Sourced[T]:
         """Not known; ``looked_for`` names what was searched (``"OME Objective@LensNA"``)."""
         why = reason.value if isinstance(reason, Reason) else reason
         return cls(unit=unit, status=Status.MISSING, source=looked_for, reason=why)
 
     @classmethod
-    def invalid(cls, raw: str, source: str, why: str, unit: str | None = None) -> Sourced[T]:
+    def invalid(
+        cls, raw: str, source: str, why: str, unit: str | None = None
+    ) -> Sourced[T]:
         """The file states an impossible value (e.g. a pixel size of 0); ``raw`` keeps it."""
         return cls(unit=unit, status=Status.INVALID, source=source, reason=why, raw=raw)

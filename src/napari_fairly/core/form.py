@@ -1,0 +1,1468 @@
+"""The FAIR form: REMBI metadata and the naming components, prefilled and checked.
+
+Fields are addressed by dotted paths (``study.title``, ``naming.project``,
+``biosample.organism``). Values are held leniently (mostly strings) so that a wrong
+entry can be kept, shown and explained; :func:`form_issues` says what is wrong.
+
+Provenance: ``FairForm.sources`` maps a field path to where its value came from, as
+``"<kind>"`` or ``"<kind>:<detail>"`` with kind one of ``file`` (the acquisition
+metadata; detail = the metadata's own source, e.g. ``file:ome:Objective@LensNA``),
+``template`` (detail = template file), ``profile`` (detail = operator), ``operator``
+(typed), ``default`` (a built-in default such as RAW, v01, CC-BY-4.0) and
+``derived`` (computed from other fields, e.g. the study component name). A field
+without an entry is empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+
+from pydantic import Field, ValidationError
+
+from napari_fairly.core.errors import InvalidFormValueError, TemplateError
+from napari_fairly.core.model import FrozenModel
+from napari_fairly.core.naming import (
+    COMPONENTS,
+    MAX_FILENAME_CHARS,
+    InvalidNameError,
+    NameIssue,
+    NameParts,
+    build_name,
+    check_component,
+)
+from napari_fairly.core.resources import resource_path
+from napari_fairly.core.settings import FacilityTemplate, OperatorProfile
+from napari_fairly.core.vocabularies import (
+    FBBI_PATTERN,
+    NCBI_TAXON_PATTERN,
+    fbbi_for_acquisition_mode,
+    find_fluorophore,
+    is_doi,
+    licence,
+    orcid_problem,
+    resolve_imaging_method,
+    resolve_organism,
+    vocabulary,
+)
+
+if TYPE_CHECKING:
+    from napari_fairly.core.metadata import AcquisitionMetadata
+
+FORM_SCHEMA_VERSION = "1.0.0"
+DEFAULT_LICENCE = "CC-BY-4.0"
+RESOURCE_TYPE = "OME-Zarr light-microscopy image"
+
+
+# --------------------------------------------------------------------------- model
+
+
+class Author(FrozenModel):
+    """A study author; ORCID as typed (checked by ``form_issues``, stored as URI)."""
+
+    name: str = ""
+    orcid: str = ""
+    affiliation: str = ""
+    ror: str = ""  # affiliation ROR id, optional
+    role: str = ""
+
+
+class Term(FrozenModel):
+    """A vocabulary term: ``id`` (``NCBITaxon:10090``), ``label`` (``Mus musculus``)."""
+
+    id: str = ""
+    label: str = ""
+
+
+class Study(FrozenModel):
+    """REMBI Study. The project acronym is ``naming.project`` (one value, not two)."""
+
+    title: str = ""
+    description: str = ""
+    authors: tuple[Author, ...] = ()
+    licence: str = ""  # SPDX id
+    keywords: tuple[str, ...] = ()
+    funding: str = ""
+    related_publication_doi: str = ""
+    publisher: str = ""  # facility / institution (DataCite publisher)
+    language: str = ""  # language of the free text: "fr" or "en"
+
+
+class StudyComponent(FrozenModel):
+    """REMBI Study component: images that share one protocol."""
+
+    name: str = ""
+    description: str = ""
+    imaging_method: Term = Term()  # FBbi
+
+
+class Biosample(FrozenModel):
+    """REMBI Biosample."""
+
+    organism: Term = Term()  # NCBI Taxonomy
+    biological_entity: str = ""
+    intrinsic_variables: str = ""  # genotype, cell line
+    extrinsic_variables: str = ""  # treatment, dose
+    experimental_variables: str = ""
+
+
+class SpecimenChannel(FrozenModel):
+    """What one channel shows (REMBI Specimen: signal/contrast and channel content)."""
+
+    name: str = ""
+    contrast_method: str = ""  # fluorescence, brightfield, phase, DIC, other
+    fluorophore: str = ""
+    target: str = ""
+
+
+class Specimen(FrozenModel):
+    """REMBI Specimen."""
+
+    preparation_protocol: str = ""  # fixation, mounting medium and its RI
+    channels: tuple[SpecimenChannel, ...] = ()
+
+
+class AcquisitionChannel(FrozenModel):
+    """How one channel was acquired (as read from the file, overridable)."""
+
+    name: str = ""
+    acquisition_mode: str = ""  # OME AcquisitionMode
+    excitation_wavelength_nm: float | None = None
+    emission_wavelength_nm: float | None = None
+    exposure_s: float | None = None
+
+
+class ImageAcquisition(FrozenModel):
+    """REMBI Image acquisition."""
+
+    instrument: str = ""
+    instrument_manufacturer: str = ""
+    objective: str = ""  # model text, e.g. "Plan Apo λ 20x"
+    objective_magnification: float | None = None
+    objective_na: float | None = None
+    immersion: str = ""
+    pixel_size_x_um: float | None = None
+    pixel_size_y_um: float | None = None
+    pixel_size_z_um: float | None = None
+    acquisition_datetime: str = ""  # ISO 8601
+    channels: tuple[AcquisitionChannel, ...] = ()
+
+
+class ImageData(FrozenModel):
+    """REMBI Image data; the data type is ``naming.datatype``."""
+
+    source_file: str = ""
+    format: str = ""
+    dims: str = ""
+    shape: dict[str, int] = Field(default_factory=dict)
+    dtype: str = ""
+    size_bytes: int | None = None
+    scene_index: int | None = None
+    sha256: str = ""  # filled when saving
+
+
+class AnalysedData(FrozenModel):
+    """REMBI Analysed data (QC tables and other derived results)."""
+
+    analysis_type: str = ""
+    method: str = ""
+    software: str = ""
+    software_version: str = ""
+
+
+class Naming(FrozenModel):
+    """The seven name components as typed, so a wrong one can be held and reported."""
+
+    date: str = ""
+    project: str = ""
+    sample: str = ""
+    creator: str = ""
+    condition: str = ""
+    datatype: str = ""
+    version: str = ""
+
+
+class FormRules(FrozenModel):
+    """Constraints a facility template puts on the form (kept with the form)."""
+
+    template: str = ""  # template file name, for provenance
+    allowed_projects: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    extra_datatypes: tuple[str, ...] = ()
+    extra_required: tuple[str, ...] = ()
+    fixed_fields: tuple[str, ...] = ()
+    ngff_version: str = "0.4"
+
+
+class FairForm(FrozenModel):
+    """REMBI modules + naming components + where each value came from.
+
+    ``sources`` maps a dotted field path to its provenance (see module docstring).
+    """
+
+    schema_version: str = FORM_SCHEMA_VERSION
+    naming: Naming = Naming()
+    study: Study = Study()
+    study_component: StudyComponent = StudyComponent()
+    biosample: Biosample = Biosample()
+    specimen: Specimen = Specimen()
+    image_acquisition: ImageAcquisition = ImageAcquisition()
+    image_data: ImageData = ImageData()
+    analysed_data: AnalysedData | None = None
+    operator: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+    rules: FormRules = FormRules()
+
+    def name_parts(self) -> NameParts:
+        """The naming components as :class:`NameParts`.
+
+        Raises
+        ------
+        InvalidNameError
+            Naming every bad component, with its fix.
+        """
+        values = self.naming.model_dump()
+        issues: list[NameIssue] = []
+        for component in COMPONENTS:
+            issues.extend(
+                i
+                for i in check_component(
+                    component,
+                    values[component],
+                    today=dt.date.max,
+                    datatypes=self.rules.extra_datatypes,
+                )
+                if i.severity == "error"
+            )
+        if issues:
+            raise InvalidNameError(issues)
+        version = values["version"]
+        return NameParts(
+            date=dt.date.fromisoformat(values["date"]),
+            project=values["project"],
+            sample=values["sample"],
+            creator=values["creator"],
+            condition=values["condition"],
+            datatype=values["datatype"],
+            version=int(version[1:]),
+            version_width=len(version) - 1,
+        )
+
+    def name(self) -> str:
+        """The dataset name built from the naming components (raises if invalid)."""
+        return build_name(self.name_parts(), datatypes=self.rules.extra_datatypes)
+
+
+MODULES = (
+    "naming",
+    "study",
+    "study_component",
+    "biosample",
+    "specimen",
+    "image_acquisition",
+    "image_data",
+    "analysed_data",
+)
+_MODULE_MODELS: dict[str, type[FrozenModel]] = {
+    "naming": Naming,
+    "study": Study,
+    "study_component": StudyComponent,
+    "biosample": Biosample,
+    "specimen": Specimen,
+    "image_acquisition": ImageAcquisition,
+    "image_data": ImageData,
+    "analysed_data": AnalysedData,
+}
+FIELD_PATHS: tuple[str, ...] = (
+    *(f"{m}.{f}" for m in MODULES for f in _MODULE_MODELS[m].model_fields),
+    "operator",
+)
+
+REQUIRED: tuple[str, ...] = (
+    *(f"naming.{c}" for c in COMPONENTS),
+    "study.title",
+    "study.authors",
+    "study.licence",
+    "study_component.name",
+    "study_component.imaging_method",
+    "biosample.organism",
+    "biosample.biological_entity",
+    "image_acquisition.instrument",
+    "image_acquisition.acquisition_datetime",
+)
+RECOMMENDED: tuple[str, ...] = (
+    "study.description",
+    "study.keywords",
+    "study.funding",
+    "study.related_publication_doi",
+    "study.publisher",
+    "study_component.description",
+    "biosample.intrinsic_variables",
+    "biosample.extrinsic_variables",
+    "biosample.experimental_variables",
+    "specimen.preparation_protocol",
+    "specimen.channels",
+    "image_acquisition.objective",
+    "image_acquisition.objective_na",
+    "image_acquisition.pixel_size_x_um",
+)
+# remembered per operator; never the fixed fields of a template
+PROFILE_FIELDS: tuple[str, ...] = (
+    "study.title",
+    "study.description",
+    "study.authors",
+    "study.keywords",
+    "study.funding",
+    "naming.project",
+    "naming.creator",
+    "biosample.organism",
+    "biosample.biological_entity",
+    "biosample.intrinsic_variables",
+    "specimen.preparation_protocol",
+)
+# free-text fields whose value reaches a file or folder name
+FILE_NAME_FIELDS: tuple[str, ...] = (
+    *(f"naming.{c}" for c in COMPONENTS),
+    "study_component.name",
+    "operator",
+)
+
+LABELS: dict[str, str] = {
+    "naming.date": "Acquisition date",
+    "naming.project": "Project acronym",
+    "naming.sample": "Sample / experiment",
+    "naming.creator": "Creator (initials + family name)",
+    "naming.condition": "Condition",
+    "naming.datatype": "Data type",
+    "naming.version": "Version",
+    "study.title": "Study title",
+    "study.description": "Study description",
+    "study.authors": "Authors",
+    "study.licence": "Licence",
+    "study.keywords": "Keywords",
+    "study.funding": "Funding",
+    "study.related_publication_doi": "Related publication (DOI)",
+    "study.publisher": "Publisher (facility / institution)",
+    "study.language": "Language of the free text",
+    "study_component.name": "Study component name",
+    "study_component.description": "Study component description",
+    "study_component.imaging_method": "Imaging method (FBbi)",
+    "biosample.organism": "Organism (NCBI Taxonomy)",
+    "biosample.biological_entity": "Biological entity",
+    "biosample.intrinsic_variables": "Intrinsic variables (genotype, line)",
+    "biosample.extrinsic_variables": "Extrinsic variables (treatment, dose)",
+    "biosample.experimental_variables": "Experimental variables",
+    "specimen.preparation_protocol": "Preparation protocol",
+    "specimen.channels": "Channel content",
+    "image_acquisition.instrument": "Instrument",
+    "image_acquisition.acquisition_datetime": "Acquisition date-time",
+    "image_acquisition.objective": "Objective",
+    "image_acquisition.objective_na": "Objective NA",
+    "image_acquisition.pixel_size_x_um": "Pixel size X (µm)",
+    "image_acquisition.pixel_size_y_um": "Pixel size Y (µm)",
+    "image_acquisition.pixel_size_z_um": "Z step (µm)",
+    "image_acquisition.objective_magnification": "Objective magnification",
+    "image_acquisition.immersion": "Immersion medium",
+    "image_acquisition.instrument_manufacturer": "Instrument manufacturer",
+    "operator": "Operator",
+}
+
+
+def field_label(path: str) -> str:
+    """Human label of a field path (the path itself when there is none)."""
+    return LABELS.get(path, path.split(".")[-1].replace("_", " ").capitalize())
+
+
+def field_kind(path: str) -> Literal["required", "recommended", "optional"]:
+    """Whether a field must be filled to save, should be, or may be."""
+    if path in REQUIRED:
+        return "required"
+    return "recommended" if path in RECOMMENDED else "optional"
+
+
+# --------------------------------------------------------------------------- access
+
+
+def _split(path: str) -> tuple[str, str | None]:
+    if path not in FIELD_PATHS:
+        raise InvalidFormValueError(
+            f"unknown form field '{path}'.",
+            fix="Use a dotted path such as study.title or naming.project "
+            f"(known: {', '.join(FIELD_PATHS)}).",
+        )
+    module, _, name = path.partition(".")
+    return module, (name or None)
+
+
+def get_field(form: FairForm, path: str) -> Any:
+    """The value at a dotted field path."""
+    module, name = _split(path)
+    holder = getattr(form, module)
+    if name is None:
+        return holder
+    return getattr(holder, name) if holder is not None else None
+
+
+def _annotation(path: str) -> Any:
+    module, name = _split(path)
+    if name is None:
+        return FairForm.model_fields[module].annotation
+    return _MODULE_MODELS[module].model_fields[name].annotation
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None or value == "" or value == () or value == [] or value == {}:
+        return True
+    if isinstance(value, Term):
+        return not value.id and not value.label
+    return False
+
+
+def _term(path: str, value: Any) -> Term:
+    if isinstance(value, Term):
+        return value
+    if isinstance(value, Mapping):
+        return Term.model_validate(dict(value))
+    text = str(value).strip()
+    if not text:
+        return Term()
+    resolve = (
+        resolve_organism if path == "biosample.organism" else resolve_imaging_method
+    )
+    try:
+        found = resolve(text)
+    except InvalidFormValueError:
+        return Term(label=text)  # kept as typed; form_issues explains
+    return Term(id=found.id, label=found.label)
+
+
+def _authors(value: Any) -> tuple[Author, ...]:
+    if isinstance(value, str):
+        out = []
+        for chunk in re.split(r"\s*;\s*", value.strip()):
+            if not chunk:
+                continue
+            fields = [f.strip() for f in chunk.split("|")]
+            keys = ("name", "orcid", "affiliation", "ror", "role")
+            out.append(Author(**dict(zip(keys, fields, strict=False))))
+        return tuple(out)
+    return tuple(
+        a if isinstance(a, Author) else Author.model_validate(dict(a)) for a in value
+    )
+
+
+def coerce_value(path: str, value: Any) -> Any:
+    """Convert typed text (CLI ``--set``, a widget) to the field's type.
+
+    Organisms and imaging methods are looked up in the vocabularies; an unknown term
+    is kept as a label so the form can show the problem. Lists are typed comma- (or
+    semicolon-) separated; authors as ``Name|ORCID|affiliation; Name2|…``.
+
+    Raises
+    ------
+    InvalidFormValueError
+        When the value cannot have the field's type (``abc`` for a number).
+    """
+    annotation = _annotation(path)
+    if path in ("biosample.organism", "study_component.imaging_method"):
+        return _term(path, value)
+    if path == "study.authors":
+        return _authors(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if annotation in (float | None, int | None):
+            if not text:
+                return None
+            number_type = float if annotation == float | None else int
+            try:
+                return number_type(text.replace(",", "."))
+            except ValueError as err:
+                raise InvalidFormValueError(
+                    f"{field_label(path)}: '{value}' is not a number.",
+                    fix="Type a number such as 0.75, or leave it empty.",
+                ) from err
+        if get_origin(annotation) is tuple and get_args(annotation)[0] is str:
+            return tuple(p.strip() for p in re.split(r"[;,]", text) if p.strip())
+        if annotation is str:
+            return text
+    return value
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    module, name = _split(path)
+    if name is None:
+        data[module] = value
+        return
+    if data.get(module) is None:
+        data[module] = {}
+    data[module][name] = value
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, FrozenModel):
+        return value.model_dump()
+    if isinstance(value, tuple):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return bool(_dump(a) == _dump(b))
+
+
+def set_field(
+    form: FairForm, path: str, value: Any, source: str = "operator"
+) -> FairForm:
+    """A copy of ``form`` with ``path`` set to ``value`` (coerced) and its source.
+
+    Raises
+    ------
+    InvalidFormValueError
+        Unknown field, a value of the wrong type, or a field fixed by the template.
+    """
+    return set_fields(form, {path: value}, source=source)
+
+
+def set_fields(
+    form: FairForm, values: Mapping[str, Any], source: str = "operator"
+) -> FairForm:
+    """Like :func:`set_field` for several fields at once (validated once)."""
+    data = form.model_dump()
+    sources = dict(form.sources)
+    for path, raw in values.items():
+        value = coerce_value(path, raw)
+        if path in form.rules.fixed_fields and not _equal(value, get_field(form, path)):
+            raise InvalidFormValueError(
+                f"{field_label(path)} is fixed by the facility template "
+                f"({form.rules.template}) and cannot be changed.",
+                fix="Ask the facility staff to change the template, or keep its value.",
+            )
+        if path in form.rules.fixed_fields:
+            continue  # same value: keep the template as its source
+        _set_path(data, path, _dump(value))
+        if _is_empty(value):
+            sources.pop(path, None)
+        else:
+            sources[path] = source
+    data["sources"] = sources
+    return _validate(data)
+
+
+def _validate(data: Mapping[str, Any]) -> FairForm:
+    try:
+        return FairForm.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in err.errors()[:5]
+        )
+        raise InvalidFormValueError(
+            f"form values rejected ({problems}).",
+            fix="Correct these fields; numbers use '.' as decimal separator.",
+        ) from err
+
+
+# --------------------------------------------------------------------------- issues
+
+
+@dataclass(frozen=True)
+class FormIssue:
+    """One problem with the form: which field, how bad, what is wrong, what to do."""
+
+    field: str
+    severity: Literal["error", "warning"]
+    message: str
+    fix: str = ""
+    code: str = "invalid"  # "required", "recommended" (empty field), "invalid", "check"
+
+
+def _naming_issues(form: FairForm) -> list[FormIssue]:
+    out: list[FormIssue] = []
+    values = form.naming.model_dump()
+    for component in COMPONENTS:
+        if not values[component]:
+            continue  # reported as required
+        for issue in check_component(
+            component, values[component], datatypes=form.rules.extra_datatypes
+        ):
+            fix = f"Use '{issue.suggestion}'." if issue.suggestion else ""
+            out.append(
+                FormIssue(f"naming.{component}", issue.severity, issue.message, fix)
+            )
+    if not out and all(values.values()):
+        name = "_".join(values[c] for c in COMPONENTS)
+        longest = name + "_measurements.csv"
+        if len(longest) >= MAX_FILENAME_CHARS:
+            out.append(
+                FormIssue(
+                    "naming",
+                    "error",
+                    f"the file names would reach {len(longest)} characters "
+                    f"(must be under {MAX_FILENAME_CHARS}).",
+                    "Shorten the sample or condition.",
+                )
+            )
+    projects = form.rules.allowed_projects
+    if values["project"] and projects and values["project"] not in projects:
+        out.append(
+            FormIssue(
+                "naming.project",
+                "error",
+                f"project '{values['project']}' is not one of the facility's projects.",
+                f"Choose one of: {', '.join(projects)}.",
+            )
+        )
+    return out
+
+
+def _study_issues(form: FairForm) -> list[FormIssue]:
+    out: list[FormIssue] = []
+    for i, author in enumerate(form.study.authors):
+        where = f"study.authors[{i}]"
+        if not author.name.strip():
+            out.append(
+                FormIssue(where + ".name", "error", "an author has no name.", "Add it.")
+            )
+        if author.orcid:
+            problem = orcid_problem(author.orcid)
+            if problem:
+                out.append(
+                    FormIssue(
+                        where + ".orcid",
+                        "error",
+                        problem + ".",
+                        "Copy it from orcid.org.",
+                    )
+                )
+    if form.study.licence and licence(form.study.licence) is None:
+        ids = ", ".join(t.id for t in vocabulary("licences").terms)
+        out.append(
+            FormIssue(
+                "study.licence",
+                "error",
+                f"licence '{form.study.licence}' is not a known SPDX id.",
+                f"Choose one of: {ids}.",
+            )
+        )
+    doi = form.study.related_publication_doi
+    if doi and not is_doi(doi):
+        out.append(
+            FormIssue(
+                "study.related_publication_doi",
+                "error",
+                f"'{doi}' is not a DOI.",
+                "Type it as 10.1234/abcd (prefix 10.).",
+            )
+        )
+    if form.study.language and form.study.language not in ("fr", "en"):
+        out.append(
+            FormIssue("study.language", "warning", "language should be 'fr' or 'en'.")
+        )
+    return out
+
+
+def _term_issues(form: FairForm) -> list[FormIssue]:
+    out: list[FormIssue] = []
+    organism = form.biosample.organism
+    if not _is_empty(organism) and not NCBI_TAXON_PATTERN.fullmatch(organism.id):
+        try:
+            resolve_organism(organism.label or organism.id)
+        except InvalidFormValueError as err:
+            out.append(FormIssue("biosample.organism", "error", err.problem, err.fix))
+        else:
+            out.append(
+                FormIssue(
+                    "biosample.organism",
+                    "error",
+                    f"organism '{organism.label}' has no NCBI Taxonomy id.",
+                    "Pick it from the list or type NCBITaxon:<id>.",
+                )
+            )
+    method = form.study_component.imaging_method
+    if not _is_empty(method):
+        if not FBBI_PATTERN.fullmatch(method.id):
+            try:
+                resolve_imaging_method(method.label or method.id)
+                problem, fix = (
+                    f"imaging method '{method.label}' has no FBbi id.",
+                    "Pick it from the list.",
+                )
+            except InvalidFormValueError as err:
+                problem, fix = err.problem, err.fix
+            out.append(
+                FormIssue("study_component.imaging_method", "error", problem, fix)
+            )
+        elif vocabulary("fbbi").find(method.id) is None:
+            out.append(
+                FormIssue(
+                    "study_component.imaging_method",
+                    "warning",
+                    f"{method.id} is not in the offline FBbi list; check it exists.",
+                    "See https://www.ebi.ac.uk/ols4/ontologies/fbbi.",
+                )
+            )
+    for i, channel in enumerate(form.specimen.channels):
+        if channel.fluorophore and find_fluorophore(channel.fluorophore) is None:
+            out.append(
+                FormIssue(
+                    f"specimen.channels[{i}].fluorophore",
+                    "warning",
+                    f"fluorophore '{channel.fluorophore}' is not in the list; "
+                    "its peak wavelengths are unknown.",
+                    "Check the spelling (e.g. Alexa Fluor 488, EGFP).",
+                )
+            )
+    return out
+
+
+def _date_issues(form: FairForm) -> list[FormIssue]:
+    text = form.image_acquisition.acquisition_datetime
+    if not text:
+        return []
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return [
+            FormIssue(
+                "image_acquisition.acquisition_datetime",
+                "error",
+                f"'{text}' is not an ISO 8601 date-time.",
+                "Type it as 2023-01-15T14:02:11+01:00.",
+            )
+        ]
+    out: list[FormIssue] = []
+    if when.tzinfo is None:
+        out.append(
+            FormIssue(
+                "image_acquisition.acquisition_datetime",
+                "warning",
+                "acquisition time has no UTC offset (local time of the PC).",
+                "Add the offset (+01:00) if you know it.",
+            )
+        )
+    if form.naming.date and form.naming.date != when.date().isoformat():
+        out.append(
+            FormIssue(
+                "naming.date",
+                "warning",
+                f"name date {form.naming.date} differs from the acquisition date "
+                f"{when.date().isoformat()}.",
+                "The name carries the acquisition date, not the save date.",
+            )
+        )
+    return out
+
+
+def _path_issues(form: FairForm) -> list[FormIssue]:
+    out = []
+    for path in FILE_NAME_FIELDS:
+        if path.startswith("naming."):
+            continue  # check_component explains separators per component
+        value = str(get_field(form, path) or "")
+        if any(s in value for s in ("/", "\\", "..")) or "\x00" in value:
+            out.append(
+                FormIssue(
+                    path,
+                    "error",
+                    f"{field_label(path)} '{value}' contains a path separator or '..'; "
+                    "it becomes part of a file name.",
+                    "Use letters, digits and hyphens only.",
+                )
+            )
+    return out
+
+
+def form_issues(form: FairForm) -> list[FormIssue]:
+    """Every problem with the form: missing required fields and invalid values are
+    errors (they block a save); empty recommended fields are warnings."""
+    out: list[FormIssue] = []
+    for path in (*REQUIRED, *form.rules.extra_required):
+        if path in FIELD_PATHS and _is_empty(get_field(form, path)):
+            out.append(
+                FormIssue(
+                    path,
+                    "error",
+                    f"{field_label(path)} is required.",
+                    "Fill it in.",
+                    code="required",
+                )
+            )
+    for path in RECOMMENDED:
+        if path not in form.rules.extra_required and _is_empty(get_field(form, path)):
+            out.append(
+                FormIssue(
+                    path,
+                    "warning",
+                    f"{field_label(path)} is recommended.",
+                    "Fill it in if you can.",
+                    code="recommended",
+                )
+            )
+    out += _naming_issues(form)
+    out += _path_issues(form)
+    out += _study_issues(form)
+    out += _term_issues(form)
+    out += _date_issues(form)
+    instrument = form.image_acquisition.instrument
+    if (
+        form.rules.instruments
+        and instrument
+        and instrument not in form.rules.instruments
+    ):
+        out.append(
+            FormIssue(
+                "image_acquisition.instrument",
+                "warning",
+                f"instrument '{form.image_acquisition.instrument}' is not in the "
+                "facility's list.",
+                f"Facility instruments: {', '.join(form.rules.instruments)}.",
+            )
+        )
+    return [
+        i if i.severity == "error" or i.code != "invalid" else replace(i, code="check")
+        for i in out
+    ]
+
+
+def missing_required(form: FairForm) -> list[str]:
+    """Paths of required fields (built-in and template) that are empty."""
+    paths = (*REQUIRED, *form.rules.extra_required)
+    return [p for p in paths if p in FIELD_PATHS and _is_empty(get_field(form, p))]
+
+
+# --------------------------------------------------------------------------- prefill
+
+
+def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
+    """Form values stated by the acquisition metadata, each with its source."""
+    out: dict[str, tuple[Any, str]] = {}
+
+    def put(path: str, sourced: Any, transform: Any = None) -> None:
+        if sourced.value is None:
+            return
+        value = transform(sourced.value) if transform else sourced.value
+        if not _is_empty(value):
+            out[path] = (value, f"file:{sourced.source}" if sourced.source else "file")
+
+    date = metadata.acquisition_date
+    if date.value:
+        match = re.match(r"\d{4}-\d{2}-\d{2}", date.value)
+        if match:
+            put("naming.date", date, lambda _v: match.group(0))
+        put("image_acquisition.acquisition_datetime", date)
+    put("image_acquisition.instrument", metadata.microscope)
+    put("image_acquisition.instrument_manufacturer", metadata.instrument_manufacturer)
+    objective = metadata.objective
+    put("image_acquisition.objective", objective.model)
+    put("image_acquisition.objective_magnification", objective.magnification)
+    put("image_acquisition.objective_na", objective.na)
+    put("image_acquisition.immersion", objective.immersion)
+    put("image_acquisition.pixel_size_x_um", metadata.pixel_size_x_um)
+    put("image_acquisition.pixel_size_y_um", metadata.pixel_size_y_um)
+    put("image_acquisition.pixel_size_z_um", metadata.pixel_size_z_um)
+    if metadata.experimenter.value:
+        put(
+            "study.authors",
+            metadata.experimenter,
+            lambda v: (Author(name=str(v)),),
+        )
+    channels = metadata.channels
+    if channels:
+        out["image_acquisition.channels"] = (
+            tuple(
+                AcquisitionChannel(
+                    name=c.name.value or "",
+                    acquisition_mode=c.acquisition_mode.value or "",
+                    excitation_wavelength_nm=c.excitation_wavelength_nm.value,
+                    emission_wavelength_nm=c.emission_wavelength_nm.value,
+                    exposure_s=c.exposure_s.value,
+                )
+                for c in channels
+            ),
+            "file:channels",
+        )
+        out["specimen.channels"] = (
+            tuple(
+                SpecimenChannel(
+                    name=c.name.value or "",
+                    contrast_method=(c.contrast_method.value or "").lower(),
+                    fluorophore=c.fluorophore.value or "",
+                )
+                for c in channels
+            ),
+            "file:channels",
+        )
+        for c in channels:
+            term = fbbi_for_acquisition_mode(c.acquisition_mode.value)
+            if term is not None:
+                out["study_component.imaging_method"] = (
+                    Term(id=term.id, label=term.label),
+                    f"file:{c.acquisition_mode.source} (AcquisitionMode "
+                    f"{c.acquisition_mode.value})",
+                )
+                break
+    out["image_data.source_file"] = (metadata.source_path, "file")
+    out["image_data.format"] = (metadata.format, "file")
+    out["image_data.dims"] = (metadata.dims, "file")
+    if metadata.shape:
+        out["image_data.shape"] = (dict(metadata.shape), "file")
+    if metadata.dtype:
+        out["image_data.dtype"] = (metadata.dtype, "file")
+    out["image_data.size_bytes"] = (metadata.size_bytes, "file")
+    out["image_data.scene_index"] = (metadata.scene_index, "file")
+    return out
+
+
+def _template_checked(template: FacilityTemplate) -> None:
+    for kind, paths in (
+        ("fixed", template.fixed),
+        ("defaults", template.defaults),
+        ("required", template.required),
+    ):
+        unknown = [p for p in paths if p not in FIELD_PATHS]
+        if unknown:
+            raise TemplateError(
+                f"'{kind}' names unknown form fields: {', '.join(unknown)}.",
+                fix=f"Use dotted field paths such as study.publisher (known: "
+                f"{', '.join(FIELD_PATHS)}).",
+                path=template.source_path or None,
+            )
+
+
+def prefill_form(
+    metadata: AcquisitionMetadata | None = None,
+    template: FacilityTemplate | None = None,
+    profile: OperatorProfile | None = None,
+    typed: Mapping[str, Any] | None = None,
+) -> FairForm:
+    """A form filled from what is already known, each value with its source.
+
+    For each field the first non-empty value wins among: the acquisition metadata,
+    the template's defaults, the operator's last entries (SPEC 2.1); then what the
+    operator typed overrides it. Fields the template fixes take the template's
+    value whatever the file says.
+
+    Raises
+    ------
+    InvalidFormValueError
+        When ``typed`` tries to change a field the template fixes, or has a value
+        of the wrong type.
+    TemplateError
+        When the template names fields the form does not have.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    file_values = _file_values(metadata) if metadata is not None else {}
+    for path, (value, source) in file_values.items():
+        values[path], sources[path] = value, source
+    if template is not None:
+        _template_checked(template)
+        layers.append((f"template:{template.label}", dict(template.defaults)))
+    if profile is not None:
+        remembered = {k: v for k, v in profile.last.items() if k in PROFILE_FIELDS}
+        layers.append((f"profile:{profile.operator}", remembered))
+    for source, layer in layers:
+        for path, raw in layer.items():
+            if path in values:
+                continue
+            value = coerce_value(path, raw)
+            if not _is_empty(value):
+                values[path], sources[path] = value, source
+    defaults = {
+        "naming.datatype": "RAW",
+        "naming.version": "v01",
+        "study.licence": DEFAULT_LICENCE,
+    }
+    for path, value in defaults.items():
+        if path not in values:
+            values[path], sources[path] = value, "default"
+
+    rules = FormRules()
+    fixed: dict[str, Any] = {}
+    if template is not None:
+        fixed = {p: coerce_value(p, v) for p, v in template.fixed.items()}
+        if template.licence:
+            fixed["study.licence"] = template.licence
+        fixed["study.publisher"] = template.publisher or template.facility
+        rules = FormRules(
+            template=template.label,
+            allowed_projects=template.projects,
+            instruments=tuple(i.name for i in template.instruments),
+            extra_datatypes=template.datatypes,
+            extra_required=template.required,
+            fixed_fields=tuple(fixed),
+            ngff_version=template.options.ngff_version,
+        )
+        for path, value in fixed.items():
+            values[path], sources[path] = value, f"template:{template.label}"
+
+    for path, raw in (typed or {}).items():
+        value = coerce_value(path, raw)
+        if path in fixed and not _equal(value, fixed[path]):
+            raise InvalidFormValueError(
+                f"{field_label(path)} is fixed by the facility template "
+                f"{rules.template}: '{_dump(fixed[path])}', not '{raw}'.",
+                fix="Leave it as the template says or ask the facility to change it.",
+            )
+        if _is_empty(value):
+            values.pop(path, None)
+            sources.pop(path, None)
+        else:
+            values[path], sources[path] = value, "operator"
+
+    # derived from other fields, only where nothing else gave a value
+    sample, condition = (
+        values.get("naming.sample", ""),
+        values.get("naming.condition", ""),
+    )
+    if "study_component.name" not in values and (sample or condition):
+        values["study_component.name"] = " ".join(p for p in (sample, condition) if p)
+        sources["study_component.name"] = "derived:naming.sample+naming.condition"
+    if "biosample.extrinsic_variables" not in values and condition:
+        values["biosample.extrinsic_variables"] = condition
+        sources["biosample.extrinsic_variables"] = "derived:naming.condition"
+
+    data: dict[str, Any] = {"sources": sources, "rules": rules.model_dump()}
+    for path, value in values.items():
+        _set_path(data, path, _dump(value))
+    return _validate(data)
+
+
+def profile_from_form(form: FairForm, operator: str | None = None) -> OperatorProfile:
+    """The operator's last entries to remember: profile fields only, never fixed."""
+    last: dict[str, Any] = {}
+    dumped = form.model_dump(mode="json")
+    for path in PROFILE_FIELDS:
+        if path in form.rules.fixed_fields:
+            continue
+        module, _, name = path.partition(".")
+        value = dumped[module][name]
+        if not _is_empty(value):
+            last[path] = value
+    return OperatorProfile(operator=operator or form.operator, last=last)
+
+
+# --------------------------------------------------------------------- JSON and CSV
+
+
+def form_to_json(form: FairForm) -> str:
+    """The form as JSON text (UTF-8, indented); :func:`form_from_json` reads it back."""
+    return json.dumps(form.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def form_from_json(text: str | bytes) -> FairForm:
+    """Read a form saved by :func:`form_to_json`.
+
+    Raises
+    ------
+    InvalidFormValueError
+        When the text is not JSON or has unknown or wrong fields.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise InvalidFormValueError(
+            f"the form file is not valid JSON ({err}).",
+            fix="Choose a form saved by napari-fairly (Save as JSON).",
+        ) from err
+    if not isinstance(data, dict):
+        raise InvalidFormValueError(
+            "the form file must hold a JSON object.", fix="Choose a saved form."
+        )
+    return _validate(data)
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, item, out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _flatten(f"{prefix}[{i}]", item, out)
+    elif value is not None and value != "":
+        out.append((prefix, value))
+
+
+def _field_of(row_path: str) -> str:
+    """Field path of a CSV row path: ``study.authors[0].name`` → ``study.authors``."""
+    head = re.split(r"\[", row_path, maxsplit=1)[0]
+    parts = head.split(".")
+    return ".".join(parts[:2]) if parts[0] in MODULES else parts[0]
+
+
+def form_to_csv_rows(form: FairForm) -> list[tuple[str, str, str]]:
+    """One ``(field, value, source)`` row per filled leaf value, in form order."""
+    data = form.model_dump(mode="json")
+    data.pop("sources")
+    flat: list[tuple[str, Any]] = []
+    _flatten("", data, flat)
+    rows = []
+    for path, value in flat:
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        rows.append((path, text, form.sources.get(_field_of(path), "")))
+    return rows
+
+
+def form_to_csv(form: FairForm) -> str:
+    """The form as CSV text (RFC 4180, header ``field,value,source``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("field", "value", "source"))
+    writer.writerows(form_to_csv_rows(form))
+    return buffer.getvalue()
+
+
+def form_from_csv(text: str) -> FairForm:
+    """Read a form written by :func:`form_to_csv`.
+
+    Raises
+    ------
+    InvalidFormValueError
+        When the header or a field path is wrong, or a value has the wrong type.
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != ["field", "value", "source"]:
+        raise InvalidFormValueError(
+            f"the CSV header is {header}, not field,value,source.",
+            fix="Choose a form exported by napari-fairly (Save as CSV).",
+        )
+    data: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise InvalidFormValueError(
+                f"CSV line {line} has {len(row)} cells instead of 3.",
+                fix="Quote values that contain commas.",
+            )
+        path, value, source = row
+        tokens = _TOKEN.findall(path)
+        if (
+            not tokens
+            or "".join(f".{k}" if k else f"[{i}]" for k, i in tokens).lstrip(".")
+            != path
+        ):
+            raise InvalidFormValueError(
+                f"CSV line {line}: '{path}' is not a field path.",
+                fix="Keep the first column as exported.",
+            )
+        _put_token_path(data, tokens, value)
+        if source:
+            sources[_field_of(path)] = source
+    data["sources"] = sources
+    return _validate(_lists_from_indices(data))
+
+
+def _put_token_path(
+    data: dict[Any, Any], tokens: list[tuple[str, str]], value: str
+) -> None:
+    keys: list[str | int] = [k if k else int(i) for k, i in tokens]
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})  # list indices become int keys, fixed later
+    node[keys[-1]] = value
+
+
+def _lists_from_indices(value: Any) -> Any:
+    """Turn ``{0: …, 1: …}`` dicts built from ``[i]`` paths into lists."""
+    if isinstance(value, dict):
+        converted = {k: _lists_from_indices(v) for k, v in value.items()}
+        if converted and all(isinstance(k, int) for k in converted):
+            return [converted[k] for k in sorted(converted)]
+        return converted
+    return value
+
+
+# --------------------------------------------------------------------- exports
+
+
+def _acquisition_summary(form: FairForm) -> str:
+    acq = form.image_acquisition
+    bits = []
+    if acq.instrument:
+        bits.append(acq.instrument)
+    if acq.objective or acq.objective_na:
+        obj = acq.objective
+        mag, na = acq.objective_magnification, acq.objective_na
+        if na and f"/{na:g}" not in obj:
+            lens = f"{mag:g}x" if mag and f"{mag:g}x" not in obj else ""
+            obj = f"{obj} {lens}/{na:g}".strip() if lens else f"{obj}/{na:g}"
+        bits.append(obj)
+    if acq.pixel_size_x_um:
+        bits.append(f"pixel {acq.pixel_size_x_um:.4g} µm")
+    if acq.pixel_size_z_um:
+        bits.append(f"z-step {acq.pixel_size_z_um:.4g} µm")
+    if acq.channels:
+        names = ", ".join(c.name for c in acq.channels if c.name)
+        bits.append(f"{len(acq.channels)} channel(s){': ' + names if names else ''}")
+    method = form.study_component.imaging_method.label
+    if method:
+        bits.insert(0, method)
+    return "; ".join(bits)
+
+
+def _safe_name(form: FairForm) -> str:
+    try:
+        return form.name()
+    except InvalidFormValueError:
+        return ""
+
+
+def _orcid_uri(text: str) -> str:
+    if not text or orcid_problem(text):
+        return ""
+    return "https://orcid.org/" + text.strip().rsplit("/", 1)[-1]
+
+
+def _licence_url(spdx: str) -> str:
+    term = licence(spdx) if spdx else None
+    return str(term.extra.get("url", "")) if term else ""
+
+
+def dublin_core(
+    form: FairForm, metadata: AcquisitionMetadata | None = None
+) -> dict[str, Any]:
+    """The 15 Dublin Core (DCMES 1.1) elements, mapped as in SPEC 2.2."""
+    name = _safe_name(form)
+    study = form.study
+    creators = []
+    for author in study.authors:
+        uri = _orcid_uri(author.orcid)
+        creators.append(f"{author.name} ({uri})" if uri else author.name)
+    subjects = list(study.keywords)
+    for term in (form.biosample.organism, form.study_component.imaging_method):
+        if term.label:
+            subjects.append(term.label)
+    description = " ".join(
+        p for p in (study.description, _acquisition_summary(form)) if p
+    )
+    author_names = {a.name.strip().casefold() for a in study.authors}
+    contributor = (
+        [form.operator]
+        if form.operator and form.operator.casefold() not in author_names
+        else []
+    )
+    source_file = form.image_data.source_file or (
+        metadata.source_path if metadata else ""
+    )
+    source = Path(source_file).name if source_file else ""
+    if source and form.image_data.sha256:
+        source += f" sha256:{form.image_data.sha256}"
+    formats = [f"application/x-ome-zarr; ngff={form.rules.ngff_version}"]
+    if form.image_data.format:
+        formats.append(f"source: {form.image_data.format}")
+    relation = (
+        [f"https://doi.org/{study.related_publication_doi}"]
+        if is_doi(study.related_publication_doi)
+        else []
+    )
+    coverage = ", ".join(
+        p
+        for p in (form.biosample.organism.label, form.biosample.biological_entity)
+        if p
+    )
+    rights = " ".join(p for p in (study.licence, _licence_url(study.licence)) if p)
+    return {
+        "title": " — ".join(p for p in (study.title, name) if p),
+        "creator": creators,
+        "subject": subjects,
+        "description": description,
+        "publisher": study.publisher,
+        "contributor": contributor,
+        "date": form.naming.date,
+        "type": "Image",
+        "format": formats,
+        "identifier": name,
+        "source": source,
+        "language": study.language or "en",
+        "relation": relation,
+        "coverage": coverage,
+        "rights": rights,
+    }
+
+
+def _person_name(name: str) -> dict[str, str]:
+    parts = name.strip().rsplit(" ", 1)
+    if len(parts) == 2:
+        return {
+            "givenName": parts[0],
+            "familyName": parts[1],
+            "name": f"{parts[1]}, {parts[0]}",
+        }
+    return {"name": name.strip()}
+
+
+def datacite(
+    form: FairForm,
+    metadata: AcquisitionMetadata | None = None,
+    *,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """A DataCite Metadata Schema 4.x record (JSON), mandatory properties first.
+
+    ``identifier`` stays ``None`` until a repository mints a DOI; the publication
+    year is the save year and flagged provisional.
+    """
+    today = today or dt.date.today()
+    study = form.study
+    creators = []
+    for author in study.authors:
+        entry: dict[str, Any] = {"nameType": "Personal", **_person_name(author.name)}
+        uri = _orcid_uri(author.orcid)
+        if uri:
+            entry["nameIdentifiers"] = [
+                {
+                    "nameIdentifier": uri,
+                    "nameIdentifierScheme": "ORCID",
+                    "schemeUri": "https://orcid.org",
+                }
+            ]
+        if author.affiliation:
+            affiliation: dict[str, str] = {"name": author.affiliation}
+            if author.ror:
+                affiliation |= {
+                    "affiliationIdentifier": author.ror,
+                    "affiliationIdentifierScheme": "ROR",
+                }
+            entry["affiliation"] = [affiliation]
+        creators.append(entry)
+    subjects: list[dict[str, str]] = [{"subject": k} for k in study.keywords]
+    organism = form.biosample.organism
+    if organism.id:
+        subjects.append(
+            {
+                "subject": organism.label or organism.id,
+                "subjectScheme": "NCBI Taxonomy",
+                "valueUri": "http://purl.obolibrary.org/obo/"
+                + organism.id.replace(":", "_"),
+            }
+        )
+    method = form.study_component.imaging_method
+    if method.id:
+        subjects.append(
+            {
+                "subject": method.label or method.id,
+                "subjectScheme": "FBbi",
+                "valueUri": f"http://purl.obolibrary.org/obo/{method.id}",
+            }
+        )
+    rights = []
+    if study.licence:
+        term = licence(study.licence)
+        rights.append(
+            {
+                "rights": term.label if term else study.licence,
+                "rightsUri": _licence_url(study.licence),
+                "rightsIdentifier": study.licence.lower(),
+                "rightsIdentifierScheme": "SPDX",
+                "schemeUri": "https://spdx.org/licenses/",
+            }
+        )
+    record: dict[str, Any] = {
+        "identifier": None,
+        "creators": creators,
+        "titles": [{"title": study.title or _safe_name(form)}],
+        "publisher": study.publisher,
+        "publicationYear": today.year,
+        "publicationYearProvisional": True,
+        "types": {"resourceTypeGeneral": "Image", "resourceType": RESOURCE_TYPE},
+        "subjects": subjects,
+        "rightsList": rights,
+        "dates": [{"date": form.naming.date, "dateType": "Collected"}]
+        if form.naming.date
+        else [],
+        "descriptions": [
+            {"description": d, "descriptionType": t}
+            for d, t in (
+                (study.description, "Abstract"),
+                (_acquisition_summary(form), "TechnicalInfo"),
+            )
+            if d
+        ],
+        "language": study.language or "en",
+        "alternateIdentifiers": [
+            {"alternateIdentifier": n, "alternateIdentifierType": "dataset name"}
+            for n in (_safe_name(form),)
+            if n
+        ],
+        "schemaVersion": "http://datacite.org/schema/kernel-4",
+    }
+    if is_doi(study.related_publication_doi):
+        record["relatedIdentifiers"] = [
+            {
+                "relatedIdentifier": study.related_publication_doi,
+                "relatedIdentifierType": "DOI",
+                "relationType": "IsSupplementTo",
+            }
+        ]
+    if study.funding:
+        record["fundingReferences"] = [{"funderName": study.funding}]
+    return record
+
+
+def rembi_dict(form: FairForm) -> dict[str, Any]:
+    """The REMBI modules as plain JSON-ready data (sidecar ``rembi`` block)."""
+    data = form.model_dump(mode="json")
+    study = data["study"]
+    study["project_acronym"] = form.naming.project
+    study["authors"] = [
+        {**a, "orcid": _orcid_uri(a["orcid"]) or a["orcid"]} for a in study["authors"]
+    ]
+    biosample = data["biosample"]
+    organism = biosample.pop("organism")
+    biosample["organism"] = {"id": organism["id"], "name": organism["label"]}
+    image_data = data["image_data"]
+    image_data["datatype"] = form.naming.datatype
+    out = {m: data[m] for m in MODULES if m != "naming" and data[m] is not None}
+    out["image_acquisition"]["imaging_method"] = data["study_component"][
+        "imaging_method"
+    ]
+    return out
+
+
+# --------------------------------------------------------------------- JSON Schema
+
+SCHEMA_PATH = ("schema", "fair-form.schema.json")
+
+
+def form_json_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) of a saved form, so other tools can validate one."""
+    schema = FairForm.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://napari-fairly/schema/fair-form.schema.json",
+        "title": "napari-fairly FAIR form",
+        "description": (
+            f"REMBI modules and naming components (form schema {FORM_SCHEMA_VERSION}). "
+            "Generated from napari_fairly.core.form.FairForm."
+        ),
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
+
+
+def write_json_schema(path: Path | None = None) -> Path:
+    """Regenerate ``resources/schema/fair-form.schema.json`` from the model."""
+    target = path or resource_path(*SCHEMA_PATH)
+    target.write_text(
+        json.dumps(form_json_schema(), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def iter_field_paths(modules: Iterable[str] = MODULES) -> list[str]:
+    """Field paths of the given modules, in form order."""
+    return [p for p in FIELD_PATHS if p.split(".")[0] in modules]

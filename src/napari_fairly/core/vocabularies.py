@@ -1,0 +1,225 @@
+"""Controlled vocabularies shipped offline, and identifier checks (SPEC 2.3, 2.4).
+
+Each vocabulary is a JSON file in ``resources/vocabularies`` with its source and
+version; no network is needed at run time. Look-ups accept an id, a label or a
+synonym, case-insensitively; an unknown term raises an error that names close
+matches, so a typo is caught at the form, not in the repository.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.resources import resource_path
+
+VOCABULARIES = ("fbbi", "ncbi_taxonomy", "fluorophores", "licences", "immersion")
+
+ORCID_PATTERN = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
+ORCID_URI = "https://orcid.org/"
+DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
+NCBI_TAXON_PATTERN = re.compile(r"NCBITaxon:([1-9]\d*)")
+FBBI_PATTERN = re.compile(r"FBbi_\d{8}")
+
+
+@dataclass(frozen=True)
+class VocabularyTerm:
+    """One term: its id (``NCBITaxon:10090``), label (``Mus musculus``) and extras."""
+
+    id: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def display(self) -> str:
+        """``Mus musculus (NCBITaxon:10090)``, as shown in completers."""
+        return self.label if self.label == self.id else f"{self.label} ({self.id})"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A named list of terms with its source and version."""
+
+    key: str
+    name: str
+    source: str
+    version: str
+    terms: tuple[VocabularyTerm, ...]
+    default: str | None = None
+
+    def find(self, text: str) -> VocabularyTerm | None:
+        """The term whose id, label, synonym or display text is ``text`` (any case)."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return None
+        for term in self.terms:
+            names = (term.id, term.label, term.display, *term.synonyms)
+            if any(wanted == n.casefold() for n in names):
+                return term
+        return None
+
+    def complete(self, prefix: str) -> list[VocabularyTerm]:
+        """Terms whose label, id, synonym or one of its words starts with ``prefix``."""
+        wanted = prefix.strip().casefold()
+        out = []
+        for term in self.terms:
+            names = (term.label, term.id, *term.synonyms)
+            words = [w for n in names for w in re.split(r"[\s:_-]+", n)]
+            if any(n.casefold().startswith(wanted) for n in (*names, *words)):
+                out.append(term)
+        return out
+
+    def resolve(self, text: str, what: str) -> VocabularyTerm:
+        """Like ``find``, but an unknown term raises with the closest matches."""
+        term = self.find(text)
+        if term is not None:
+            return term
+        names = [t.label for t in self.terms] + [t.id for t in self.terms]
+        close = difflib.get_close_matches(text.strip(), names, n=3, cutoff=0.6)
+        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        raise InvalidFormValueError(
+            f"{what}: unknown term '{text}' (not in the {self.name} list, "
+            f"{self.version}).",
+            fix=f"{hint}Choose one of: {', '.join(t.label for t in self.terms)}.",
+        )
+
+
+@cache
+def vocabulary(key: str) -> Vocabulary:
+    """Load one shipped vocabulary (``fbbi``, ``ncbi_taxonomy``, ``fluorophores``…)."""
+    if key not in VOCABULARIES:
+        raise KeyError(f"no vocabulary {key!r}; known: {VOCABULARIES}")
+    path = resource_path("vocabularies", f"{key}.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    terms = tuple(
+        VocabularyTerm(
+            id=t["id"],
+            label=t["label"],
+            synonyms=tuple(t.get("synonyms", ())),
+            extra={k: v for k, v in t.items() if k not in ("id", "label", "synonyms")},
+        )
+        for t in data["terms"]
+    )
+    return Vocabulary(
+        key=key,
+        name=data["name"],
+        source=data["source"],
+        version=data["version"],
+        terms=terms,
+        default=data.get("default"),
+    )
+
+
+# ------------------------------------------------------------------- specific look-ups
+
+
+def fbbi_for_acquisition_mode(mode: str | None) -> VocabularyTerm | None:
+    """The FBbi imaging method for an OME ``Channel@AcquisitionMode``, if known."""
+    if not mode:
+        return None
+    wanted = mode.strip().casefold()
+    for term in vocabulary("fbbi").terms:
+        if wanted in (
+            m.casefold() for m in term.extra.get("ome_acquisition_modes", ())
+        ):
+            return term
+    return None
+
+
+def resolve_organism(text: str) -> VocabularyTerm:
+    """An organism from a label, synonym, ``NCBITaxon:ID`` or bare taxon number.
+
+    Ids outside the shortlist are accepted as typed (the label is then unknown).
+    """
+    vocab = vocabulary("ncbi_taxonomy")
+    cleaned = text.strip()
+    if cleaned.isdigit():
+        cleaned = f"NCBITaxon:{int(cleaned)}"
+    term = vocab.find(cleaned)
+    if term is not None:
+        return term
+    if NCBI_TAXON_PATTERN.fullmatch(cleaned):
+        return VocabularyTerm(id=cleaned, label="")
+    return vocab.resolve(text, "organism")
+
+
+def resolve_imaging_method(text: str) -> VocabularyTerm:
+    """An FBbi imaging method from an id, a label or an OME acquisition mode."""
+    term = fbbi_for_acquisition_mode(text) or vocabulary("fbbi").find(text)
+    if term is not None:
+        return term
+    if FBBI_PATTERN.fullmatch(text.strip()):
+        return VocabularyTerm(id=text.strip(), label="")
+    return vocabulary("fbbi").resolve(text, "imaging method")
+
+
+def find_fluorophore(name: str | None) -> VocabularyTerm | None:
+    """The fluorophore named ``name`` (``Alexa Fluor 488``, ``AF488``, ``GFP``)."""
+    if not name:
+        return None
+    return vocabulary("fluorophores").find(name)
+
+
+def licence(spdx_id: str) -> VocabularyTerm | None:
+    """The licence with this SPDX id (exact id or label, any case)."""
+    return vocabulary("licences").find(spdx_id)
+
+
+def refractive_index(immersion: str | None) -> float | None:
+    """Refractive index of an immersion medium (OME ``Objective@Immersion``)."""
+    if not immersion:
+        return None
+    term = vocabulary("immersion").find(immersion)
+    if term is None:
+        return None
+    value = term.extra.get("refractive_index")
+    return float(value) if value is not None else None
+
+
+# ------------------------------------------------------------------- identifiers
+
+
+def orcid_check_digit(digits15: str) -> str:
+    """ISO 7064 MOD 11-2 check character over the first 15 digits of an ORCID iD."""
+    total = 0
+    for ch in digits15:
+        total = (total + int(ch)) * 2
+    remainder = (12 - total % 11) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def orcid_problem(text: str) -> str | None:
+    """Why ``text`` is not a well-formed ORCID iD (None when it is).
+
+    Accepts the bare iD or the ``https://orcid.org/`` URI. A correct check digit does
+    not prove the iD exists; offline, only the form is checked.
+    """
+    bare = text.strip().removeprefix(ORCID_URI).removeprefix("http://orcid.org/")
+    if not ORCID_PATTERN.fullmatch(bare):
+        return f"ORCID '{text}' must look like 0000-0002-1825-0097"
+    digits = bare.replace("-", "")
+    expected = orcid_check_digit(digits[:15])
+    if digits[15] != expected:
+        return f"ORCID '{text}' has a wrong check digit (expected {expected}; typo?)"
+    return None
+
+
+def orcid_uri(text: str) -> str:
+    """The canonical URI form ``https://orcid.org/0000-…`` of a valid ORCID iD."""
+    problem = orcid_problem(text)
+    if problem:
+        raise InvalidFormValueError(problem + ".", fix="Copy the iD from orcid.org.")
+    bare = text.strip().removeprefix(ORCID_URI).removeprefix("http://orcid.org/")
+    return ORCID_URI + bare
+
+
+def is_doi(text: str) -> bool:
+    """True for a DOI (``10.1038/s41592-021-01166-8``), bare or as a doi.org URL."""
+    bare = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", text.strip(), flags=re.I)
+    return bool(DOI_PATTERN.fullmatch(bare))
