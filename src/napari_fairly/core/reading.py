@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, SceneData
-from napari_fairly.core.metadata import AcquisitionMetadata
+from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -48,7 +47,7 @@ SUPPORTED = "CZI, ND2, LIF, DV, OME-TIFF, TIFF and OME-Zarr"
 
 @dataclass(frozen=True)
 class Acquisition:
-    """One scene of a raw file: lazy pixels, typed metadata, and the file's own metadata.
+    """One scene of a raw file: lazy pixels, typed metadata, the file's own metadata.
 
     ``data`` is a dask array whose axes are named by ``dims``: always ``"TCZYX"``, or
     ``"TCZYXS"`` for RGB(A) samples. Nothing is read from disk until it is computed.
@@ -60,8 +59,10 @@ class Acquisition:
     data: da.Array
     dims: str
     metadata: AcquisitionMetadata
-    ome_xml: str | None = None  # full OME-XML, as the file or the reader states it
-    vendor_metadata: Any = None  # the vendor's raw metadata (dict, XML text), kept whole
+    # full OME-XML, as the file or the reader states it
+    ome_xml: str | None = None
+    # the vendor's raw metadata (dict, XML text), kept whole
+    vendor_metadata: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -78,7 +79,7 @@ class Acquisition:
 
     @property
     def ome(self) -> ome_types.OME | None:
-        """The OME model parsed from ``ome_xml`` (None when the file has none); cached."""
+        """The OME model parsed from ``ome_xml`` (None without one); cached."""
         return self._ome  # type: ignore[no-any-return]
 
     @property
@@ -115,7 +116,9 @@ def detect_format(path: Path) -> str:
     """
     if not path.exists():
         raise UnreadableFileError(
-            "no such file or folder.", fix="Check the path (spelling, drive, network share).", path=path
+            "no such file or folder.",
+            fix="Check the path (spelling, drive, network share).",
+            path=path,
         )
     if path.is_dir():
         if (path / "zarr.json").is_file() or (path / ".zattrs").is_file():
@@ -129,7 +132,8 @@ def detect_format(path: Path) -> str:
     if size == 0:
         raise UnreadableFileError(
             "the file is empty (0 bytes).",
-            fix="The copy or the acquisition did not finish; copy it again from the acquisition PC.",
+            fix="The copy or the acquisition did not finish; copy it again from "
+            "the acquisition PC.",
             path=path,
         )
     try:
@@ -145,21 +149,24 @@ def detect_format(path: Path) -> str:
     if by_suffix is None:
         if by_content is not None:
             raise UnreadableFileError(
-                f"the extension {path.suffix or '(none)'!r} does not match the content, "
-                f"which looks like {FORMATS[by_content][1]}.",
-                fix=f"Rename it with the right extension (.{by_content}) and open it again.",
+                f"the extension {path.suffix or '(none)'!r} does not match the "
+                f"content, which looks like {FORMATS[by_content][1]}.",
+                fix=f"Rename it with the right extension (.{by_content}) and open "
+                "it again.",
                 path=path,
             )
         return "bioio"
     if by_content != by_suffix:
         what = FORMATS[by_content][1] if by_content else "no format we know"
         raise UnreadableFileError(
-            f"is not a valid {FORMATS[by_suffix][1]} file: its first bytes look like {what}.",
+            f"is not a valid {FORMATS[by_suffix][1]} file: its first bytes look "
+            f"like {what}.",
             fix=(
-                f"If it is {what}, give it the right extension; otherwise the file is corrupt: "
-                "copy it again from the acquisition PC."
+                f"If it is {what}, give it the right extension; otherwise the file "
+                "is corrupt: copy it again from the acquisition PC."
                 if by_content
-                else "The file is corrupt or truncated: copy it again from the acquisition PC."
+                else "The file is corrupt or truncated: copy it again from the "
+                "acquisition PC."
             ),
             path=path,
         )
@@ -174,14 +181,15 @@ def _wrap(err: Exception, path: Path, fmt: str) -> UnreadableFileError:
     detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
     what = FORMATS[fmt][1] if fmt in FORMATS else fmt
     return UnreadableFileError(
-        f"cannot be read as {what} ({type(err).__name__}{': ' + detail if detail else ''}).",
+        f"cannot be read as {what} "
+        f"({type(err).__name__}{': ' + detail if detail else ''}).",
         fix=READ_FIX,
         path=path,
     )
 
 
 def list_scenes(path: Path | str) -> list[str]:
-    """Names of the scenes (series, positions) in ``path``; UnreadableFileError if broken."""
+    """Scene (series, position) names in ``path``; UnreadableFileError if broken."""
     path = Path(path)
     fmt = detect_format(path)
     try:
@@ -226,7 +234,11 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
                 if isinstance(scene, str) and scene in found.scene_names
                 else int(scene or 0)
             )
-        shape = dict(zip(found.dims, (int(n) for n in found.data.shape)))
+        shape = dict(zip(found.dims, (int(n) for n in found.data.shape), strict=False))
+        fields = dict(found.fields)
+        channels = list(fields.get("channels", ()))
+        channels += [ChannelMetadata(index=i) for i in range(len(channels), shape["C"])]
+        fields["channels"] = tuple(channels[: shape["C"]])
         metadata = AcquisitionMetadata(
             source_path=str(path.resolve()),
             size_bytes=_size_bytes(path),
@@ -239,7 +251,7 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
             shape=shape,
             dtype=str(found.data.dtype),
             notes=tuple(found.notes),
-            **found.fields,
+            **fields,
         )
     except FairlyError:
         raise
@@ -256,8 +268,3 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         vendor_metadata=found.vendor_metadata,
         extras=found.extras,
     )
-
-
-def metadata_json(acq: Acquisition, indent: int | None = 2) -> str:
-    """The metadata model as JSON (what ``fairly inspect --json`` prints)."""
-    return json.dumps(acq.metadata.model_dump(mode="json"), indent=indent, ensure_ascii=False)

@@ -1,0 +1,47 @@
+"""``fairly inspect PATH [--scene N] [--json]``: what a raw file says it is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from napari_fairly.core.display import summary_text
+from napari_fairly.core.reading import open_acquisition
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``inspect`` subcommand."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="show the acquisition metadata of a raw file, missing values flagged",
+        description=(
+            "Open a raw acquisition read-only and show every metadata value with its "
+            "source, or why it is missing."
+        ),
+    )
+    parser.add_argument(
+        "path", help="raw file (CZI, ND2, LIF, DV, TIFF) or .ome.zarr folder"
+    )
+    parser.add_argument(
+        "--scene", default=None, help="scene index (from 0) or name; default: the first"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the metadata model as JSON"
+    )
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Print the summary (or JSON); a FairlyError becomes exit 2 in the CLI."""
+    scene: int | str | None = args.scene
+    if isinstance(scene, str) and scene.lstrip("-").isdigit():
+        scene = int(scene)
+    acq = open_acquisition(args.path, scene)
+    if args.json:
+        payload = acq.metadata.model_dump(mode="json")
+        payload["scene_names"] = list(acq.scene_names)
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        print(summary_text(acq.metadata, acq.scene_names))
+    return 0

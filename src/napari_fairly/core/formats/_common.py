@@ -1,0 +1,268 @@
+"""Helpers shared by the format modules: sourced values, axis order, guarded reads."""
+
+from __future__ import annotations
+
+import functools
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+
+from napari_fairly.core import units
+from napari_fairly.core.errors import FairlyError, UnreadableFileError
+from napari_fairly.core.model import Reason, Sourced
+
+AXES = "TCZYX"
+READ_FIX = (
+    "Check that the file is complete (copy it again from the acquisition PC) and opens "
+    "in the vendor's software."
+)
+
+
+@dataclass
+class SceneData:
+    """What a format module hands back for one scene: pixels and metadata fields."""
+
+    data: da.Array  # dims TCZYX, or TCZYXS for RGB(A)
+    scene_names: tuple[str, ...]
+    fields: dict[str, Any]  # AcquisitionMetadata fields other than file-level ones
+    reader: str
+    notes: list[str] = field(default_factory=list)
+    ome_xml: str | None = None
+    vendor_metadata: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dims(self) -> str:
+        """``"TCZYX"`` or ``"TCZYXS"``, from the number of axes."""
+        return AXES if self.data.ndim == 5 else AXES + "S"
+
+
+@functools.cache
+def lib_version(name: str) -> str:
+    """``"nd2 0.12.0"``: a library and its version, for ``metadata.reader``."""
+    try:
+        return f"{name} {version(name)}"
+    except PackageNotFoundError:
+        return name
+
+
+def fnum(text: Any) -> float | None:
+    """A float from XML text or a number; None when absent, empty or not a number."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def text(value: Any, looked_for: str, source: str | None = None) -> Sourced[str]:
+    """A stated non-empty string, else missing."""
+    if value is None or not str(value).strip():
+        return Sourced.missing(looked_for)
+    return Sourced.found(str(value).strip(), source or looked_for)
+
+
+def number(
+    value: Any, looked_for: str, unit: str | None = None, *, positive: bool = True
+) -> Sourced[float]:
+    """A stated number (must be > 0 when ``positive``), else missing or invalid."""
+    num = fnum(value)
+    if num is None:
+        return Sourced.missing(looked_for, unit=unit)
+    if positive and num <= 0:
+        return Sourced.invalid(
+            str(value), looked_for, Reason.INVALID_VALUE.value, unit=unit
+        )
+    return Sourced.found(num, looked_for, unit=unit)
+
+
+def converted(
+    value: Any,
+    unit: str | None,
+    looked_for: str,
+    convert: Callable[[float, str], float | None],
+    target_unit: str,
+    default_unit: str,
+) -> Sourced[float]:
+    """A stated quantity converted to ``target_unit`` (SPEC 3.2).
+
+    Zero or negative → invalid (bioio reports 0.0 for "not stated" in some CZI files).
+    A non-physical unit (``pixel``) → missing with ``unit_not_physical``. No unit →
+    the OME default, with reason ``default_unit``.
+    """
+    num = fnum(value)
+    if num is None:
+        return Sourced.missing(looked_for, unit=target_unit)
+    if num <= 0:
+        return Sourced.invalid(
+            str(value), looked_for, Reason.INVALID_VALUE.value, unit=target_unit
+        )
+    stated = unit if unit else default_unit
+    out = convert(num, stated)
+    if out is None:
+        return Sourced(
+            unit=target_unit,
+            source=looked_for,
+            reason=Reason.UNIT_NOT_PHYSICAL.value,
+            raw=f"{value} {stated}",
+        )
+    if unit:
+        return Sourced.found(out, looked_for, unit=target_unit)
+    return Sourced.found(
+        out, looked_for, unit=target_unit, reason=Reason.DEFAULT_UNIT.value
+    )
+
+
+def length_um(
+    value: Any, unit: str | None, looked_for: str, default_unit: str = "µm"
+) -> Sourced[float]:
+    """A length in µm (pixel size, pinhole)."""
+    return converted(value, unit, looked_for, units.to_um, "µm", default_unit)
+
+
+def wavelength_nm(
+    value: Any, unit: str | None, looked_for: str, default_unit: str = "nm"
+) -> Sourced[float]:
+    """A wavelength in nm."""
+    return converted(value, unit, looked_for, units.to_nm, "nm", default_unit)
+
+
+def seconds(
+    value: Any, unit: str | None, looked_for: str, default_unit: str = "s"
+) -> Sourced[float]:
+    """A duration in s (exposure, time increment)."""
+    return converted(value, unit, looked_for, units.to_s, "s", default_unit)
+
+
+def resolve_scene(names: Sequence[str], scene: int | str | None, path: Path) -> int:
+    """Index of ``scene`` (index or name) in ``names``; UnreadableFileError if not."""
+    if scene is None:
+        return 0
+    if isinstance(scene, str) and not scene.lstrip("-").isdigit():
+        if scene in names:
+            return list(names).index(scene)
+        raise UnreadableFileError(
+            f"no scene named {scene!r}; the file has {len(names)}: {', '.join(names)}.",
+            fix="Pick one of those scene names or an index from 0.",
+            path=path,
+        )
+    index = int(scene)
+    if not 0 <= index < len(names):
+        raise UnreadableFileError(
+            f"scene {index} does not exist; the file has {len(names)} "
+            f"(0 to {len(names) - 1}).",
+            fix="Pick a scene index in that range (`fairly inspect FILE` lists them).",
+            path=path,
+        )
+    return index
+
+
+def to_tczyx(arr: da.Array, axes: str) -> da.Array:
+    """Reorder ``arr`` (axes named by ``axes``) to TCZYX(+S), adding size-1 axes."""
+    axes = axes.upper()
+    if len(axes) != arr.ndim:
+        raise ValueError(f"axes {axes!r} do not match an array of {arr.ndim} dims")
+    target = AXES + ("S" if "S" in axes else "")
+    extra = [a for a in axes if a not in target]
+    for a in extra:  # an unnamed leading axis of size 1 can go
+        if arr.shape[axes.index(a)] != 1:
+            raise ValueError(
+                f"axis {a} of size {arr.shape[axes.index(a)]} has no place"
+            )
+        arr = arr[tuple(0 if ax == a else slice(None) for ax in axes)]
+        axes = axes.replace(a, "")
+    for a in target:
+        if a not in axes:
+            arr = arr[..., np.newaxis]
+            axes += a
+    return arr.transpose([axes.index(a) for a in target])
+
+
+def guard(arr: da.Array, path: Path) -> da.Array:
+    """The same lazy array; a chunk read that fails raises UnreadableFileError.
+
+    A truncated file often opens (headers are intact) and fails only when a plane is
+    read; wrapping each chunk read makes that failure say which file and what to do.
+    """
+
+    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in arr.chunks]
+
+    def read_block(block_id: tuple[int, ...] | None = None) -> np.ndarray:
+        assert block_id is not None  # noqa: S101  (dask always passes it)
+        # slicing culls the graph by layer: ~1 ms, where .blocks[] costs ~50 ms on a
+        # 10⁵-chunk array
+        index = tuple(
+            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
+        )
+        try:
+            return np.asarray(arr[index].compute(scheduler="synchronous"))
+        except FairlyError:
+            raise
+        except Exception as err:
+            raise UnreadableFileError(
+                f"pixels cannot be read ({type(err).__name__}: {err}).",
+                fix=READ_FIX,
+                path=path,
+            ) from err
+
+    return da.map_blocks(
+        read_block,
+        chunks=arr.chunks,
+        dtype=arr.dtype,
+        meta=np.empty((0,) * arr.ndim, arr.dtype),
+        name=f"guarded-{arr.name}",  # a fixed name skips hashing the closure
+    )
+
+
+def delayed_planes(
+    read_plane: Callable[..., np.ndarray],
+    lead_shape: Sequence[int],
+    plane_shape: Sequence[int],
+    dtype: np.dtype[Any] | str,
+    path: Path,
+) -> da.Array:
+    """A lazy array of ``lead_shape + plane_shape`` with one chunk per plane.
+
+    ``read_plane(*index)`` reads one plane; read errors become UnreadableFileError.
+    """
+    dtype = np.dtype(dtype)
+
+    def read_block(block_id: tuple[int, ...] | None = None) -> np.ndarray:
+        assert block_id is not None  # noqa: S101
+        lead = block_id[: len(lead_shape)]
+        try:
+            plane = np.asarray(read_plane(*lead), dtype=dtype)
+        except FairlyError:
+            raise
+        except Exception as err:
+            raise UnreadableFileError(
+                f"plane {tuple(lead)} cannot be read ({type(err).__name__}: {err}).",
+                fix=READ_FIX,
+                path=path,
+            ) from err
+        if plane.shape != tuple(plane_shape):
+            raise UnreadableFileError(
+                f"plane {tuple(lead)} has shape {plane.shape}, "
+                f"expected {tuple(plane_shape)}.",
+                fix=READ_FIX,
+                path=path,
+            )
+        return plane.reshape((1,) * len(lead_shape) + tuple(plane_shape))
+
+    chunks = tuple((1,) * n for n in lead_shape) + tuple((n,) for n in plane_shape)
+    return da.map_blocks(
+        read_block,
+        chunks=chunks,
+        dtype=dtype,
+        meta=np.empty((0,) * len(chunks), dtype),
+        name=f"planes-{path.name}-{uuid.uuid4().hex}",  # unique; skips hashing
+    )

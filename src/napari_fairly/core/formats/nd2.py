@@ -1,0 +1,399 @@
+"""Nikon ND2: metadata with the ``nd2`` library, pixels via bioio-nd2.
+
+Worked around here (see the data README): an uncalibrated Z (``axesCalibrated`` false)
+reads as 1.0 µm in nd2 and bioio: it is missing; bioio gives no time increment; nd2
+reports an excitation of 405 nm for every channel of some files while the description
+text lists the lasers actually on, which win when they name one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+from napari_fairly.core.formats import _bioio
+from napari_fairly.core.formats._common import (
+    SceneData,
+    fnum,
+    length_um,
+    lib_version,
+    number,
+    resolve_scene,
+    seconds,
+    text,
+    wavelength_nm,
+)
+from napari_fairly.core.metadata import ChannelMetadata, Detector, Objective
+from napari_fairly.core.model import Reason, Sourced
+
+_MODES = (  # nd2 modality flag → OME AcquisitionMode, first match wins
+    ("laserScanConfocal", "LaserScanningConfocalMicroscopy"),
+    ("spinningDiskConfocal", "SpinningDiskConfocal"),
+    ("sweptFieldConfocalPinhole", "SweptFieldConfocal"),
+    ("sweptFieldConfocalSlit", "SlitScanConfocal"),
+    ("multiPhoton", "MultiPhotonMicroscopy"),
+    ("SIM", "StructuredIllumination"),
+    ("TIRF", "TotalInternalReflection"),
+    ("brightfield", "BrightField"),
+    ("fluorescence", "WideField"),
+)
+MAX_OME_FRAMES = 2000  # above this, building OME-XML at open costs seconds
+_UNITS = {"s": "s", "ms": "ms", "us": "µs", "µs": "µs", "min": "min"}
+
+
+def scene_names(path: Path) -> list[str]:
+    """One scene per XY position (``position i``)."""
+    import nd2
+
+    with nd2.ND2File(str(path)) as f:
+        return [f"position {p}" for p in range(f.sizes.get("P", 1))]
+
+
+def _blocks(description: str) -> list[str]:
+    """The description split into its ``Plane #n:`` sections (one per channel)."""
+    parts = re.split(r"^\s*Plane #\d+:\s*$", description, flags=re.MULTILINE)
+    return parts[1:]
+
+
+def _parse_date(value: str | None) -> tuple[str | None, str]:
+    """ISO 8601 (local time, no zone) from ND2's ``4/17/2025  4:39:00 PM`` style text.
+
+    US (month first, AM/PM) and European (day first, 24 h) orders both occur; with
+    AM/PM the month comes first, without it the day does, unless that is impossible.
+    """
+    if not value:
+        return None, ""
+    raw = " ".join(value.split())
+    formats = (
+        ["%m/%d/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M:%S %p"]
+        if re.search(r"[AP]M$", raw, re.IGNORECASE)
+        else [
+            "%d/%m/%Y %H:%M:%S",
+            "%m/%d/%Y %H:%M:%S",
+            "%d.%m.%Y %H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+    )
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(raw, fmt).isoformat(), fmt
+        except ValueError:
+            continue
+    return None, ""
+
+
+def open_scene(path: Path, scene: int | str | None) -> SceneData:
+    """Read one XY position of an ND2 file."""
+    import nd2
+
+    notes: list[str] = []
+    with nd2.ND2File(str(path)) as f:
+        sizes = dict(f.sizes)
+        names = [f"position {p}" for p in range(sizes.get("P", 1))]
+        index = resolve_scene(names, scene, path)
+        meta = f.metadata
+        text_info = dict(f.text_info or {})
+        attributes = f.attributes
+        loops = {type(e).__name__: e for e in (f.experiment or [])}
+        voxel = f.voxel_size()
+        frame_times = _frame_times(f, sizes)
+        ome_xml = None
+        frames = int(attributes.sequenceCount or 0)
+        if frames > MAX_OME_FRAMES:  # nd2 reads every frame's metadata to build it
+            notes.append(
+                f"OME-XML not built: {frames} frames would take long to list; the "
+                "vendor metadata is kept."
+            )
+        else:
+            try:
+                ome_xml = f.ome_metadata().to_xml()
+            except Exception as err:  # nd2's OME export is a view, not the source
+                notes.append(f"nd2 could not build OME-XML ({type(err).__name__}).")
+        vendor = {
+            "text_info": text_info,
+            "metadata": _plain(meta),
+            "experiment": [_plain(e) for e in (f.experiment or [])],
+            "attributes": _plain(attributes),
+            "sizes": sizes,
+        }
+
+    image = _bioio.open_image(path, "bioio_nd2")
+    data = _bioio.scene_pixels(image, index, path)
+    fields: dict[str, Any] = {}
+    fields["significant_bits"] = number(
+        attributes.bitsPerComponentSignificant,
+        "nd2:attributes.bitsPerComponentSignificant",
+    )
+    volume = meta.channels[0].volume if meta and meta.channels else None
+    calibrated = tuple(volume.axesCalibrated) if volume else (False, False, False)
+    for axis, value, ok in zip("xyz", voxel, calibrated, strict=False):
+        where = f"nd2:metadata.channels[0].volume.axesCalibration[{'xyz'.index(axis)}]"
+        if axis == "z" and not ok and "ZStackLoop" in loops:
+            step = loops["ZStackLoop"].parameters.stepUm
+            fields["pixel_size_z_um"] = length_um(
+                step, "µm", "nd2:experiment.ZStackLoop.stepUm"
+            )
+            continue
+        if not ok:
+            fields[f"pixel_size_{axis}_um"] = Sourced.missing(
+                where + " (axis not calibrated)", unit="µm"
+            )
+            if axis == "z" and value:
+                notes.append(
+                    f"Z step {value} µm in the file is a default "
+                    "(axis not calibrated): "
+                    "treated as missing."
+                )
+            continue
+        fields[f"pixel_size_{axis}_um"] = length_um(value, "µm", where)
+
+    fields["time_increment_s"] = _time_increment(loops, frame_times, sizes, notes)
+    iso, _fmt = _parse_date(text_info.get("date"))
+    fields["acquisition_date"] = (
+        Sourced.found(
+            iso, "nd2:text_info.date (local time, no zone)", raw=text_info.get("date")
+        )
+        if iso
+        else Sourced.missing("nd2:text_info.date")
+    )
+    description = text_info.get("description", "")
+    match = re.search(r"Microscope:\s*([^\r\n]+)", description)
+    fields["microscope"] = text(
+        match.group(1) if match else None, "nd2:text_info.description 'Microscope:'"
+    )
+    fields["instrument_manufacturer"] = Sourced.inferred(
+        "Nikon", "nd2 file format (Nikon NIS-Elements)"
+    )
+
+    mic = meta.channels[0].microscope if meta and meta.channels else None
+    base = "nd2:metadata.channels[0].microscope"
+    fields["objective"] = Objective(
+        model=text(mic.objectiveName if mic else None, base + ".objectiveName"),
+        magnification=number(
+            mic.objectiveMagnification if mic else None,
+            base + ".objectiveMagnification",
+        ),
+        na=number(
+            mic.objectiveNumericalAperture if mic else None,
+            base + ".objectiveNumericalAperture",
+        ),
+        immersion=Sourced.missing("not stated in ND2 files"),
+        refractive_index=number(
+            mic.immersionRefractiveIndex if mic else None,
+            base + ".immersionRefractiveIndex",
+        ),
+    )
+    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
+    fields["channels"] = _channels(
+        meta, description, camera.group(1).strip() if camera else None, notes
+    )
+    return SceneData(
+        data=data,
+        scene_names=tuple(names),
+        fields=fields,
+        reader=f"{_bioio.plugin_version('bioio_nd2')} (pixels) + {lib_version('nd2')}",
+        notes=notes,
+        ome_xml=ome_xml,
+        vendor_metadata=vendor,
+        extras={"scene_index": index},
+    )
+
+
+def _plain(obj: Any) -> Any:
+    """A dataclass tree as plain dicts and lists (for the vendor-metadata view)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def _frame_times(f: Any, sizes: dict[str, int]) -> list[float]:
+    """Relative times (ms) of the first frames along T, from the frame clock."""
+    n_t = sizes.get("T", 1)
+    if n_t < 2:
+        return []
+    per_t = 1
+    for (
+        axis,
+        n,
+    ) in sizes.items():  # frames (not channels, not Y/X) inside one time point
+        if axis not in ("T", "C", "Y", "X", "S") and list(sizes).index(axis) > list(
+            sizes
+        ).index("T"):
+            per_t *= n
+    times = []
+    for t in range(min(n_t, 20)):
+        times.append(f.frame_metadata(t * per_t).channels[0].time.relativeTimeMs)
+    return times
+
+
+def _time_increment(
+    loops: dict[str, Any],
+    frame_times: list[float],
+    sizes: dict[str, int],
+    notes: list[str],
+) -> Sourced[float]:
+    loop = loops.get("TimeLoop") or loops.get("NETimeLoop")
+    if loop is not None and getattr(loop.parameters, "periodMs", 0):
+        return seconds(
+            loop.parameters.periodMs,
+            "ms",
+            "nd2:experiment.TimeLoop.parameters.periodMs",
+        )
+    diff = (
+        getattr(getattr(loop, "parameters", None), "periodDiff", None) if loop else None
+    )
+    if diff is not None and diff.avg:
+        return seconds(
+            diff.avg, "ms", "nd2:experiment.TimeLoop.parameters.periodDiff.avg"
+        )
+    if len(frame_times) > 1:
+        steps = [b - a for a, b in itertools.pairwise(frame_times)]
+        step_ms = statistics.median(steps)
+        if step_ms > 0:
+            notes.append(
+                "time increment measured from the frame clock (median of "
+                f"{len(steps)} steps); the file sets no interval."
+            )
+            return Sourced.inferred(
+                step_ms / 1000.0,
+                "nd2:frame_metadata(i).channels[0].time.relativeTimeMs (median step)",
+                unit="s",
+            )
+    if sizes.get("T", 1) > 1:
+        return Sourced.missing("nd2:experiment.TimeLoop.parameters.periodMs", unit="s")
+    return Sourced.missing("nd2:experiment.TimeLoop", Reason.NOT_APPLICABLE, unit="s")
+
+
+def _channels(
+    meta: Any, description: str, camera: str | None, notes: list[str]
+) -> tuple[ChannelMetadata, ...]:
+    blocks = _blocks(description)
+    if not blocks and meta and len(meta.channels) == 1:
+        blocks = [
+            description
+        ]  # one channel: no "Plane #1:" section, the text is its block
+    out = []
+    for i, ch in enumerate(meta.channels if meta else []):
+        base = f"nd2:metadata.channels[{i}]"
+        block = blocks[i] if i < len(blocks) else ""
+        block_where = (
+            f"nd2:text_info.description 'Plane #{i + 1}'"
+            if len(blocks) > 1 or "Plane #" in description
+            else "nd2:text_info.description"
+        )
+        exp = re.search(r"Exposure:\s*([\d.]+)\s*(ms|s|us|µs|min)\b", block)
+        exposure = (
+            seconds(exp.group(1), _UNITS[exp.group(2)], block_where + " 'Exposure:'")
+            if exp
+            else Sourced.missing(block_where + " 'Exposure:'", unit="s")
+        )
+        lines = [
+            float(x)
+            for x in re.findall(r"ExW:\s*(\d+(?:\.\d+)?)[^\r\n]*?\bOn\b", block)
+        ]
+        excitation = _excitation(
+            ch.channel.excitationLambdaNm,
+            lines,
+            base,
+            block_where,
+            ch.channel.name,
+            notes,
+        )
+        flags = list(ch.microscope.modalityFlags or []) if ch.microscope else []
+        mode = next((m for flag, m in _MODES if flag in flags), None)
+        binning = re.search(r"Binning:\s*(\d+x\d+)", block)
+        pinhole = ch.microscope.pinholeDiameterUm if ch.microscope else None
+        out.append(
+            ChannelMetadata(
+                index=i,
+                name=text(ch.channel.name, base + ".channel.name"),
+                fluorophore=Sourced.missing("not stated in ND2 files"),
+                excitation_wavelength_nm=excitation,
+                emission_wavelength_nm=wavelength_nm(
+                    ch.channel.emissionLambdaNm,
+                    "nm",
+                    base + ".channel.emissionLambdaNm",
+                ),
+                exposure_s=exposure,
+                acquisition_mode=text(mode, base + ".microscope.modalityFlags"),
+                illumination=text(
+                    "Epifluorescence" if "fluorescence" in flags else None,
+                    base + ".microscope.modalityFlags",
+                ),
+                contrast_method=text(
+                    "Fluorescence"
+                    if "fluorescence" in flags
+                    else ("Brightfield" if "brightfield" in flags else None),
+                    base + ".microscope.modalityFlags",
+                ),
+                pinhole_um=length_um(
+                    pinhole, "µm", base + ".microscope.pinholeDiameterUm"
+                ),
+                color_rgb=text(
+                    f"{ch.channel.color.r:02X}{ch.channel.color.g:02X}{ch.channel.color.b:02X}"
+                    if ch.channel.color
+                    else None,
+                    base + ".channel.color",
+                ),
+                detector=Detector(
+                    model=text(camera, "nd2:text_info.description 'Camera Name:'"),
+                    binning=text(
+                        binning.group(1) if binning else None,
+                        block_where + " 'Binning:'",
+                    ),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _excitation(
+    stated: float | None,
+    lines: list[float],
+    base: str,
+    block_where: str,
+    name: str,
+    notes: list[str],
+) -> Sourced[float]:
+    """The channel's excitation: the laser line that was on wins over nd2's value."""
+    where = base + ".channel.excitationLambdaNm"
+    value = fnum(stated)
+    if not lines or (
+        value is not None
+        and any(abs(value - ln) < 1 for ln in lines)
+        and len(lines) == 1
+    ):
+        return wavelength_nm(value, "nm", where)
+    if len(lines) == 1:
+        if value is not None and abs(value - lines[0]) >= 1:
+            notes.append(
+                f"channel {name!r}: the file's excitation {value:g} nm disagrees "
+                f"with the only laser line on ({lines[0]:g} nm, description text); "
+                "the laser line is used."
+            )
+        return Sourced.found(lines[0], block_where + " 'ExW: … On'", unit="nm")
+    listed = ", ".join(f"{ln:g}" for ln in lines)
+    if value is not None and not any(abs(value - ln) < 1 for ln in lines):
+        notes.append(
+            f"channel {name!r}: the file's excitation {value:g} nm is none of "
+            f"the laser lines on ({listed} nm); excitation left as not trusted."
+        )
+        return Sourced.invalid(
+            f"{value:g}", where, "conflicts with the laser lines on", unit="nm"
+        )
+    if value is None:
+        notes.append(
+            f"channel {name!r}: several laser lines on ({listed} nm); "
+            "excitation not stated."
+        )
+    return wavelength_nm(value, "nm", where)

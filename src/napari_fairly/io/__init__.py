@@ -1,0 +1,1 @@
+"""napari contributions (reader, sample data): thin adapters over the core."""
