@@ -50,6 +50,7 @@ class OpenAcquisitionWidget(QWidget):
     """Open a raw file lazily, choose the scene, and add its channels as image layers."""
 
     acquisitionOpened = Signal(object)  # the Acquisition
+    openFinished = Signal()  # after success, failure or cancel
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +187,7 @@ class OpenAcquisitionWidget(QWidget):
     def _on_open_finished(self) -> None:
         self._open_button.setEnabled(True)
         self._cancel_button.setEnabled(False)
+        self.openFinished.emit()
 
     # -- drag and drop ---------------------------------------------------------------
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
