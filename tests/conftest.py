@@ -17,7 +17,9 @@ if not (DATA / "expected.json").is_file():
         "(../shared/data, as in CI) and run the tests again."
     )
 
-EXPECTED: dict[str, Any] = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
+EXPECTED: dict[str, Any] = json.loads(
+    (DATA / "expected.json").read_text(encoding="utf-8")
+)
 DATA_FILES: list[Path] = [DATA / rel for rel in sorted(EXPECTED["files"])]
 
 
@@ -35,7 +37,9 @@ def expected() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _private_config_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Each test gets its own config dir, so profiles and templates never leak."""
     config = tmp_path_factory.mktemp("fairly-config")
     monkeypatch.setenv("FAIRLY_CONFIG_DIR", str(config))

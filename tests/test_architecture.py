@@ -1,11 +1,21 @@
-"""The core runs headless: no Qt, napari or magicgui behind `napari_fairly.core` or the CLI."""
+"""The core runs headless: no Qt, napari or magicgui behind the core or the CLI."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-GUI_MODULES = {"qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "napari", "magicgui", "vispy", "superqt"}
+GUI_MODULES = {
+    "qtpy",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "PySide6",
+    "napari",
+    "magicgui",
+    "vispy",
+    "superqt",
+}
 
 
 def test_core_and_cli_import_without_gui() -> None:
@@ -19,7 +29,9 @@ def test_core_and_cli_import_without_gui() -> None:
         "napari_fairly.cli.build_parser()\n"
         "print(*{n.split('.')[0] for n in sys.modules})"
     )
-    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     loaded = set(run.stdout.split())
     assert "napari_fairly" in loaded
     assert not GUI_MODULES & loaded
@@ -45,7 +57,9 @@ def test_manifest_is_valid_for_npe2() -> None:
 
 def test_npe2_validate_command_accepts_manifest() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "npe2", "validate", "napari-fairly"], capture_output=True, text=True
+        [sys.executable, "-m", "npe2", "validate", "napari-fairly"],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "valid" in run.stdout.lower()

@@ -1,4 +1,4 @@
-"""The ``fairly`` command: the core, headless, for acquisition PCs and analysis stations.
+"""The ``fairly`` command: the core, headless, for acquisition PCs and stations.
 
 Each subcommand lives in ``napari_fairly.commands.<module>`` and exposes
 ``register(subparsers)``; its handler returns the exit code. Exit codes: 0 ok,
@@ -29,9 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every subcommand module registered."""
     parser = argparse.ArgumentParser(
         prog="fairly",
-        description="Make light-microscopy acquisitions FAIR: inspect, name, check, save.",
+        description="Make microscopy acquisitions FAIR: inspect, name, check, save.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input is one clear line on stderr and exit code 2, no traceback."""
+    """Entry point: bad input is one line on stderr and exit code 2, no traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -54,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fairly {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(f"fairly {args.command}: cancelled; nothing was left half-written.", file=sys.stderr)
+        print(
+            f"fairly {args.command}: cancelled; nothing was left half-written.",
+            file=sys.stderr,
+        )
         return 130
     return code
 

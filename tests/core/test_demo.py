@@ -1,4 +1,4 @@
-"""The demo acquisition: complete OME-XML, seeded, with the lessons it is meant to teach."""
+"""The demo acquisition: complete OME-XML, seeded, with the lessons it teaches."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ def test_demo_ome_xml_is_complete(demo_file: Path) -> None:
         ome = from_xml(tif.ome_metadata)
     image = ome.images[0]
     pixels = image.pixels
-    assert (pixels.size_c, pixels.size_z, pixels.size_y, pixels.size_x) == (3, 24, 256, 256)
+    assert (pixels.size_c, pixels.size_z, pixels.size_y, pixels.size_x) == (
+        3,
+        24,
+        256,
+        256,
+    )
     assert pixels.significant_bits == 12
     assert pixels.physical_size_x == pytest.approx(0.08)
     assert pixels.physical_size_z == pytest.approx(0.5)
@@ -46,7 +51,9 @@ def test_demo_teaches_saturation_and_axial_undersampling(demo_file: Path) -> Non
     ceiling = 2**demo.SIGNIFICANT_BITS - 1
     clipped = [(pixels[c] >= ceiling).mean() for c in range(3)]
     assert clipped[0] == 0 and clipped[1] == 0
-    assert 0.001 < clipped[2] < 0.05  # partly saturated: above the SPEC's 0.1 % warning band
+    assert (
+        0.001 < clipped[2] < 0.05
+    )  # partly saturated: above the SPEC's 0.1 % warning band
     assert pixels.max() <= ceiling  # the 12-bit camera never exceeds its range
     # widefield axial Nyquist for the shortest emission: λ / (2 n (1 − cos α))
     n, na = demo.IMMERSION_RI, demo.OBJECTIVE_NA

@@ -1,4 +1,4 @@
-"""`make demo` opens napari with the demo acquisition and every dock widget of the plugin."""
+"""`make demo` opens napari with the demo acquisition and every dock widget."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ def test_demo_viewer_has_demo_layers_and_all_widgets(
         assert [layer.name for layer in viewer.layers] == ["DAPI", "EGFP", "mCherry"]
         for layer in viewer.layers:
             assert tuple(layer.scale[-3:]) == pytest.approx((0.5, 0.08, 0.08))
-            assert layer.metadata["fairly_acquisition"].metadata.objective.na.value == 1.4
-        assert [layer.colormap.name for layer in viewer.layers] == ["blue", "green", "red"]
+            assert (
+                layer.metadata["fairly_acquisition"].metadata.objective.na.value == 1.4
+            )
+        assert [layer.colormap.name for layer in viewer.layers] == [
+            "blue",
+            "green",
+            "red",
+        ]
         docked = set(viewer.window.dock_widgets)
         for name in launch.WIDGETS:
             assert any(name in key for key in docked), (name, docked)

@@ -1,12 +1,12 @@
-"""Open a real file through the dock widgets; corrupt files give a notification, not a crash."""
+"""Open real files through the dock widgets; a corrupt file is a notification."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from napari_fairly.widgets import _common
 from napari_fairly.widgets.metadata_widget import MetadataWidget
 from napari_fairly.widgets.open_widget import OpenAcquisitionWidget
@@ -15,21 +15,32 @@ from napari_fairly.widgets.open_widget import OpenAcquisitionWidget
 @pytest.fixture
 def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(_common, "show_error", lambda message: shown.append(str(message)))
+    monkeypatch.setattr(
+        _common, "show_error", lambda message: shown.append(str(message))
+    )
     return shown
 
 
-def _open(widget: OpenAcquisitionWidget, qtbot, path: Path, scene: int | None = None) -> None:
+def _open(
+    widget: OpenAcquisitionWidget, qtbot, path: Path, scene: int | None = None
+) -> None:
     with qtbot.waitSignal(widget.openFinished, timeout=60_000):
         assert widget.open_path(path, scene) is not None
 
 
-def test_open_multichannel_file_adds_one_scaled_layer_per_channel(make_napari_viewer, qtbot) -> None:
+def test_open_multichannel_file_adds_one_scaled_layer_per_channel(
+    make_napari_viewer, qtbot
+) -> None:
     viewer = make_napari_viewer()
     widget = OpenAcquisitionWidget(viewer)
     qtbot.addWidget(widget)
     _open(widget, qtbot, DATA / "nd2" / "example-multichannel.nd2")
-    assert [layer.name for layer in viewer.layers] == ["Mono", "DAPI", "FITC BP", "TRITC BP"]
+    assert [layer.name for layer in viewer.layers] == [
+        "Mono",
+        "DAPI",
+        "FITC BP",
+        "TRITC BP",
+    ]
     for layer in viewer.layers:
         assert layer.scale[-1] == pytest.approx(0.3234, rel=1e-3)
         assert layer.scale[-2] == pytest.approx(0.3234, rel=1e-3)
@@ -49,7 +60,9 @@ def test_open_zstack_keeps_axial_scale(make_napari_viewer, qtbot) -> None:
     assert tuple(layer.scale[-3:]) == pytest.approx((0.3, 0.1326, 0.1326), rel=2e-3)
 
 
-def test_scene_picker_lists_scenes_and_opens_the_chosen_one(make_napari_viewer, qtbot) -> None:
+def test_scene_picker_lists_scenes_and_opens_the_chosen_one(
+    make_napari_viewer, qtbot
+) -> None:
     viewer = make_napari_viewer()
     widget = OpenAcquisitionWidget(viewer)
     qtbot.addWidget(widget)
@@ -62,7 +75,9 @@ def test_scene_picker_lists_scenes_and_opens_the_chosen_one(make_napari_viewer, 
     assert viewer.layers[0].data.shape[-2:] == (237, 352)
 
 
-def test_metadata_widget_follows_selection_and_flags_missing(make_napari_viewer, qtbot) -> None:
+def test_metadata_widget_follows_selection_and_flags_missing(
+    make_napari_viewer, qtbot
+) -> None:
     viewer = make_napari_viewer()
     opener = OpenAcquisitionWidget(viewer)
     metadata = MetadataWidget(viewer)
@@ -72,15 +87,21 @@ def test_metadata_widget_follows_selection_and_flags_missing(make_napari_viewer,
     viewer.layers.selection.active = viewer.layers[1]
     summary = metadata.summary_item()
     assert summary.text(0) == "Summary"
-    rows = {summary.child(i).text(0): summary.child(i) for i in range(summary.childCount())}
+    rows = {
+        summary.child(i).text(0): summary.child(i) for i in range(summary.childCount())
+    }
     assert rows["objective.na"].text(1).startswith("0.75")
     assert rows["objective.magnification"].text(1).startswith("20")
-    # single-plane ND2: the 1.0 µm Z default is not a z-step; it is flagged with its consequence
+    # single-plane ND2: the 1.0 µm Z default is not a z-step; flagged with why
     assert rows["pixel_size_z_um"].text(1) == "—"
     assert "Nyquist" in rows["pixel_size_z_um"].text(3)
     # search narrows the tree
     metadata._search_edit.setText("LensNA")
-    visible = [summary.child(i).text(0) for i in range(summary.childCount()) if not summary.child(i).isHidden()]
+    visible = [
+        summary.child(i).text(0)
+        for i in range(summary.childCount())
+        if not summary.child(i).isHidden()
+    ]
     assert visible == [] or all("lensna" in v.lower() for v in visible)
     metadata._search_edit.setText("")
     metadata._on_copy_clicked()

@@ -1,1 +1,1 @@
-"""Subcommands of the ``fairly`` command, one module each (see ``napari_fairly.cli``)."""
+"""Subcommands of the ``fairly`` command, one module each (see ``cli.py``)."""

@@ -1,9 +1,10 @@
 """A synthetic but realistic demo acquisition, written as an OME-TIFF with full OME-XML.
 
-Real files from public projects cannot be bundled (several are GPL, all are fetched), so
-the plugin makes its own: a widefield 3-channel z-stack of cells taken with a 63x/1.4 oil
-objective. It is built to teach: channel 3 is partly saturated and the z-step (0.5 µm)
-undersamples the axial Nyquist limit (~0.25 µm), while the lateral sampling is adequate.
+Real files from public projects cannot be bundled (several are GPL, all are
+fetched), so the plugin makes its own: a widefield 3-channel z-stack of cells taken
+with a 63x/1.4 oil objective. It is built to teach: channel 3 is partly saturated and
+the z-step (0.5 µm) undersamples the axial Nyquist limit (~0.25 µm), while the
+lateral sampling is adequate.
 Seeded: the same seed gives the same bytes.
 """
 
@@ -35,7 +36,7 @@ class DemoChannel:
 DEMO_CHANNELS = (
     DemoChannel("DAPI", "DAPI", 358.0, 461.0, 0.05, "0000FF", 3000.0),
     DemoChannel("EGFP", "EGFP", 488.0, 507.0, 0.2, "00FF00", 1500.0),
-    # bright enough that the 12-bit camera clips the densest spots: the saturation lesson
+    # bright enough that the 12-bit camera clips the densest spots
     DemoChannel("mCherry", "mCherry", 587.0, 610.0, 0.3, "FF0000", 60000.0),
 )
 
@@ -57,8 +58,8 @@ def make_demo_pixels(
 ) -> np.ndarray:
     """Simulate the stack (C, Z, Y, X) in ADU: nuclei, cytoplasm and bright vesicles.
 
-    Clean intensities are blurred by an anisotropic Gaussian (a crude widefield PSF), then
-    photon (Poisson) noise, camera read noise, gain, offset and 12-bit clipping are applied.
+    Clean intensities are blurred by an anisotropic Gaussian (a crude widefield PSF),
+    then photon (Poisson) noise, read noise, gain, offset and 12-bit clipping apply.
     """
     from scipy import ndimage
 

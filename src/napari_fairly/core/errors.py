@@ -43,7 +43,7 @@ class TemplateError(FairlyError, ValueError):
 
 
 class OutputError(FairlyError, OSError):
-    """The output cannot be written: it exists, the folder is read-only, the disk is full."""
+    """The output cannot be written: it exists, the folder is read-only, disk full."""
 
 
 class CancelledError(FairlyError):

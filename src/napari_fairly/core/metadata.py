@@ -15,7 +15,7 @@ from napari_fairly.core.model import FrozenModel, Sourced, Status
 
 
 class Detector(FrozenModel):
-    """Detector of one channel (OME ``Channel/DetectorSettings`` + ``Instrument/Detector``)."""
+    """Detector of one channel (OME ``DetectorSettings`` + ``Instrument/Detector``)."""
 
     model: Sourced[str] = Sourced()
     type: Sourced[str] = Sourced()  # CCD, CMOS, PMT, HybridPhotoDetector…
@@ -34,7 +34,8 @@ class ChannelMetadata(FrozenModel):
     emission_wavelength_nm: Sourced[float] = Sourced()
     exposure_s: Sourced[float] = Sourced()
     # OME AcquisitionMode vocabulary: WideField, LaserScanningConfocalMicroscopy,
-    # SpinningDiskConfocal, MultiPhotonMicroscopy, SPIM, STED, StructuredIllumination, TIRF, BrightField…
+    # SpinningDiskConfocal, MultiPhotonMicroscopy, SPIM, STED, StructuredIllumination,
+    # TIRF, BrightField…
     acquisition_mode: Sourced[str] = Sourced()
     illumination: Sourced[str] = Sourced()  # Epifluorescence, Transmitted, Oblique…
     contrast_method: Sourced[str] = Sourced()  # Fluorescence, Brightfield, DIC, Phase…
@@ -95,7 +96,7 @@ class AcquisitionMetadata(FrozenModel):
     notes: tuple[str, ...] = ()  # reader problems worked around, conflicts found
 
     def sourced_fields(self) -> dict[str, Sourced[Any]]:
-        """Flatten every Sourced value to ``{"objective.na": …, "channels[0].name": …}``."""
+        """Each Sourced value by dotted name: ``objective.na``, ``channels[0].name``"""
         out: dict[str, Sourced[Any]] = {}
 
         def walk(prefix: str, model: FrozenModel) -> None:
@@ -127,29 +128,59 @@ class AcquisitionMetadata(FrozenModel):
 # in `fairly inspect`, and in training sessions). Keys are dotted field names without
 # the channel index.
 WHY_IT_MATTERS: dict[str, str] = {
-    "pixel_size_x_um": "no pixel size: no lateral Nyquist check, no physical scale or measurements in µm",
-    "pixel_size_y_um": "no pixel size: no lateral Nyquist check, no physical scale in µm",
+    "pixel_size_x_um": (
+        "no pixel size: no lateral Nyquist check, no physical scale or "
+        "measurements in µm"
+    ),
+    "pixel_size_y_um": (
+        "no pixel size: no lateral Nyquist check, no physical scale in µm"
+    ),
     "pixel_size_z_um": "no z-step: no axial Nyquist check, no volumes in µm³",
-    "time_increment_s": "no time increment: rates and kinetics cannot be expressed in seconds",
-    "acquisition_date": "no acquisition date: the file name's date must be typed, provenance is weaker",
-    "significant_bits": "no bit depth: the saturation ceiling is inferred from the data",
-    "microscope": "no instrument: the REMBI image-acquisition module must be filled by hand",
+    "time_increment_s": (
+        "no time increment: rates and kinetics cannot be expressed in seconds"
+    ),
+    "acquisition_date": (
+        "no acquisition date: the file name's date must be typed, provenance is weaker"
+    ),
+    "significant_bits": (
+        "no bit depth: the saturation ceiling is inferred from the data"
+    ),
+    "microscope": (
+        "no instrument: the REMBI image-acquisition module must be filled by hand"
+    ),
     "objective.na": "no NA: no Nyquist check is possible (set it in the form)",
-    "objective.magnification": "no magnification: the pixel size cannot be cross-checked",
-    "objective.immersion": "no immersion: the refractive index for axial Nyquist is assumed",
-    "objective.refractive_index": "no refractive index: taken from the immersion medium, if known",
+    "objective.magnification": (
+        "no magnification: the pixel size cannot be cross-checked"
+    ),
+    "objective.immersion": (
+        "no immersion: the refractive index for axial Nyquist is assumed"
+    ),
+    "objective.refractive_index": (
+        "no refractive index: taken from the immersion medium, if known"
+    ),
     "channels.name": "no channel name: layers and tables will be labelled by index",
     "channels.fluorophore": "no fluorophore: the REMBI channel content must be typed",
-    "channels.excitation_wavelength_nm": "no excitation wavelength: no confocal Nyquist check",
-    "channels.emission_wavelength_nm": "no emission wavelength: no widefield Nyquist check, grey colormap",
-    "channels.exposure_s": "no exposure: the acquisition cannot be reproduced from the metadata",
-    "channels.acquisition_mode": "no acquisition mode: the imaging method (FBbi) and Nyquist formula must be chosen",
-    "channels.pinhole_um": "no pinhole: confocal sampling tolerance assumes 1 Airy unit",
+    "channels.excitation_wavelength_nm": (
+        "no excitation wavelength: no confocal Nyquist check"
+    ),
+    "channels.emission_wavelength_nm": (
+        "no emission wavelength: no widefield Nyquist check, grey colormap"
+    ),
+    "channels.exposure_s": (
+        "no exposure: the acquisition cannot be reproduced from the metadata"
+    ),
+    "channels.acquisition_mode": (
+        "no acquisition mode: the imaging method (FBbi) and Nyquist formula "
+        "must be chosen"
+    ),
+    "channels.pinhole_um": (
+        "no pinhole: confocal sampling tolerance assumes 1 Airy unit"
+    ),
 }
 
 
 def why_it_matters(field: str) -> str:
-    """The hint for a dotted field name such as ``channels[2].emission_wavelength_nm``."""
+    """The hint for a dotted field name such as ``channels[2].exposure_s``."""
     import re
 
     key = re.sub(r"\[\d+\]", "", field)
@@ -157,7 +188,7 @@ def why_it_matters(field: str) -> str:
 
 
 class SummaryRow(FrozenModel):
-    """One line of the metadata summary: field, value as text, source, and a hint if missing."""
+    """One line of the summary: field, value as text, source, and a hint if missing."""
 
     field: str
     value: str
@@ -169,7 +200,7 @@ class SummaryRow(FrozenModel):
 
 
 def summary_rows(metadata: AcquisitionMetadata) -> list[SummaryRow]:
-    """The summary shown by the metadata widget and ``fairly inspect``: every sourced value."""
+    """The summary of the metadata widget and ``fairly inspect``: every value."""
     rows = []
     for field, item in metadata.sourced_fields().items():
         missing = item.status in (Status.MISSING, Status.INVALID)

@@ -7,7 +7,7 @@ logic and lets the same tree be tested without Qt.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET  # noqa: S405  (parsing metadata the reader already parsed)
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 

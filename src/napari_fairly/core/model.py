@@ -23,7 +23,7 @@ class FrozenModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def replace(self, **changes: Any) -> Self:
-        """Return a copy with ``changes`` applied, validated again (unlike model_copy)."""
+        """A copy with ``changes`` applied, validated again (unlike model_copy)."""
         data = self.model_dump()
         data.update(changes)
         return type(self).model_validate(data)
@@ -33,7 +33,7 @@ class Status(str, Enum):
     """Why a value is what it is (SPEC 3.3)."""
 
     PRESENT = "present"  # stated by the file
-    INFERRED = "inferred"  # derived from other stated values (immersion → RI, Plane@DeltaT → Δt)
+    INFERRED = "inferred"  # derived from stated values (immersion → RI, DeltaT → Δt)
     OPERATOR = (
         "operator"  # typed or overridden by the operator (or a facility template)
     )
@@ -109,7 +109,7 @@ class Sourced(FrozenModel, Generic[T]):
         reason: Reason | str = Reason.NOT_IN_FILE,
         unit: str | None = None,
     ) -> Sourced[T]:
-        """Not known; ``looked_for`` names what was searched (``"OME Objective@LensNA"``)."""
+        """Not known; ``looked_for`` names what was searched (``ome:LensNA``)."""
         why = reason.value if isinstance(reason, Reason) else reason
         return cls(unit=unit, status=Status.MISSING, source=looked_for, reason=why)
 
@@ -117,5 +117,5 @@ class Sourced(FrozenModel, Generic[T]):
     def invalid(
         cls, raw: str, source: str, why: str, unit: str | None = None
     ) -> Sourced[T]:
-        """The file states an impossible value (e.g. a pixel size of 0); ``raw`` keeps it."""
+        """The file states an impossible value (a pixel size of 0); ``raw`` keeps it."""
         return cls(unit=unit, status=Status.INVALID, source=source, reason=why, raw=raw)

@@ -13,13 +13,16 @@ def demo_path() -> Path:
     """Where the demo OME-TIFF lives: FAIRLY_CACHE_DIR, else the user cache dir."""
     from platformdirs import user_cache_dir
 
-    folder = Path(os.environ.get("FAIRLY_CACHE_DIR") or user_cache_dir("napari-fairly", appauthor=False))
+    folder = Path(
+        os.environ.get("FAIRLY_CACHE_DIR")
+        or user_cache_dir("napari-fairly", appauthor=False)
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder / DEMO_FILE_NAME
 
 
 def make_demo_sample() -> list[tuple[Any, dict[str, Any], str]]:
-    """Write the demo once (seeded, so always the same) and return its channel layers."""
+    """Write the demo once (seeded: always the same) and return its channel layers."""
     from napari_fairly.core.reading import open_acquisition
     from napari_fairly.io.reader import acquisition_layers
 

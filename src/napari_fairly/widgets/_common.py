@@ -14,7 +14,7 @@ ACQUISITION_KEY = "fairly_acquisition"
 
 
 def selected_acquisition(viewer: napari.viewer.Viewer) -> Acquisition | None:
-    """The acquisition behind the active layer, else behind the newest layer that has one."""
+    """The acquisition behind the active layer, else behind the newest one with one."""
     active = viewer.layers.selection.active
     if active is not None and ACQUISITION_KEY in active.metadata:
         return active.metadata[ACQUISITION_KEY]  # type: ignore[no-any-return]

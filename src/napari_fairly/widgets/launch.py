@@ -1,4 +1,4 @@
-"""Open napari with every napari-fairly dock widget and the demo acquisition (``make demo``)."""
+"""Open napari with every dock widget and the demo acquisition (``make demo``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ WIDGETS = (
 
 
 def launch_viewer(*, show: bool = True) -> napari.viewer.Viewer:
-    """A viewer with the demo loaded and the plugin's widgets docked (tabbed on the right)."""
+    """A viewer with the demo loaded and the plugin's widgets docked (tabbed)."""
     viewer = napari.Viewer(title="napari-fairly demo", show=show)
     viewer.open_sample("napari-fairly", "demo")
     for name in WIDGETS:

@@ -1,4 +1,4 @@
-"""Dock widget "Acquisition metadata": summary with missing values flagged, then OME, then vendor."""
+"""Dock widget "Acquisition metadata": summary, missing values flagged, OME, vendor."""
 
 from __future__ import annotations
 
@@ -30,14 +30,18 @@ INFERRED_COLOUR = QColor(200, 150, 40)
 
 
 class MetadataWidget(QWidget):
-    """Show what the selected acquisition's file says, value by value, and what it does not."""
+    """Show what the selected acquisition's file says, value by value, and what not."""
 
-    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._viewer = napari_viewer
         self._acquisition: Acquisition | None = None
 
-        self._title_label = QLabel("No acquisition selected. Open one with “Open acquisition”.")
+        self._title_label = QLabel(
+            "No acquisition selected. Open one with “Open acquisition”."
+        )
         self._title_label.setWordWrap(True)
         self._search_edit = QLineEdit()
         self._search_edit.setPlaceholderText("Search fields and values…")
@@ -74,20 +78,27 @@ class MetadataWidget(QWidget):
         self._tree.clear()
         self._copy_button.setEnabled(acquisition is not None)
         if acquisition is None:
-            self._title_label.setText("No acquisition selected. Open one with “Open acquisition”.")
+            self._title_label.setText(
+                "No acquisition selected. Open one with “Open acquisition”."
+            )
             return
         meta = acquisition.metadata
         missing = meta.missing_fields()
         self._title_label.setText(
-            f"{acquisition.path.name} — scene {meta.scene_index + 1}/{meta.scene_count}, "
+            f"{acquisition.path.name} — "
+            f"scene {meta.scene_index + 1}/{meta.scene_count}, "
             f"{meta.format}, read by {meta.reader}. {len(missing)} value(s) missing."
         )
         self._add_summary(acquisition)
         if acquisition.ome_xml:
-            self._add_node(self._tree.invisibleRootItem(), xml_tree(acquisition.ome_xml, "OME metadata"))
+            self._add_node(
+                self._tree.invisibleRootItem(),
+                xml_tree(acquisition.ome_xml, "OME metadata"),
+            )
         if acquisition.vendor_metadata is not None:
             self._add_node(
-                self._tree.invisibleRootItem(), object_tree(acquisition.vendor_metadata, "Vendor metadata")
+                self._tree.invisibleRootItem(),
+                object_tree(acquisition.vendor_metadata, "Vendor metadata"),
             )
         self._on_search_changed(self._search_edit.text())
 
@@ -107,8 +118,16 @@ class MetadataWidget(QWidget):
         ):
             QTreeWidgetItem(summary, [label, text, "reader", ""])
         for row in summary_rows(meta):
-            value = f"{row.value} {row.unit}" if row.unit and row.value != "—" else row.value
-            source = row.source if row.status is not Status.MISSING else f"{row.reason or 'missing'}: {row.source}"
+            value = (
+                f"{row.value} {row.unit}"
+                if row.unit and row.value != "—"
+                else row.value
+            )
+            source = (
+                row.source
+                if row.status is not Status.MISSING
+                else f"{row.reason or 'missing'}: {row.source}"
+            )
             item = QTreeWidgetItem(summary, [row.field, value, source, row.hint])
             if row.status in (Status.MISSING, Status.INVALID):
                 for col in range(4):
@@ -152,4 +171,6 @@ class MetadataWidget(QWidget):
 
     def _on_copy_clicked(self) -> None:
         if self._acquisition is not None:
-            QGuiApplication.clipboard().setText(self._acquisition.metadata.model_dump_json(indent=2))
+            QGuiApplication.clipboard().setText(
+                self._acquisition.metadata.model_dump_json(indent=2)
+            )

@@ -1,4 +1,4 @@
-"""Dock widget "Open acquisition": pick a raw file and a scene, add one layer per channel."""
+"""Dock widget "Open acquisition": pick a file and a scene, one layer per channel."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from napari_fairly.io.reader import acquisition_layers
 from napari_fairly.widgets._common import notify_error
 
 FILE_FILTER = (
-    "Microscopy files (*.czi *.nd2 *.lif *.dv *.r3d *.ome.tif *.ome.tiff *.tif *.tiff *.zarr);;"
+    "Microscopy files "
+    "(*.czi *.nd2 *.lif *.dv *.r3d *.ome.tif *.ome.tiff *.tif *.tiff *.zarr);;"
     "All files (*)"
 )
 
@@ -47,19 +48,23 @@ def _drive(job: Generator[Progress, None, Any]) -> Generator[Progress, None, Any
 
 
 class OpenAcquisitionWidget(QWidget):
-    """Open a raw file lazily, choose the scene, and add its channels as image layers."""
+    """Open a raw file lazily, choose the scene, add its channels as image layers."""
 
     acquisitionOpened = Signal(object)  # the Acquisition
     openFinished = Signal()  # after success, failure or cancel
 
-    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._viewer = napari_viewer
         self._worker: Any = None
         self.setAcceptDrops(True)
 
         self._path_edit = QLineEdit()
-        self._path_edit.setPlaceholderText("Raw file (.czi .nd2 .lif .dv .ome.tif .tif) or .ome.zarr folder")
+        self._path_edit.setPlaceholderText(
+            "Raw file (.czi .nd2 .lif .dv .ome.tif .tif) or .ome.zarr folder"
+        )
         self._browse_button = QPushButton("Browse…")
         self._folder_button = QPushButton("Zarr folder…")
         self._scene_combo = QComboBox()
@@ -169,13 +174,16 @@ class OpenAcquisitionWidget(QWidget):
     def _on_open_progress(self, report: Progress) -> None:
         self._status_label.setText(report.step)
 
-    def _on_open_done(self, result: tuple[Acquisition, list[tuple[Any, dict[str, Any], str]]]) -> None:
+    def _on_open_done(
+        self, result: tuple[Acquisition, list[tuple[Any, dict[str, Any], str]]]
+    ) -> None:
         acquisition, layers = result
         for data, kwargs, _kind in layers:
             self._viewer.add_image(data, **kwargs)
         shape = " ".join(f"{k}{v}" for k, v in acquisition.metadata.shape.items())
         self._status_label.setText(
-            f"Opened {acquisition.path.name}, scene {acquisition.scene_index + 1}: {shape}, "
+            f"Opened {acquisition.path.name}, "
+            f"scene {acquisition.scene_index + 1}: {shape}, "
             f"{acquisition.metadata.dtype}, read by {acquisition.metadata.reader}."
         )
         self.acquisitionOpened.emit(acquisition)
@@ -190,12 +198,12 @@ class OpenAcquisitionWidget(QWidget):
         self.openFinished.emit()
 
     # -- drag and drop ---------------------------------------------------------------
-    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+    def dragEnterEvent(self, event: Any) -> None:
         """Accept files and folders dragged from the file manager."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+    def dropEvent(self, event: Any) -> None:
         """Open the first dropped file."""
         urls = event.mimeData().urls()
         if urls:
