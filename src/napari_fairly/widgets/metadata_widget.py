@@ -19,7 +19,7 @@ from qtpy.QtWidgets import (
 
 from napari_fairly.core.metadata import summary_rows
 from napari_fairly.core.metadata_tree import TreeNode, object_tree, xml_tree
-from napari_fairly.core.model import Status
+from napari_fairly.core.model import Reason, Status
 from napari_fairly.widgets._common import selected_acquisition
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MISSING_COLOUR = QColor(220, 60, 60)
 INFERRED_COLOUR = QColor(200, 150, 40)
+NOT_APPLICABLE_COLOUR = QColor(140, 140, 140)
 
 
 class MetadataWidget(QWidget):
@@ -51,7 +52,6 @@ class MetadataWidget(QWidget):
         self._tree = QTreeWidget()
         self._tree.setColumnCount(4)
         self._tree.setHeaderLabels(["Field", "Value", "Source", "Why it matters"])
-        self._tree.setAlternatingRowColors(True)
 
         top = QHBoxLayout()
         top.addWidget(self._search_edit, 1)
@@ -129,7 +129,10 @@ class MetadataWidget(QWidget):
                 else f"{row.reason or 'missing'}: {row.source}"
             )
             item = QTreeWidgetItem(summary, [row.field, value, source, row.hint])
-            if row.status in (Status.MISSING, Status.INVALID):
+            if row.reason == Reason.NOT_APPLICABLE.value:
+                for col in range(4):
+                    item.setForeground(col, QBrush(NOT_APPLICABLE_COLOUR))
+            elif row.status in (Status.MISSING, Status.INVALID):
                 for col in range(4):
                     item.setForeground(col, QBrush(MISSING_COLOUR))
             elif row.status is Status.INFERRED:

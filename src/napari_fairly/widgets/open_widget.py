@@ -90,7 +90,7 @@ class OpenAcquisitionWidget(QWidget):
         layout.addLayout(scene_row)
         layout.addLayout(buttons)
         layout.addWidget(self._status_label)
-        layout.addStretch(1)
+
 
         self._browse_button.clicked.connect(self._on_browse_clicked)
         self._folder_button.clicked.connect(self._on_folder_clicked)
