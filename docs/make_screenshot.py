@@ -1,4 +1,6 @@
-"""Take the README screenshot from the real app: `xvfb-run -a .venv/bin/python docs/make_screenshot.py`.
+"""The README screenshot, from the real app under Xvfb.
+
+Run: `xvfb-run -a .venv/bin/python docs/make_screenshot.py`.
 
 napari with the demo acquisition, the "Open acquisition" and "Acquisition metadata"
 widgets docked, and the metadata summary showing what the file says.
