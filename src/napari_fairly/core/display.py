@@ -74,7 +74,9 @@ def sampled_contrast_limits(
 
     Reads the middle time point's z planes spread inside the stack (at most
     ``planes``), strided to about a million pixels each: a 100 GB stack costs a few
-    chunk reads, never a full pass.
+    plane reads, never a full pass. Where the reader reads whole planes anyway (one
+    TIFF page each) they come from ``read_plane``, without dask's scheduler; chunked
+    planes are strided chunk by chunk through dask, in bounded memory.
     """
     data = acq.data
     n_t, n_z = data.shape[0], data.shape[2]
@@ -83,7 +85,11 @@ def sampled_contrast_limits(
     ny, nx = data.shape[3], data.shape[4]
     step = max(1, int(np.ceil(np.sqrt(ny * nx / SAMPLE_PIXELS))))
     values = [
-        np.asarray(data[t, channel, z, ::step, ::step].compute()).ravel()
+        np.asarray(
+            acq.read_plane(t, channel, z)[::step, ::step]
+            if acq.plane_reader is not None
+            else data[t, channel, z, ::step, ::step].compute()
+        ).ravel()
         for t, z in picks
     ]
     sample = np.concatenate(values).astype(np.float64)

@@ -6,13 +6,17 @@ import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, SceneData
 from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import dask.array as da
     import ome_types
 
@@ -51,6 +55,10 @@ class Acquisition:
 
     ``data`` is a dask array whose axes are named by ``dims``: always ``"TCZYX"``, or
     ``"TCZYXS"`` for RGB(A) samples. Nothing is read from disk until it is computed.
+
+    Some readers keep the raw file open between reads; ``close()`` (or a ``with``
+    block) releases it, so the file can be moved or its share unmounted. Pixels stay
+    readable after ``close()``: the next read opens the file again.
     """
 
     path: Path
@@ -64,6 +72,39 @@ class Acquisition:
     # the vendor's raw metadata (dict, XML text), kept whole
     vendor_metadata: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    closers: tuple[Callable[[], None], ...] = field(
+        default=(), repr=False, compare=False
+    )
+    plane_reader: Callable[[int, int, int], np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def read_plane(self, t: int = 0, c: int = 0, z: int = 0) -> np.ndarray:
+        """Plane (t, c, z) as a numpy array (YX, or YXS for RGB), read now.
+
+        Goes straight to the file when the reader can (one TIFF page per plane),
+        skipping dask's graph, scheduler and the copy dask makes of a one-chunk result:
+        the first plane a viewer shows and contrast sampling cost what a page read
+        costs. Other readers compute ``data[t, c, z]`` in this thread. Negative
+        indices count from the end; IndexError outside the shape.
+        """
+        t, c, z = (
+            range(n)[i] for n, i in zip(self.data.shape[:3], (t, c, z), strict=True)
+        )
+        if self.plane_reader is not None:
+            return self.plane_reader(t, c, z)
+        return np.asarray(self.data[t, c, z].compute(scheduler="synchronous"))
+
+    def close(self) -> None:
+        """Close the file handles the lazy pixels keep (a later read reopens them)."""
+        for close in self.closers:
+            close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @cached_property
     def _ome(self) -> ome_types.OME | None:
@@ -79,7 +120,13 @@ class Acquisition:
 
     @property
     def ome(self) -> ome_types.OME | None:
-        """The OME model parsed from ``ome_xml`` (None without one); cached."""
+        """The OME model parsed from ``ome_xml`` (None without one); cached.
+
+        Built only when asked: opening reads the values it needs straight from the XML.
+        ome-types refuses some values files do state (a pixel size of 0, an unknown
+        unit): then this raises its ValidationError, while ``metadata`` holds those
+        values as invalid.
+        """
         return self._ome  # type: ignore[no-any-return]
 
     @property
@@ -224,8 +271,9 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
     """
     path = Path(path).expanduser()
     fmt = detect_format(path)
+    found: SceneData | None = None
     try:
-        found: SceneData = _module(fmt).open_scene(path, scene)
+        found = _module(fmt).open_scene(path, scene)
         fmt_name = found.extras.pop("format", fmt)
         index = found.extras.pop("scene_index", None)
         if index is None:
@@ -253,9 +301,11 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
             notes=tuple(found.notes),
             **fields,
         )
-    except FairlyError:
-        raise
     except Exception as err:
+        for close in found.closers if found is not None else ():
+            close()
+        if isinstance(err, FairlyError):
+            raise
         raise _wrap(err, path, fmt) from err
     return Acquisition(
         path=path,
@@ -267,4 +317,6 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         ome_xml=found.ome_xml,
         vendor_metadata=found.vendor_metadata,
         extras=found.extras,
+        closers=tuple(found.closers),
+        plane_reader=found.plane_reader,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ class SceneData:
     ome_xml: str | None = None
     vendor_metadata: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # closes the file handles the lazy pixels keep; a later read opens them again
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    # reads plane (t, c, z) straight from the file, without dask, when the format can
+    plane_reader: Callable[[int, int, int], np.ndarray] | None = None
 
     @property
     def dims(self) -> str:
@@ -46,7 +51,15 @@ class SceneData:
 
 @functools.cache
 def lib_version(name: str) -> str:
-    """``"nd2 0.12.0"``: a library and its version, for ``metadata.reader``."""
+    """``"nd2 0.12.0"``: a library and its version, for ``metadata.reader``.
+
+    An imported module's ``__version__`` is used when it has one: reading the package
+    metadata instead costs milliseconds on a first open.
+    """
+    module = sys.modules.get(name)
+    stated = getattr(module, "__version__", None)
+    if isinstance(stated, str) and stated:
+        return f"{name} {stated}"
     try:
         return f"{name} {version(name)}"
     except PackageNotFoundError:
@@ -223,6 +236,42 @@ def guard(arr: da.Array, path: Path) -> da.Array:
     )
 
 
+def checked_planes(
+    read_plane: Callable[..., np.ndarray],
+    plane_shape: Sequence[int],
+    dtype: np.dtype[Any] | str,
+    path: Path,
+) -> Callable[..., np.ndarray]:
+    """``read_plane`` with the checks every plane read gets.
+
+    A read error becomes UnreadableFileError naming the file; a plane of the wrong
+    shape (a damaged page) is refused rather than shown.
+    """
+    dtype = np.dtype(dtype)
+    plane_shape = tuple(plane_shape)
+
+    def read(*lead: int) -> np.ndarray:
+        try:
+            plane = np.asarray(read_plane(*lead), dtype=dtype)
+        except FairlyError:
+            raise
+        except Exception as err:
+            raise UnreadableFileError(
+                f"plane {tuple(lead)} cannot be read ({type(err).__name__}: {err}).",
+                fix=READ_FIX,
+                path=path,
+            ) from err
+        if plane.shape != plane_shape:
+            raise UnreadableFileError(
+                f"plane {tuple(lead)} has shape {plane.shape}, expected {plane_shape}.",
+                fix=READ_FIX,
+                path=path,
+            )
+        return plane
+
+    return read
+
+
 def delayed_planes(
     read_plane: Callable[..., np.ndarray],
     lead_shape: Sequence[int],
@@ -235,27 +284,11 @@ def delayed_planes(
     ``read_plane(*index)`` reads one plane; read errors become UnreadableFileError.
     """
     dtype = np.dtype(dtype)
+    read = checked_planes(read_plane, plane_shape, dtype, path)
 
     def read_block(block_id: tuple[int, ...] | None = None) -> np.ndarray:
         assert block_id is not None  # noqa: S101
-        lead = block_id[: len(lead_shape)]
-        try:
-            plane = np.asarray(read_plane(*lead), dtype=dtype)
-        except FairlyError:
-            raise
-        except Exception as err:
-            raise UnreadableFileError(
-                f"plane {tuple(lead)} cannot be read ({type(err).__name__}: {err}).",
-                fix=READ_FIX,
-                path=path,
-            ) from err
-        if plane.shape != tuple(plane_shape):
-            raise UnreadableFileError(
-                f"plane {tuple(lead)} has shape {plane.shape}, "
-                f"expected {tuple(plane_shape)}.",
-                fix=READ_FIX,
-                path=path,
-            )
+        plane = read(*block_id[: len(lead_shape)])
         return plane.reshape((1,) * len(lead_shape) + tuple(plane_shape))
 
     chunks = tuple((1,) * n for n in lead_shape) + tuple((n,) for n in plane_shape)

@@ -6,8 +6,10 @@ only bioio reads. Sources are OME paths (``ome:Image[0]/Pixels@PhysicalSizeX``).
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import statistics
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from napari_fairly.core.formats._common import (
@@ -232,6 +234,325 @@ def _channels(
                     binning=text(
                         _enum(ds.binning) if ds else None,
                         cbase + "/DetectorSettings@Binning",
+                    ),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+# --- the same fields straight from the XML text --------------------------------------
+#
+# ome-types builds the whole OME model through xsdata: ~10 ms cold for a small file and
+# far more with thousands of Plane elements. Opening a file needs a dozen attributes, so
+# the open path reads them with ElementTree; ``fields_from_ome`` stays for other readers
+# and the tests check that both give the same fields.
+
+OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+OME_TAG = "{" + OME_NS + "}"  # ElementTree prefix: OME_TAG + "Image"
+
+
+class OmeXmlError(ValueError):
+    """OME-XML the ElementTree reader leaves to ome-types (other schema, not XML)."""
+
+
+def parse_ome_xml(xml: str | bytes) -> ET.Element:
+    """The root ``OME`` element of a 2016-06 OME-XML document.
+
+    Raises OmeXmlError for text that is not XML or another schema version, which
+    ome-types converts and this reader does not.
+    """
+    try:
+        root = ET.fromstring(xml)  # noqa: S314  (expat limits entity expansion)
+    except ET.ParseError as err:
+        raise OmeXmlError(f"not XML ({err})") from err
+    if root.tag != OME_TAG + "OME":
+        raise OmeXmlError(f"root element {root.tag!r} is not a 2016-06 OME")
+    return root
+
+
+def image_elements(root: ET.Element) -> list[ET.Element]:
+    """The ``Image`` elements, in file order (``ome.images``)."""
+    return root.findall(OME_TAG + "Image")
+
+
+def image_names(root: ET.Element) -> list[str]:
+    """Each Image's Name, or its ID when unnamed (as ``im.name or im.id``)."""
+    return [im.get("Name") or im.get("ID") or "" for im in image_elements(root)]
+
+
+def _float(el: ET.Element | None, name: str) -> float | str | None:
+    """An attribute as ome-types types it: a float, or the raw text if not a number."""
+    raw = None if el is None else el.get(name)
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def _int(el: ET.Element | None, name: str) -> int | None:
+    raw = None if el is None else el.get(name)
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        return None
+
+
+def _attr(el: ET.Element | None, name: str) -> str | None:
+    return None if el is None else el.get(name)
+
+
+def _ref(parent: ET.Element, tag: str) -> str | None:
+    """The ID of ``parent``'s ``<tag ID=…/>`` reference, or None."""
+    ref = parent.find(OME_TAG + tag)
+    return None if ref is None else ref.get("ID")
+
+
+def _date(text_: str | None, looked_for: str) -> Sourced[str]:
+    """xsd:dateTime as ome-types gives it back: ``datetime.isoformat()``."""
+    if text_ is None or not text_.strip():
+        return Sourced.missing(looked_for)
+    raw = text_.strip()
+    try:
+        if "T" not in raw:
+            raise ValueError(raw)
+        value = _dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return Sourced.invalid(raw, looked_for, Reason.INVALID_VALUE.value)
+    return Sourced.found(value.isoformat(), looked_for)
+
+
+def _color(raw: str | None) -> str | None:
+    """OME Color (signed 32-bit RGBA integer) as ``RRGGBB``."""
+    if raw is None:
+        return None
+    try:
+        rgba = int(raw) & 0xFFFFFFFF
+    except ValueError:
+        return None
+    return f"{rgba >> 24 & 255:02X}{rgba >> 16 & 255:02X}{rgba >> 8 & 255:02X}"
+
+
+def fields_from_ome_xml(root: ET.Element, index: int) -> dict[str, Any]:
+    """AcquisitionMetadata fields for Image ``index`` of a parsed OME-XML root.
+
+    The same values, sources and reasons as ``fields_from_ome`` on the ome-types model
+    of the same XML; a value that ome-types would reject (a pixel size of 0, an
+    unknown unit) is recorded as invalid here instead of failing the whole open.
+    """
+    image = image_elements(root)[index]
+    px = image.find(OME_TAG + "Pixels")
+    if px is None:
+        raise OmeXmlError(f"Image {index} has no Pixels element")
+    base = f"ome:Image[{index}]"
+    pbase = base + "/Pixels"
+    fields: dict[str, Any] = {}
+    fields["significant_bits"] = number(
+        _int(px, "SignificantBits"), pbase + "@SignificantBits"
+    )
+    for axis in "XYZ":
+        attr = f"PhysicalSize{axis}"
+        fields[f"pixel_size_{axis.lower()}_um"] = length_um(
+            _float(px, attr), px.get(attr + "Unit"), f"{pbase}@{attr}"
+        )
+    planes = px.findall(OME_TAG + "Plane")
+    increment = _float(px, "TimeIncrement")
+    if increment:
+        fields["time_increment_s"] = seconds(
+            increment, px.get("TimeIncrementUnit"), pbase + "@TimeIncrement"
+        )
+    else:
+        stamps = set()
+        for p in planes:
+            delta_t = _float(p, "DeltaT")
+            if (
+                isinstance(delta_t, float)
+                and _int(p, "TheC") == 0
+                and _int(p, "TheZ") == 0
+            ):
+                factor = _time_factor(p.get("DeltaTUnit"))
+                stamps.add((_int(p, "TheT"), delta_t * factor))
+        deltas = sorted(stamps, key=lambda s: (s[0] if s[0] is not None else -1, s[1]))
+        steps = [
+            b[1] - a[1]
+            for a, b in itertools.pairwise(deltas)
+            if a[0] is not None and b[0] == a[0] + 1
+        ]
+        if steps and statistics.median(steps) > 0:
+            fields["time_increment_s"] = Sourced.inferred(
+                statistics.median(steps),
+                pbase + "/Plane@DeltaT (median step)",
+                unit="s",
+            )
+        else:
+            size_t = _int(px, "SizeT") or 1
+            fields["time_increment_s"] = Sourced.missing(
+                pbase + "@TimeIncrement",
+                Reason.NOT_APPLICABLE if size_t <= 1 else Reason.NOT_IN_FILE,
+                unit="s",
+            )
+    date = image.find(OME_TAG + "AcquisitionDate")
+    fields["acquisition_date"] = _date(
+        None if date is None else date.text, base + "/AcquisitionDate"
+    )
+    instruments = root.findall(OME_TAG + "Instrument")
+    instrument_id = _ref(image, "InstrumentRef")
+    instrument = next(
+        (i for i in instruments if instrument_id and i.get("ID") == instrument_id),
+        instruments[0] if len(instruments) == 1 else None,
+    )
+    ibase = (
+        f"ome:Instrument[@ID='{instrument.get('ID')}']"
+        if instrument is not None
+        else "ome:Instrument"
+    )
+    mic = instrument.find(OME_TAG + "Microscope") if instrument is not None else None
+    label = (
+        " ".join(filter(None, [mic.get("Manufacturer"), mic.get("Model")]))
+        if mic is not None
+        else None
+    )
+    if mic is not None and mic.get("Type") is not None and label:
+        label += f" ({mic.get('Type')})"
+    fields["microscope"] = text(label, ibase + "/Microscope@Manufacturer/@Model")
+    fields["instrument_manufacturer"] = text(
+        _attr(mic, "Manufacturer"), ibase + "/Microscope@Manufacturer"
+    )
+    experimenter_ref = image.find(OME_TAG + "ExperimenterRef")
+    if experimenter_ref is not None:
+        person = next(
+            (
+                e
+                for e in root.findall(OME_TAG + "Experimenter")
+                if e.get("ID") == experimenter_ref.get("ID")
+            ),
+            None,
+        )
+        name = (
+            " ".join(filter(None, [person.get("FirstName"), person.get("LastName")]))
+            if person is not None
+            else None
+        )
+        fields["experimenter"] = text(name, "ome:Experimenter@FirstName/@LastName")
+    fields["objective"] = _objective_xml(image, instrument, ibase, base)
+    fields["channels"] = _channels_xml(px, planes, instrument, ibase, pbase)
+    return fields
+
+
+def _objective_xml(
+    image: ET.Element, instrument: ET.Element | None, ibase: str, base: str
+) -> Objective:
+    settings = image.find(OME_TAG + "ObjectiveSettings")
+    objs = instrument.findall(OME_TAG + "Objective") if instrument is not None else []
+    obj = next(
+        (o for o in objs if settings is not None and o.get("ID") == settings.get("ID")),
+        None,
+    )
+    if obj is None and len(objs) == 1:
+        obj = objs[0]
+    ri = number(
+        _float(settings, "RefractiveIndex"),
+        base + "/ObjectiveSettings@RefractiveIndex",
+    )
+    if obj is None:
+        return Objective(refractive_index=ri)
+    obase = f"{ibase}/Objective[@ID='{obj.get('ID')}']"
+    return Objective(
+        model=text(obj.get("Model"), obase + "@Model"),
+        manufacturer=text(obj.get("Manufacturer"), obase + "@Manufacturer"),
+        magnification=number(
+            _float(obj, "NominalMagnification"), obase + "@NominalMagnification"
+        ),
+        na=number(_float(obj, "LensNA"), obase + "@LensNA"),
+        immersion=text(obj.get("Immersion"), obase + "@Immersion"),
+        refractive_index=ri,
+        correction=text(obj.get("Correction"), obase + "@Correction"),
+    )
+
+
+def _channels_xml(
+    px: ET.Element,
+    planes: list[ET.Element],
+    instrument: ET.Element | None,
+    ibase: str,
+    pbase: str,
+) -> tuple[ChannelMetadata, ...]:
+    detectors = (
+        {d.get("ID"): d for d in instrument.findall(OME_TAG + "Detector")}
+        if instrument is not None
+        else {}
+    )
+    out = []
+    for i, ch in enumerate(px.findall(OME_TAG + "Channel")):
+        cbase = f"{pbase}/Channel[{i}]"
+        plane = next(
+            (
+                p
+                for p in planes
+                if _int(p, "TheC") == i and p.get("ExposureTime") is not None
+            ),
+            None,
+        )
+        exposure = (
+            seconds(
+                _float(plane, "ExposureTime"),
+                plane.get("ExposureTimeUnit"),
+                f"{pbase}/Plane[TheC={i}]@ExposureTime",
+            )
+            if plane is not None
+            else Sourced.missing(f"{pbase}/Plane[TheC={i}]@ExposureTime", unit="s")
+        )
+        ds = ch.find(OME_TAG + "DetectorSettings")
+        det = detectors.get(ds.get("ID")) if ds is not None else None
+        dbase = (
+            f"{ibase}/Detector[@ID='{det.get('ID')}']"
+            if det is not None
+            else f"{ibase}/Detector"
+        )
+        out.append(
+            ChannelMetadata(
+                index=i,
+                name=text(ch.get("Name"), cbase + "@Name"),
+                fluorophore=text(ch.get("Fluor"), cbase + "@Fluor"),
+                excitation_wavelength_nm=wavelength_nm(
+                    _float(ch, "ExcitationWavelength"),
+                    ch.get("ExcitationWavelengthUnit"),
+                    cbase + "@ExcitationWavelength",
+                ),
+                emission_wavelength_nm=wavelength_nm(
+                    _float(ch, "EmissionWavelength"),
+                    ch.get("EmissionWavelengthUnit"),
+                    cbase + "@EmissionWavelength",
+                ),
+                exposure_s=exposure,
+                acquisition_mode=text(
+                    ch.get("AcquisitionMode"), cbase + "@AcquisitionMode"
+                ),
+                illumination=text(
+                    ch.get("IlluminationType"), cbase + "@IlluminationType"
+                ),
+                contrast_method=text(
+                    ch.get("ContrastMethod"), cbase + "@ContrastMethod"
+                ),
+                pinhole_um=length_um(
+                    _float(ch, "PinholeSize"),
+                    ch.get("PinholeSizeUnit"),
+                    cbase + "@PinholeSize",
+                ),
+                color_rgb=text(_color(ch.get("Color")), cbase + "@Color"),
+                detector=Detector(
+                    model=text(_attr(det, "Model"), dbase + "@Model"),
+                    type=text(_attr(det, "Type"), dbase + "@Type"),
+                    gain=number(_float(ds, "Gain"), cbase + "/DetectorSettings@Gain"),
+                    offset=number(
+                        _float(ds, "Offset"),
+                        cbase + "/DetectorSettings@Offset",
+                        positive=False,
+                    ),
+                    binning=text(
+                        _attr(ds, "Binning"), cbase + "/DetectorSettings@Binning"
                     ),
                 ),
             )

@@ -1,17 +1,25 @@
 """TIFF family: OME-TIFF (OME-XML), ImageJ hyperstacks, and plain TIFF, with tifffile.
 
-Pixels are tifffile's zarr view of the series (one chunk per page or tile), so opening a
-2 GB file reads headers only. Resolution tags are pixel sizes only when ImageJ states a
-physical unit (``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a
-placeholder (bioio-tifffile turns 72 dpi into 352.8 µm pixels), recorded as missing.
+Pixels are read one page per plane (or through tifffile's zarr view of the series for
+tiles and planes split over pages), so opening a 2 GB file reads headers only. For
+OME-TIFF the metadata comes from the OME-XML read with ElementTree and the plane → IFD
+map from its TiffData: only the chain of IFD offsets and the first and last IFD used
+are read, where tifffile's OME series parses every IFD and ome-types builds the whole
+model. Anything else (RGB, multi-file, mismatched pages) takes tifffile's series.
+
+Resolution tags are pixel sizes only when ImageJ states a physical unit
+(``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a placeholder
+(bioio-tifffile turns 72 dpi into 352.8 µm pixels), recorded as missing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import warnings
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,7 @@ import numpy as np
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     SceneData,
+    checked_planes,
     delayed_planes,
     fnum,
     guard,
@@ -32,10 +41,20 @@ from napari_fairly.core.formats._common import (
     to_tczyx,
     wavelength_nm,
 )
-from napari_fairly.core.formats.ome import fields_from_ome
+from napari_fairly.core.formats.ome import (
+    OME_TAG,
+    OmeXmlError,
+    fields_from_ome,
+    fields_from_ome_xml,
+    image_elements,
+    image_names,
+    parse_ome_xml,
+)
 from napari_fairly.core.metadata import ChannelMetadata
 from napari_fairly.core.model import Reason, Sourced
 from napari_fairly.core.units import to_um
+
+PlaneReader = Callable[[int, int, int], np.ndarray]
 
 _CORRUPT = (
     "invalid page offset",
@@ -43,6 +62,8 @@ _CORRUPT = (
     "truncated",
     "invalid value offset",
     "metadata invalid",
+    "invalid offset to page",
+    "circular reference",
 )
 
 
@@ -73,33 +94,40 @@ def _quiet_tifffile() -> Iterator[_Recorder]:
         logger.setLevel(old_level)
 
 
-def _tiff(path: Path) -> Any:
+def _tiff(path: Path, *, walk_series: bool = False) -> Any:
+    """The open TiffFile, its IFD chain checked for damage.
+
+    By default only the chain of IFD offsets is followed (a few bytes per IFD); with
+    ``walk_series`` every IFD is parsed into tifffile's series as well.
+    """
     import tifffile
 
+    tf = tifffile.TiffFile(str(path))
+    try:
+        _check_chain(tf, path, walk_series=walk_series)
+    except Exception:
+        tf.close()
+        raise
+    return tf
+
+
+def _check_chain(tf: Any, path: Path, *, walk_series: bool) -> None:
+    """UnreadableFileError when tifffile reports a broken IFD chain (it only logs)."""
     with _quiet_tifffile() as recorder:
-        tf = tifffile.TiffFile(str(path))
-        try:
-            _ = [
-                len(s.pages) for s in tf.series
-            ]  # walks the IFD chain: damage shows here
-        except Exception:
-            tf.close()
-            raise
+        _ = [len(s.pages) for s in tf.series] if walk_series else len(tf.pages)
     damage = [m for m in recorder.messages if any(k in m for k in _CORRUPT)]
     if damage:
-        tf.close()
         raise UnreadableFileError(
             f"is damaged or truncated (tifffile: {damage[0]}).",
             fix="Copy the file again from the acquisition PC.",
             path=path,
         )
-    return tf
 
 
-def _check_complete(path: Path, series: Any) -> None:
-    """The last page's pixels must lie inside the file (a truncated copy fails)."""
+def _check_complete(path: Path, pages: Any) -> None:
+    """The pages' pixels must lie inside the file (a truncated copy fails)."""
     size = path.stat().st_size
-    for page in (series.pages[0], series.pages[-1]):
+    for page in pages:
         offsets = getattr(page, "dataoffsets", None) or ()
         counts = getattr(page, "databytecounts", None) or ()
         end = max((o + n for o, n in zip(offsets, counts, strict=False)), default=0)
@@ -120,6 +148,16 @@ def _parse_ome(xml: str) -> Any:
         return from_xml(xml, validate=False)
 
 
+def _ome_root(tf: Any) -> ET.Element | None:
+    """The OME-XML root (ElementTree); None when not OME or left to ome-types."""
+    if not (tf.is_ome and tf.ome_metadata):
+        return None
+    try:
+        return parse_ome_xml(tf.ome_metadata)
+    except OmeXmlError:
+        return None
+
+
 def _names(tf: Any, ome: Any = None) -> list[str]:
     if ome is None and tf.is_ome and tf.ome_metadata:
         ome = _parse_ome(tf.ome_metadata)
@@ -133,7 +171,91 @@ def _names(tf: Any, ome: Any = None) -> list[str]:
 def scene_names(path: Path) -> list[str]:
     """OME Image names for OME-TIFF, else ``series i``."""
     with _tiff(path) as tf:
+        root = _ome_root(tf)
+        if root is not None and _ome_planes(tf, root, 0, path) is not None:
+            return image_names(root)
+        _check_chain(tf, path, walk_series=True)
         return _names(tf)
+
+
+_OME_DTYPES = {
+    "int8": "int8",
+    "uint8": "uint8",
+    "int16": "int16",
+    "uint16": "uint16",
+    "int32": "int32",
+    "uint32": "uint32",
+    "float": "float32",
+    "double": "float64",
+}
+
+
+def _ome_planes(tf: Any, root: ET.Element, index: int, path: Path) -> np.ndarray | None:
+    """IFD of each (T, C, Z) plane of OME Image ``index``, from its TiffData.
+
+    This is what tifffile's OME series works out too, but it parses every IFD to do
+    so; here only the first and last IFD used are parsed. None (use tifffile's
+    series) for anything but one grey plane per IFD of this file: RGB samples, planes
+    in other files, sizes or pixel types that do not match the pages.
+    """
+    images = image_elements(root)
+    if not 0 <= index < len(images):
+        return None
+    px = images[index].find(OME_TAG + "Pixels")
+    if px is None:
+        return None
+    try:
+        order = px.get("DimensionOrder", "")
+        sizes = {a: int(px.get(f"Size{a}", "")) for a in "XYZCT"}
+        if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
+            return None
+        if min(sizes.values()) < 1:
+            return None
+        channels = px.findall(OME_TAG + "Channel")
+        if any(int(ch.get("SamplesPerPixel") or 1) != 1 for ch in channels):
+            return None
+        slow = order[:1:-1]  # "XYZCT" → planes ordered T, C, Z (Z fastest)
+        shape = tuple(sizes[a] for a in slow)
+        total = int(np.prod(shape))
+        table = np.full(total, -1, dtype=np.int64)
+        tiffdata = px.findall(OME_TAG + "TiffData")
+        if not tiffdata:
+            return None
+        own = (root.get("UUID") or "").strip()
+        for td in tiffdata:
+            ref = td.find(OME_TAG + "UUID")
+            if ref is not None and not (
+                (ref.text or "").strip() == own or ref.get("FileName") == path.name
+            ):
+                return None  # a multi-file OME-TIFF: tifffile finds the others
+            ifd = int(td.get("IFD", "0"))
+            default = "1" if "IFD" in td.attrib else "0"  # no IFD: all planes
+            count = int(td.get("PlaneCount", td.get("NumPlanes", default)))
+            firsts = [int(td.get(f"First{a}", "0")) for a in slow]
+            first = int(np.ravel_multi_index(firsts, shape))
+            count = count or total - first
+            if ifd < 0 or count < 0 or first + count > total:
+                return None
+            table[first : first + count] = np.arange(ifd, ifd + count)
+    except ValueError:
+        return None
+    if (table < 0).any():
+        return None
+    n_pages = len(tf.pages)
+    if int(table.max()) >= n_pages:
+        raise UnreadableFileError(
+            f"is damaged or truncated: its OME-XML puts planes in IFD "
+            f"{int(table.max())} but the file has {n_pages} IFDs.",
+            fix="Copy the file again from the acquisition PC.",
+            path=path,
+        )
+    ends = [tf.pages[int(table.min())], tf.pages[int(table.max())]]
+    plane = (sizes["Y"], sizes["X"])
+    dtype = _OME_DTYPES.get(px.get("Type", ""))
+    if any(p is None or tuple(p.shape) != plane or str(p.dtype) != dtype for p in ends):
+        return None
+    _check_complete(path, ends)
+    return table.reshape(shape).transpose([slow.index(a) for a in "TCZ"])
 
 
 def _axes(axes: str) -> str:
@@ -150,19 +272,35 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     """Read one series of a TIFF file (OME-TIFF, ImageJ or plain)."""
     tf = _tiff(path)
     try:
-        ome = _parse_ome(tf.ome_metadata) if tf.is_ome and tf.ome_metadata else None
-        names = _names(tf, ome)
-        index = resolve_scene(names, scene, path)
-        series = tf.series[index]
-        _check_complete(path, series)
-        data = _pixels(tf, series, index, path)
+        root = _ome_root(tf)
+        table, ome = None, None
+        if root is not None:
+            names = image_names(root)
+            index = resolve_scene(names, scene, path)
+            table = _ome_planes(tf, root, index, path)
+        if table is not None:
+            reader = _PageReader(path, None, tf)
+            data, plane = _ome_pixels(reader, table, tf.pages[int(table.min())], path)
+        else:
+            _check_chain(tf, path, walk_series=True)
+            if root is None and tf.is_ome and tf.ome_metadata:
+                ome = _parse_ome(tf.ome_metadata)
+            names = (
+                image_names(root)
+                if root is not None and len(image_elements(root)) == len(tf.series)
+                else _names(tf, ome)
+            )
+            index = resolve_scene(names, scene, path)
+            series = tf.series[index]
+            _check_complete(path, (series.pages[0], series.pages[-1]))
+            data, reader, plane = _pixels(tf, series, index, path)
         notes: list[str] = []
-        if ome is not None:
-            xml = tf.ome_metadata
+        if root is not None:
+            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
+            fields = fields_from_ome_xml(root, index)
+        elif ome is not None:
+            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
             fields = fields_from_ome(ome, index)
-            fmt = "ome-tiff"
-            vendor: Any = None
-            ome_xml: str | None = xml
         elif tf.is_imagej:
             fmt, ome_xml = "imagej-tiff", None
             vendor = dict(tf.imagej_metadata or {})
@@ -183,17 +321,21 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         ome_xml=ome_xml,
         vendor_metadata=vendor,
         extras={"format": fmt, "scene_index": index},
+        closers=[reader.close],
+        plane_reader=plane,
     )
 
 
 class _PageReader:
-    """Reads page ``k`` of a series; picklable, so dask can ship it to other processes.
+    """Reads one page; picklable, so dask can ship it to other processes.
 
-    In this process it reuses the open TiffFile; after unpickling it reopens the file
-    (read-only) on first use. A lock serialises reads: the file handle is shared.
+    ``k`` is a page of tifffile series ``series_index``, or with ``series_index=None``
+    an IFD of the file. In this process it reuses the open TiffFile; after unpickling
+    or ``close()`` it reopens the file (read-only) on first use. A lock serialises
+    reads: the file handle is shared.
     """
 
-    def __init__(self, path: Path, series_index: int, tf: Any = None) -> None:
+    def __init__(self, path: Path, series_index: int | None, tf: Any = None) -> None:
         self.path = path
         self.series_index = series_index
         self._tf = tf
@@ -208,12 +350,86 @@ class _PageReader:
     def __call__(self, k: int) -> np.ndarray:
         with self._lock:
             if self._tf is None:
-                self._tf = _tiff(self.path)
-            return np.asarray(self._tf.series[self.series_index].pages[k].asarray())
+                self._tf = _tiff(self.path, walk_series=self.series_index is not None)
+            pages = (
+                self._tf.pages
+                if self.series_index is None
+                else self._tf.series[self.series_index].pages
+            )
+            return np.asarray(pages[k].asarray())
+
+    def close(self) -> None:
+        """Close the file; the next read opens it again."""
+        with self._lock:
+            if self._tf is not None:
+                self._tf.close()
+                self._tf = None
 
 
-def _pixels(tf: Any, series: Any, index: int, path: Path) -> da.Array:
-    """Lazy TCZYX(S) pixels: one read per page when each page is one plane.
+class _SeriesArray:
+    """tifffile's zarr view of one series (tiles, planes split over pages), opened on
+    demand: picklable, and ``close()`` releases the file until the next read.
+    """
+
+    def __init__(self, path: Path, series_index: int, tf: Any = None) -> None:
+        self.path = path
+        self.series_index = series_index
+        self._tf = tf
+        self._array: Any = None
+        self._lock = threading.Lock()
+        array = self._open()
+        self.shape: tuple[int, ...] = tuple(array.shape)
+        self.dtype = np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+        self.chunks: tuple[int, ...] = tuple(array.chunks)
+
+    def _open(self) -> Any:
+        if self._array is None:
+            import zarr
+
+            if self._tf is None:
+                self._tf = _tiff(self.path, walk_series=True)
+            store = self._tf.series[self.series_index].aszarr(level=0)
+            self._array = zarr.open_array(store, mode="r")
+        return self._array
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "series_index": self.series_index}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], state["series_index"])  # type: ignore[misc]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        with self._lock:  # only opening is serialised: tiles decode in parallel
+            array = self._open()
+        return np.asarray(array[key])
+
+    def close(self) -> None:
+        """Close the file; the next read opens it again."""
+        with self._lock:
+            if self._tf is not None:
+                self._tf.close()
+            self._tf, self._array = None, None
+
+
+def _ome_pixels(
+    reader: _PageReader, table: np.ndarray, page: Any, path: Path
+) -> tuple[da.Array, PlaneReader]:
+    """Lazy TCZYX pixels, one read of one IFD per plane, and the direct plane read."""
+
+    def read(t: int, c: int, z: int) -> np.ndarray:
+        return reader(int(table[t, c, z]))
+
+    shape, dtype = tuple(page.shape), page.dtype
+    data = delayed_planes(read, table.shape, shape, dtype, path)
+    return data, checked_planes(read, shape, dtype, path)
+
+
+def _pixels(
+    tf: Any, series: Any, index: int, path: Path
+) -> tuple[da.Array, Any, PlaneReader | None]:
+    """Lazy TCZYX(S) pixels, what holds the file, and the direct plane read (when
+    each page is one plane).
 
     Reading a page directly is the cheapest path; other layouts (tiled pyramids, planes
     split over pages) go through tifffile's zarr view.
@@ -230,18 +446,28 @@ def _pixels(tf: Any, series: Any, index: int, path: Path) -> da.Array:
         and tuple(pages[0].shape) == plane_shape
     )
     if not one_plane_per_page:
-        import zarr
-
-        store = series.aszarr(level=0)
-        data = da.from_zarr(zarr.open_array(store, mode="r"))
-        return guard(to_tczyx(data, axes), path)
+        view = _SeriesArray(path, index, tf)
+        data = da.from_array(
+            view,
+            chunks=view.chunks,
+            name=f"tiff-{path.name}-{uuid.uuid4().hex}",  # unique; skips hashing
+            meta=np.empty((0,) * len(view.shape), view.dtype),
+        )
+        return guard(to_tczyx(data, axes), path), view, None
     reader = _PageReader(path, index, tf)
 
     def read(*lead: int) -> np.ndarray:
         return reader(int(np.ravel_multi_index(lead, lead_shape)) if lead_shape else 0)
 
     planes = delayed_planes(read, lead_shape, plane_shape, series.dtype, path)
-    return to_tczyx(planes, axes)
+    lead_axes = axes[: len(lead_shape)]
+
+    def plane(t: int, c: int, z: int) -> np.ndarray:
+        where = {"T": t, "C": c, "Z": z}
+        return read(*(where.get(a, 0) for a in lead_axes))
+
+    checked = checked_planes(plane, plane_shape, series.dtype, path)
+    return to_tczyx(planes, axes), reader, checked
 
 
 def _tag_value(value: Any) -> Any:
