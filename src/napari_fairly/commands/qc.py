@@ -1,0 +1,195 @@
+"""``fairly qc``: Nyquist sampling, SNR, saturation and metadata consistency."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_QC_FAILED = 3
+
+SEVERITY_MARK = {
+    "ok": "OK",
+    "info": "info",
+    "not_checked": "n/c",
+    "warning": "WARN",
+    "error": "FAIL",
+}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``qc`` subcommand."""
+    parser = subparsers.add_parser(
+        "qc",
+        help="quality checks: Nyquist sampling, SNR, saturation, metadata consistency",
+        description=(
+            "Check one scene of a raw file: sampling against Nyquist, signal-to-noise, "
+            "saturation and zero clipping, and metadata consistency. Exit 0 when every "
+            "check passes or warns, 3 when one fails, 2 on bad input."
+        ),
+    )
+    parser.add_argument(
+        "path", type=Path, help="raw acquisition file or OME-Zarr folder"
+    )
+    parser.add_argument("--scene", default=None, help="scene index (from 0) or name")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the tidy table (one row per check x channel x plane) to OUT",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an input, e.g. na=1.4, ri=1.515, em.1=520, modality=confocal, "
+        "pz=0.3, pinhole_au=1, gain=2.0 (e-/ADU), offset=100",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("fr", "en"),
+        default="fr",
+        help="language of messages (default fr)",
+    )
+    parser.add_argument(
+        "--planes", action="store_true", help="also print the per-plane rows"
+    )
+    parser.set_defaults(func=run_qc_command)
+
+
+def _scene(text: str | None) -> int | str | None:
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def _thresholds() -> dict[str, float] | None:
+    from napari_fairly.core.settings import find_template
+
+    template = find_template()
+    if template is None:
+        return None
+    return dict(template.options.qc_thresholds) or None
+
+
+def _cell(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = (
+            f"{value:.0f}"
+            if value.is_integer() and abs(value) < 1e7
+            else f"{value:.4g}"
+        )
+    else:
+        text = str(value)
+    return f"{text} {unit}" if unit and unit != "1" else text
+
+
+def format_table(report: Any, planes: bool = False) -> str:
+    """The report as an aligned text table, one line per check."""
+    rows = report.rows if planes else report.summary_rows()
+    header = (
+        "",
+        "check",
+        "channel",
+        "z",
+        "t",
+        "value",
+        "ideal/threshold",
+        "verdict",
+        "message",
+    )
+    lines = [header]
+    for r in rows:
+        channel = (
+            ""
+            if r.channel is None
+            else f"{r.channel}" + (f" {r.channel_name}" if r.channel_name else "")
+        )
+        lines.append(
+            (
+                SEVERITY_MARK[r.severity.value],
+                r.check,
+                channel,
+                "" if r.z is None else str(r.z),
+                "" if r.t is None else str(r.t),
+                _cell(r.value, r.unit),
+                _cell(r.threshold, r.unit),
+                r.verdict,
+                r.message + (f" → {r.advice}" if r.advice else ""),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    out = []
+    for line in lines:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])]
+        out.append("  ".join([*cells, line[-1]]).rstrip())
+    return "\n".join(out)
+
+
+def run_qc_command(args: argparse.Namespace) -> int:
+    """Open the file, run every check, print the table (or JSON), write the CSV."""
+    from napari_fairly.core.progress import Progress
+    from napari_fairly.core.qc import parse_overrides, run_qc
+    from napari_fairly.core.reading import open_acquisition
+
+    overrides = parse_overrides(args.overrides)
+    thresholds = _thresholds()
+    acq = open_acquisition(args.path, _scene(args.scene))
+    interactive = sys.stderr.isatty()
+
+    def on_progress(p: Progress) -> None:
+        if interactive and p.total:
+            print(
+                f"\r{p.step}: {p.done}/{p.total}", end="", file=sys.stderr, flush=True
+            )
+
+    report = run_qc(acq, overrides, thresholds, lang=args.lang, on_progress=on_progress)
+    if interactive:
+        print(file=sys.stderr)
+    if args.csv is not None:
+        _write_csv(report, args.csv)
+    if args.json:
+        print(report.to_json())
+    else:
+        name = acq.path.name + (
+            f" [scene {acq.scene_index}: {acq.scene_name}]"
+            if acq.metadata.scene_count > 1
+            else ""
+        )
+        print(
+            f"{name}: worst = {report.worst_severity.value}"
+            + ("; QC FAILED" if report.failed else "")
+        )
+        print(format_table(report, planes=args.planes))
+    return EXIT_QC_FAILED if report.failed else EXIT_OK
+
+
+def _write_csv(report: Any, out: Path) -> None:
+    from napari_fairly.core.errors import OutputError
+
+    if out.exists():
+        raise OutputError(
+            f"{out} already exists; it is never overwritten.",
+            fix="Choose another --csv path.",
+            path=out,
+        )
+    if not out.parent.is_dir():
+        raise OutputError(
+            f"folder {out.parent} does not exist.", fix="Create it first."
+        )
+    frame = report.to_dataframe()
+    try:
+        with open(out, "x", encoding="utf-8", newline="") as handle:
+            frame.to_csv(handle, index=False, lineterminator="\n")
+    except OSError as err:
+        raise OutputError(
+            f"cannot write {out}: {err.strerror}.", fix="Choose a writable folder."
+        ) from err

@@ -1,0 +1,472 @@
+"""Metadata consistency: does what the file says agree with itself and with the pixels?
+
+SPEC 3.3 and issue 4: impossible NA, immersion vs refractive index, Stokes shift, pixel
+size vs magnification (and camera pixel × binning), uncalibrated pixels, z-step of a
+z-stack, acquisition date, channel count, bit depth. Each finding is a row; a check
+whose inputs are missing is a ``not_checked`` row naming them. Values are kept as
+they are.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from napari_fairly.core.qc.nyquist import normalise_modality
+from napari_fairly.core.qc.results import CheckResult, Severity, resolve_thresholds
+
+if TYPE_CHECKING:
+    from napari_fairly.core.metadata import AcquisitionMetadata
+    from napari_fairly.core.qc.overrides import QcInputs
+    from napari_fairly.core.qc.stats import PixelStatistics
+
+# Camera pixel pitch at the sensor: 2.4 µm (small CMOS) to 24 µm (EMCCD), binning up to
+# 4, relay optics 0.5-2x → pixel × magnification between ~1 and ~200 µm (convention).
+SENSOR_PIXEL_RANGE_UM = (1.0, 200.0)
+SCANNING = ("confocal", "confocal_two_wavelength", "two_photon", "sted")
+EARLIEST_PLAUSIBLE = date(1990, 1, 1)
+
+
+def _row(
+    check: str, verdict: str, severity: Severity, message: str, **kw: Any
+) -> CheckResult:
+    return CheckResult(
+        check=check, verdict=verdict, severity=severity, message=message, **kw
+    )
+
+
+def _missing(check: str, what: str, **kw: Any) -> CheckResult:
+    return _row(
+        check,
+        "not_checked",
+        Severity.NOT_CHECKED,
+        f"cannot check: {what} missing (set it in the form)",
+        **kw,
+    )
+
+
+def check_consistency(
+    metadata: AcquisitionMetadata,
+    inputs: QcInputs,
+    shape_tczyx: tuple[int, ...],
+    stats: PixelStatistics | None = None,
+    today: date | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[CheckResult]:
+    """All consistency rows for one acquisition (see module docstring)."""
+    limits = resolve_thresholds(thresholds)
+    rows: list[CheckResult] = []
+    rows += _na_rows(inputs)
+    rows += _stokes_rows(inputs)
+    rows += _pixel_size_rows(metadata, inputs, limits["pixel_size_tolerance_frac"])
+    rows += _z_step_rows(inputs, shape_tczyx)
+    rows.append(_date_row(metadata, today or datetime.now(timezone.utc).date()))
+    rows.append(_channel_count_row(metadata, shape_tczyx))
+    rows += _bit_depth_rows(metadata, stats)
+    return rows
+
+
+def _na_rows(inputs: QcInputs) -> list[CheckResult]:
+    rows = []
+    na, n = inputs.na.value, inputs.refractive_index.value
+    if na is None:
+        rows.append(_missing("na_vs_immersion", "NA"))
+    elif n is None:
+        rows.append(
+            _missing("na_vs_immersion", "refractive index (immersion)", value=na)
+        )
+    elif na <= 0 or na >= n:
+        rows.append(
+            _row(
+                "na_vs_immersion",
+                "impossible_na",
+                Severity.WARNING,
+                f"NA {na:g} is not below the immersion refractive index {n:g}: "
+                f"impossible",
+                value=na,
+                threshold=n,
+                advice="correct the NA or the immersion in the form",
+            )
+        )
+    else:
+        rows.append(
+            _row(
+                "na_vs_immersion",
+                "consistent",
+                Severity.OK,
+                f"NA {na:g} < n {n:g}",
+                value=na,
+                threshold=n,
+            )
+        )
+    immersion, ri = inputs.immersion.value, inputs.refractive_index
+    if immersion is None or ri.value is None or ri.source.startswith("immersion"):
+        return rows  # RI derived from the immersion: nothing to compare
+    kind = str(immersion).lower()
+    bad = (kind == "oil" and ri.value < 1.45) or (
+        kind == "air" and abs(ri.value - 1.0) > 0.01
+    )
+    rows.append(
+        _row(
+            "immersion_vs_ri",
+            "mismatch" if bad else "consistent",
+            Severity.WARNING if bad else Severity.OK,
+            f"immersion {immersion} with refractive index {ri.value:g}"
+            + (": they disagree" if bad else ""),
+            value=ri.value,
+            advice="check the immersion medium and refractive index" if bad else "",
+        )
+    )
+    return rows
+
+
+def _stokes_rows(inputs: QcInputs) -> list[CheckResult]:
+    rows = []
+    for ch in inputs.channels:
+        base = {"channel": ch.index, "channel_name": ch.name}
+        contrast = (ch.contrast_method or "fluorescence").lower()
+        if contrast not in ("fluorescence", "fluorescent"):
+            continue  # brightfield, DIC, phase: no Stokes shift
+        mode = normalise_modality(str(ch.modality.value)) if ch.modality.value else None
+        ex, em = ch.excitation_nm.value, ch.emission_nm.value
+        if mode == "two_photon":
+            continue  # λex above λem is the point of two-photon excitation
+        if ex is None or em is None:
+            which = " and ".join(
+                w for w, v in (("excitation", ex), ("emission", em)) if v is None
+            )
+            rows.append(_missing("stokes_shift", f"{which} wavelength", **base))
+            continue
+        if em <= ex:
+            rows.append(
+                _row(
+                    "stokes_shift",
+                    "emission_not_above_excitation",
+                    Severity.WARNING,
+                    f"emission {em:g} nm is not longer than excitation {ex:g} nm "
+                    "(one-photon fluorescence)",
+                    value=em,
+                    threshold=ex,
+                    unit="nm",
+                    advice="check the wavelengths (swapped, or a filter instead of a "
+                    "line?)",
+                    **base,
+                )
+            )
+        else:
+            rows.append(
+                _row(
+                    "stokes_shift",
+                    "consistent",
+                    Severity.OK,
+                    f"emission {em:g} nm > excitation {ex:g} nm",
+                    value=em,
+                    threshold=ex,
+                    unit="nm",
+                    **base,
+                )
+            )
+    return rows
+
+
+def _pixel_size_rows(
+    metadata: AcquisitionMetadata, inputs: QcInputs, tolerance: float = 0.05
+) -> list[CheckResult]:
+    rows = []
+    px, py = inputs.pixel_size_x_um, inputs.pixel_size_y_um
+    raw_x = metadata.pixel_size_x_um
+    if px.value is None:
+        why = px.reason or "not in file"
+        rows.append(
+            _row(
+                "uncalibrated_pixels",
+                "no_physical_size",
+                Severity.WARNING,
+                f"no physical pixel size ({why}): measurements and Nyquist checks in "
+                f"µm are "
+                "impossible",
+                advice="set the pixel size in the form",
+            )
+        )
+    elif px.value == 1.0 and (
+        raw_x.unit in (None, "pixel") and px.status.value != "operator"
+    ):
+        rows.append(
+            _row(
+                "uncalibrated_pixels",
+                "placeholder_size",
+                Severity.WARNING,
+                "pixel size 1 with no unit: probably an uncalibrated placeholder",
+                value=1.0,
+                unit="µm",
+                advice="set the real pixel size in the form",
+            )
+        )
+    elif py.value is not None and abs(px.value - py.value) > 0.01 * max(
+        px.value, py.value
+    ):
+        rows.append(
+            _row(
+                "uncalibrated_pixels",
+                "non_square",
+                Severity.WARNING,
+                f"pixel size x {px.value:g} µm ≠ y {py.value:g} µm (> 1 %)",
+                value=px.value,
+                unit="µm",
+                advice="check the calibration",
+            )
+        )
+    else:
+        rows.append(
+            _row(
+                "uncalibrated_pixels",
+                "calibrated",
+                Severity.OK,
+                f"pixel size {px.value:g} µm",
+                value=px.value,
+                unit="µm",
+            )
+        )
+    mag = inputs.magnification.value
+    modes = {
+        normalise_modality(str(c.modality.value))
+        for c in inputs.channels
+        if c.modality.value
+    }
+    scanning = bool(modes) and modes <= set(SCANNING)
+    if px.value is None or mag is None:
+        rows.append(
+            _missing(
+                "pixel_size_magnification",
+                "magnification" if mag is None else "pixel size",
+            )
+        )
+    else:
+        sensor = px.value * mag
+        lo, hi = SENSOR_PIXEL_RANGE_UM
+        if scanning:
+            rows.append(
+                _row(
+                    "pixel_size_magnification",
+                    "not_applicable",
+                    Severity.OK,
+                    f"point-scanning: pixel size {px.value:g} µm set by zoom, not by "
+                    f"a camera",
+                    value=round(sensor, 4),
+                    unit="µm",
+                )
+            )
+        elif not lo <= sensor <= hi:
+            rows.append(
+                _row(
+                    "pixel_size_magnification",
+                    "implausible",
+                    Severity.WARNING,
+                    f"pixel size {px.value:g} µm × magnification {mag:g} = "
+                    f"{sensor:.3g} µm at the "
+                    f"sensor, outside any camera pixel ({lo:g}-{hi:g} µm): the pixel "
+                    f"size or the "
+                    "magnification is probably wrong",
+                    value=round(sensor, 4),
+                    unit="µm",
+                    threshold=f"{lo:g}-{hi:g}",
+                    advice="check the pixel size calibration and objective",
+                )
+            )
+        else:
+            rows.append(
+                _row(
+                    "pixel_size_magnification",
+                    "plausible",
+                    Severity.OK,
+                    f"pixel size × magnification = {sensor:.3g} µm at the sensor",
+                    value=round(sensor, 4),
+                    unit="µm",
+                    threshold=f"{lo:g}-{hi:g}",
+                )
+            )
+    camera = inputs.camera_pixel_um.value
+    if camera is not None and mag is not None and px.value is not None:
+        binning = (
+            next((c.binning.value for c in inputs.channels if c.binning.value), None)
+            or 1.0
+        )
+        expected = camera * binning / mag
+        diff = abs(expected - px.value) / px.value
+        bad = diff > tolerance
+        rows.append(
+            _row(
+                "camera_sampling",
+                "mismatch" if bad else "consistent",
+                Severity.WARNING if bad else Severity.OK,
+                f"camera pixel {camera:g} µm × binning {binning:g} / {mag:g}x = "
+                f"{expected:.4g} µm "
+                f"vs stated {px.value:g} µm ({100 * diff:.1f} %)",
+                value=round(expected, 5),
+                unit="µm",
+                threshold=px.value,
+                advice="check the relay optics, binning or calibration" if bad else "",
+            )
+        )
+    return rows
+
+
+def _z_step_rows(inputs: QcInputs, shape_tczyx: tuple[int, ...]) -> list[CheckResult]:
+    size_z = shape_tczyx[2]
+    dz = inputs.pixel_size_z_um.value
+    if size_z <= 1:
+        return []
+    if dz is None:
+        return [
+            _row(
+                "z_step",
+                "missing",
+                Severity.WARNING,
+                f"z-stack of {size_z} planes without a z-step: no axial scale or "
+                f"Nyquist check",
+                advice="set the z-step in the form",
+            )
+        ]
+    return [
+        _row(
+            "z_step",
+            "present",
+            Severity.OK,
+            f"z-step {dz:g} µm for {size_z} planes",
+            value=dz,
+            unit="µm",
+        )
+    ]
+
+
+def _date_row(metadata: AcquisitionMetadata, today: date) -> CheckResult:
+    text = metadata.acquisition_date.value
+    if not text:
+        return _missing("acquisition_date", "acquisition date")
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
+    except ValueError:
+        return _row(
+            "acquisition_date",
+            "unreadable",
+            Severity.WARNING,
+            f"acquisition date {text!r} is not ISO 8601",
+            value=str(text),
+        )
+    if when > today:
+        return _row(
+            "acquisition_date",
+            "in_future",
+            Severity.WARNING,
+            f"acquisition date {when} is in the future: the PC clock was probably "
+            f"wrong",
+            value=str(when),
+            advice="check the date; type the real one in the form",
+        )
+    if when < EARLIEST_PLAUSIBLE:
+        return _row(
+            "acquisition_date",
+            "implausible",
+            Severity.WARNING,
+            f"acquisition date {when} is before 1990: probably an unset clock",
+            value=str(when),
+            advice="check the date; type the real one in the form",
+        )
+    return _row(
+        "acquisition_date",
+        "plausible",
+        Severity.OK,
+        f"acquired {when}",
+        value=str(when),
+    )
+
+
+def _channel_count_row(
+    metadata: AcquisitionMetadata, shape_tczyx: tuple[int, ...]
+) -> CheckResult:
+    size_c = int(metadata.shape.get("C", shape_tczyx[1]))
+    described = [
+        ch
+        for ch in metadata.channels
+        if any(
+            getattr(ch, f).present
+            for f in (
+                "name",
+                "excitation_wavelength_nm",
+                "emission_wavelength_nm",
+                "fluorophore",
+            )
+        )
+    ]
+    if not described:
+        return _missing("channel_count", "channel metadata", value=size_c)
+    if len(described) != size_c:
+        return _row(
+            "channel_count",
+            "mismatch",
+            Severity.WARNING,
+            f"the pixels hold {size_c} channels but the metadata describes "
+            f"{len(described)}",
+            value=size_c,
+            threshold=len(described),
+            advice="name the undescribed channels in the form",
+        )
+    return _row(
+        "channel_count",
+        "consistent",
+        Severity.OK,
+        f"{size_c} channels in pixels and metadata",
+        value=size_c,
+    )
+
+
+def _bit_depth_rows(
+    metadata: AcquisitionMetadata, stats: PixelStatistics | None
+) -> list[CheckResult]:
+    import numpy as np
+
+    sb = metadata.significant_bits.value
+    if sb is None:
+        return [_missing("bit_depth", "SignificantBits")]
+    dtype = np.dtype(metadata.dtype) if metadata.dtype else None
+    rows = []
+    if dtype is not None and dtype.kind in "ui" and sb > 8 * dtype.itemsize:
+        rows.append(
+            _row(
+                "bit_depth",
+                "above_storage",
+                Severity.WARNING,
+                f"SignificantBits {sb} exceeds the {8 * dtype.itemsize} bits of "
+                f"{dtype.name}",
+                value=sb,
+                threshold=8 * dtype.itemsize,
+            )
+        )
+    if stats is not None and stats.channels:
+        data_max = max(ch.max_adu for ch in stats.channels)
+        limit = 2**sb - 1
+        if data_max > limit:
+            rows.append(
+                _row(
+                    "bit_depth",
+                    "data_exceed",
+                    Severity.WARNING,
+                    f"data reach {data_max:g}, above the {sb}-bit maximum {limit}: "
+                    f"the stated bit "
+                    "depth is wrong",
+                    value=data_max,
+                    threshold=limit,
+                    advice="the saturation ceiling was inferred from the data instead",
+                )
+            )
+    if not rows:
+        rows.append(
+            _row(
+                "bit_depth",
+                "consistent",
+                Severity.OK,
+                f"{sb}-bit data in {metadata.dtype}",
+                value=sb,
+            )
+        )
+    return rows

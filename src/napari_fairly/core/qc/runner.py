@@ -1,0 +1,219 @@
+"""Run every quality check on one acquisition: one pixel pass, then the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from napari_fairly.core.progress import Progress, drive
+from napari_fairly.core.qc.consistency import check_consistency
+from napari_fairly.core.qc.nyquist import NyquistChannel, check_channel_sampling
+from napari_fairly.core.qc.overrides import QcInputs, QcOverrides, resolve_inputs
+from napari_fairly.core.qc.report import QcReport
+from napari_fairly.core.qc.results import CheckResult, resolve_thresholds
+from napari_fairly.core.qc.saturation import check_saturation, saturation_labels
+from napari_fairly.core.qc.snr import (
+    SnrPlaneCache,
+    SnrResult,
+    check_snr,
+    estimate_snr,
+    select_snr_planes,
+    snr_plan,
+)
+from napari_fairly.core.qc.stats import (
+    PixelStatistics,
+    pixel_statistics_steps,
+    tczyx_view,
+)
+
+if TYPE_CHECKING:
+    from napari_fairly.core.reading import Acquisition
+
+
+def channel_names(acq: Acquisition, inputs: QcInputs) -> list[str | None]:
+    """Display name per (pixel) channel; RGB samples become ``name:R`` etc."""
+    names = [ch.name for ch in inputs.channels]
+    if acq.dims == "TCZYXS":
+        size_s = acq.data.shape[5]
+        labels = "RGBA" if size_s <= 4 else [str(i) for i in range(size_s)]
+        return [
+            f"{name or c}:{labels[s]}"
+            for c, name in enumerate(names)
+            for s in range(size_s)
+        ]
+    return names
+
+
+def _nyquist(
+    acq: Acquisition, inputs: QcInputs, thresholds: dict[str, float], size_c: int
+) -> tuple[list[NyquistChannel], list[CheckResult]]:
+    data = tczyx_view(acq)
+    size_z = int(data.shape[2])
+    bytes_per_channel = int(data.nbytes // max(1, size_c))
+
+    def nm(value: float | None) -> float | None:
+        return None if value is None else value * 1000.0
+
+    spacing = {
+        "x": nm(inputs.pixel_size_x_um.value),
+        "y": nm(inputs.pixel_size_y_um.value),
+    }
+    if size_z > 1:
+        spacing["z"] = nm(inputs.pixel_size_z_um.value)
+    extra = {
+        key: getattr(inputs, key).value
+        for key in ("sted_saturation_factor", "illumination_na", "condenser_na")
+        if getattr(inputs, key).value is not None
+    }
+    names = channel_names(acq, inputs)
+    results, rows = [], []
+    rgb = acq.dims == "TCZYXS"
+    for c in range(size_c):
+        ch = inputs.channels[c // acq.data.shape[5] if rgb else c]
+        modality = ch.modality.value
+        result, found = check_channel_sampling(
+            channel=c,
+            channel_name=names[c],
+            modality=str(modality) if modality else None,
+            modality_source=ch.modality.status.value,
+            na=inputs.na.value,
+            refractive_index=inputs.refractive_index.value,
+            excitation_nm=ch.excitation_nm.value,
+            emission_nm=ch.emission_nm.value,
+            pixel_size_nm=spacing,
+            bytes_now=bytes_per_channel,
+            thresholds=thresholds,
+            pinhole_au=ch.pinhole_au.value,
+            pinhole_au_source=ch.pinhole_au.status.value
+            if ch.pinhole_au.present
+            else "assumed 1 AU (not in file)",
+            extra=extra,
+        )
+        results.append(result)
+        rows += found
+    return results, rows
+
+
+def run_qc_steps(
+    acq: Acquisition,
+    overrides: QcOverrides | None = None,
+    thresholds: dict[str, float] | None = None,
+    stats: PixelStatistics | None = None,
+    *,
+    lang: str = "fr",
+    source_sha256: str | None = None,
+) -> Generator[Progress, None, QcReport]:
+    """All checks on one acquisition, yielding Progress; returns the :class:`QcReport`.
+
+    Parameters
+    ----------
+    acq
+        The open acquisition (one scene).
+    overrides
+        Operator values that replace the file's (NA, wavelengths, modality, sizes…).
+    thresholds
+        Facility template ``qc_thresholds``; keys of :data:`DEFAULT_THRESHOLDS`.
+    stats
+        Statistics from a pass already made (the save's); else one pass is run here.
+        SNR still re-reads its few selected planes (see ``snr`` module).
+    lang
+        Language of operator messages: "fr" (default) or "en".
+    source_sha256
+        The raw file's SHA-256 when already known (the save computes it).
+    """
+    limits = resolve_thresholds(thresholds)
+    data = tczyx_view(acq)
+    shape = tuple(int(s) for s in data.shape)
+    inputs = resolve_inputs(acq.metadata, overrides)
+    kept: dict[tuple[int, int, int], np.ndarray] = {}
+    if stats is None:
+        cache = SnrPlaneCache(shape, data.dtype.itemsize)
+        stats = yield from pixel_statistics_steps(acq, keep=cache)
+        kept = cache.planes()
+    elif tuple(stats.shape_tczyx) != shape:
+        raise ValueError(
+            f"statistics of shape {stats.shape_tczyx} for pixels of shape {shape}"
+        )
+    names = channel_names(acq, inputs)
+    keys = select_snr_planes(stats)
+    _, max_tiles = snr_plan(shape)
+    ceilings = {ch.c: ch.ceiling.value for ch in stats.channels}
+    gain, offset = inputs.gain_e_per_adu.value, inputs.offset_adu.value
+    snr_results: dict[tuple[int, int, int], SnrResult] = dict(stats.snr)
+    for i, (t, c, z) in enumerate(keys):
+        if (t, c, z) not in snr_results:
+            plane = kept.get((t, c, z))
+            if plane is None:
+                plane = np.asarray(data[t, c, z].compute(scheduler="threads"))
+            snr_results[(t, c, z)] = estimate_snr(
+                plane,
+                max_tiles=max_tiles,
+                ceiling=ceilings.get(c),
+                t=t,
+                c=c,
+                z=z,
+                gain_e_per_adu=gain,
+                offset_adu=offset,
+                cnr_min=limits["cnr_min"],
+                min_class_frac=limits["min_class_frac"],
+            )
+        yield Progress(i + 1, len(keys), "measuring SNR")
+    stats = stats.with_snr(snr_results)
+    nyquist, rows = _nyquist(acq, inputs, limits, shape[1])
+    rows += check_snr(snr_results.values(), names, limits)
+    rows += check_saturation(stats, names, limits, lang=lang)
+    rows += check_consistency(acq.metadata, inputs, shape, stats, thresholds=limits)
+    return QcReport(
+        source_path=str(acq.path),
+        scene=acq.scene_index,
+        scene_name=acq.metadata.scene_name,
+        source_sha256=source_sha256,
+        language=lang,
+        rows=tuple(rows),
+        nyquist=tuple(nyquist),
+        snr=tuple(snr_results.values()),
+        inputs=inputs,
+        thresholds=limits,
+        stats=stats,
+    )
+
+
+def run_qc(
+    acq: Acquisition,
+    overrides: QcOverrides | None = None,
+    thresholds: dict[str, float] | None = None,
+    stats: PixelStatistics | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    **kwargs: Any,
+) -> QcReport:
+    """Run :func:`run_qc_steps` to the end (CLI, scripts, tests)."""
+    return drive(run_qc_steps(acq, overrides, thresholds, stats, **kwargs), on_progress)
+
+
+def saturated_pixels(acq: Acquisition, stats: PixelStatistics) -> Any:
+    """Lazy (T, C, Z, Y, X) uint8 labels marking pixels at their channel's ceiling.
+
+    Chunked like the acquisition: only the planes displayed are computed.
+    """
+    ceilings = [ch.ceiling.value for ch in stats.channels]
+    return saturation_labels(tczyx_view(acq), ceilings)
+
+
+def saturation_overlay(acq: Acquisition, stats: PixelStatistics, channel: int) -> Any:
+    """Lazy uint8 labels of one channel, shaped like that channel's image layer.
+
+    Same axes as :func:`napari_fairly.core.display.channel_layer_specs` gives the image
+    (T and Z dropped when of size 1), so the labels take the image layer's scale.
+    1 marks a pixel at or above the channel's ceiling; all 0 when there is no ceiling.
+    """
+    if acq.dims != "TCZYX":
+        raise ValueError("saturation overlay is for single-sample (non-RGB) channels")
+    shape = acq.metadata.shape
+    index = tuple(
+        0 if axis in "TZ" and shape.get(axis, 1) <= 1 else slice(None)
+        for axis in "TZYX"
+    )
+    labels = saturated_pixels(acq, stats)[:, channel]
+    return labels[index]

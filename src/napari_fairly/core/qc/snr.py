@@ -1,0 +1,477 @@
+"""Signal-to-noise ratio from a single image, without a dark frame (SPEC 5).
+
+Estimator (SPEC 5.1): Gaussian σ = 1 px, Otsu threshold → signal / background masks,
+interior masks eroded by a disk of radius 2; noise from the Immerkær high-pass kernel
+and a robust scale 1.4826·MAD inside each interior mask; SNR = Δ/σ_sig (precision at the
+signal level), CNR = Δ/σ_bg (detectability). A validity gate refuses a number when the
+classes do not separate (CNR < 2) or one class is nearly empty.
+
+Which planes: the estimator costs about 0.3 s per megapixel, far more than reading, so
+it runs on a bounded set of planes per channel (:func:`select_snr_planes`): for up to
+three evenly spaced time points the brightest plane (highest mean), plus, for
+acquisitions up to 64 Mpx, the planes at 1/3 and 2/3 of the stack at the first of them.
+These planes are kept in memory as the pixel pass goes by, so they are not read twice.
+Planes larger than 1024² are measured on one to four 1024² tiles (the brightest), as
+many as keep the measured pixels within 0.5 % of the acquisition (:func:`snr_plan`).
+Everything else comes from the streaming pass.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from napari_fairly.core.model import FrozenModel
+from napari_fairly.core.qc.results import CheckResult, Severity
+
+if TYPE_CHECKING:
+    from napari_fairly.core.qc.stats import PixelStatistics, PlaneKey, PlaneStats
+
+MAX_TIMEPOINTS = 3
+EXTRA_Z = 2
+SMALL_ACQUISITION_PX = 64 * 1024 * 1024
+SNR_PIXEL_SHARE = 0.005
+TILE = 1024
+MAX_TILES = 4
+MAD_TO_SIGMA = 1.4826
+CLIPPED_SIGNAL_MAX = 0.01  # above: SNR reported but flagged as biased
+MIN_SIDE = 8  # smaller planes (line scans) leave no eroded interior
+IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64) / 6.0
+NOT_RELIABLE = "no separable signal — SNR not reliable"
+
+
+class SnrResult(FrozenModel):
+    """SNR and CNR of one plane, with the inputs that produced them (ADU)."""
+
+    t: int
+    c: int
+    z: int
+    valid: bool
+    snr: float | None  # None when the validity gate refuses a number
+    cnr: float | None
+    reason: str = ""
+    mean_signal_adu: float
+    median_background_adu: float
+    sigma_signal_adu: float
+    sigma_background_adu: float
+    signal_frac: float
+    background_frac: float
+    tiles: int
+    clipped_frac: float = 0.0  # share of signal pixels at the ceiling (left out of σ)
+    sigma_wavelet_adu: float | None = (
+        None  # Donoho-Johnstone, whole plane, reference only
+    )
+    photons_per_px: float | None = (
+        None  # (μ_sig − offset) · e⁻/ADU, when both are known
+    )
+    snr_poisson: float | None = None  # √N (SVI)
+
+
+def _tiles(image: np.ndarray, max_tiles: int = MAX_TILES) -> list[tuple[slice, slice]]:
+    """Up to ``max_tiles`` 1024² tiles of a large plane; the whole plane when small.
+
+    Candidate tiles sit in the four corners; when fewer are asked, the brightest are
+    kept (they hold signal, and 1024² px hold plenty of background too).
+    """
+    size_y, size_x = image.shape
+    if size_y <= TILE and size_x <= TILE:
+        return [(slice(None), slice(None))]
+    ys = sorted({0, max(0, size_y - TILE)})
+    xs = sorted({0, max(0, size_x - TILE)})
+    height, width = min(TILE, size_y), min(TILE, size_x)
+    tiles = [(slice(y, y + height), slice(x, x + width)) for y in ys for x in xs]
+    if len(tiles) > max_tiles:
+        step = 8  # a strided mean is enough to rank tiles
+        means = [float(image[ty, tx][::step, ::step].mean()) for ty, tx in tiles]
+        order = sorted(range(len(tiles)), key=lambda i: -means[i])[: max(1, max_tiles)]
+        tiles = [tiles[i] for i in sorted(order)]
+    return tiles
+
+
+def _median(values: np.ndarray) -> float:
+    """Median; exact and fast through a histogram for integer values."""
+    if values.size == 0:
+        return math.nan
+    if values.dtype.kind in "iu":
+        lo = int(values.min())
+        span = int(values.max()) - lo
+        if span < 1 << 22:
+            from napari_fairly.core.qc.stats import (
+                exact_histogram,
+                percentile_from_hist,
+            )
+
+            counts = exact_histogram(values, lo, span + 1)
+            edges = np.arange(lo, lo + counts.size)
+            return percentile_from_hist(counts, edges, 50.0)
+    return float(np.median(values))
+
+
+def _robust_sigma(values: np.ndarray, scale: float = 1.0) -> float:
+    """1.4826 · MAD of ``values`` / ``scale``."""
+    if values.size == 0:
+        return math.nan
+    centre = _median(values)
+    if values.dtype.kind in "iu" and float(centre).is_integer():
+        deviation = np.abs(values - int(centre))
+    else:
+        deviation = np.abs(values - centre)
+    return MAD_TO_SIGMA * _median(deviation) / scale
+
+
+def wavelet_sigma(image: np.ndarray) -> float:
+    """Noise σ from the finest diagonal Haar coefficients: median(|HH|)/0.6745.
+
+    Same estimator as ``skimage.restoration.estimate_sigma`` (db1), without PyWavelets.
+    """
+    img = np.asarray(image, np.float64)
+    h, w = img.shape[0] // 2 * 2, img.shape[1] // 2 * 2
+    if h == 0 or w == 0:
+        return math.nan  # a line scan (Y = 1): no 2-D wavelet
+    a, b = img[0:h:2, 0:w:2], img[0:h:2, 1:w:2]
+    c, d = img[1:h:2, 0:w:2], img[1:h:2, 1:w:2]
+    hh = (a - b - c + d) / 2.0
+    return float(np.median(np.abs(hh)) / 0.6745)
+
+
+def estimate_snr(
+    plane: np.ndarray,
+    *,
+    t: int = 0,
+    c: int = 0,
+    z: int = 0,
+    gain_e_per_adu: float | None = None,
+    offset_adu: float | None = None,
+    cnr_min: float = 2.0,
+    min_class_frac: float = 0.005,
+    max_tiles: int = MAX_TILES,
+    ceiling: float | None = None,
+) -> SnrResult:
+    """SNR and CNR of one plane with the SPEC 5.1 estimator.
+
+    Parameters
+    ----------
+    plane
+        One Y×X plane in ADU.
+    gain_e_per_adu, offset_adu
+        Camera conversion (electrons per ADU) and offset; when both are known the
+        Poisson-limited SNR √N of SVI is reported too.
+    cnr_min, min_class_frac
+        Validity gate: below these the classes do not separate and no number is given.
+    max_tiles
+        At most this many 1024² tiles of a large plane are measured (1 to 4).
+    ceiling
+        Saturation ceiling: clipped pixels (and their neighbours, which the 3x3
+        high-pass sees) are left out of the noise estimate, where they would read
+        as no noise at all.
+    """
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+    from skimage.morphology import disk
+
+    raw = np.asarray(plane)
+    integer = raw.dtype.kind in "iu"
+    footprint = disk(2).astype(bool)
+    tiles = _tiles(raw, max_tiles)
+    # only the measured tiles are converted (int64: exact high-pass; float64 otherwise)
+    # int32 holds the 6x high-pass of any 16-bit plane (|v| ≤ 16 · 65535)
+    small_int = integer and raw.dtype.itemsize <= 2
+    work_type = (np.int32 if small_int else np.int64) if integer else np.float64
+    # float32 is plenty for the mask; noise and means use the exact values
+    smooth = [
+        ndimage.gaussian_filter(raw[ty, tx].astype(np.float32), 1.0, mode="nearest")
+        for ty, tx in tiles
+    ]
+    pooled = np.concatenate([s.ravel() for s in smooth])
+    threshold = (
+        float(threshold_otsu(pooled)) if pooled.min() < pooled.max() else math.inf
+    )
+    # integer data: the kernel x 6 keeps the high-pass exact in integers
+    kernel = IMMERKAER * 6.0
+    kernel_scale = 6.0
+    sig_vals, bg_vals, hp_sig, hp_bg = [], [], [], []
+    n_clipped = 0
+    for (ty, tx), s in zip(tiles, smooth, strict=True):
+        tile = raw[ty, tx].astype(work_type)
+        sig = s > threshold
+        bg = ~sig
+        if integer:
+            high = ndimage.convolve(tile, kernel.astype(work_type), mode="reflect")
+        else:
+            high = ndimage.convolve(tile, kernel, mode="reflect")
+        sig_in = ndimage.binary_erosion(sig, footprint, border_value=0)
+        bg_in = ndimage.binary_erosion(bg, footprint, border_value=0)
+        if ceiling is not None:
+            clipped = tile >= ceiling
+            n_clipped += int(np.count_nonzero(clipped & sig))
+            if clipped.any():
+                near = ndimage.binary_dilation(clipped, np.ones((3, 3), bool))
+                sig_in &= ~near
+                bg_in &= ~near
+        sig_vals.append(tile[sig])
+        bg_vals.append(tile[bg])
+        hp_sig.append(high[sig_in])
+        hp_bg.append(high[bg_in])
+    sig_v, bg_v = np.concatenate(sig_vals), np.concatenate(bg_vals)
+    hs, hb = np.concatenate(hp_sig), np.concatenate(hp_bg)
+    n = pooled.size
+    signal_frac, background_frac = sig_v.size / n, bg_v.size / n
+
+    mean_sig = float(sig_v.mean()) if sig_v.size else math.nan
+    median_bg = _median(bg_v)
+    sigma_sig = _robust_sigma(hs, kernel_scale)
+    sigma_bg = _robust_sigma(hb, kernel_scale)
+    delta = mean_sig - median_bg
+    snr = delta / sigma_sig if sigma_sig > 0 else math.nan
+    cnr = delta / sigma_bg if sigma_bg > 0 else math.nan
+    reason = ""
+    if min(raw.shape) < MIN_SIDE:
+        reason = f"{NOT_RELIABLE} (plane {raw.shape[0]}×{raw.shape[1]} px is too small)"
+    elif min(signal_frac, background_frac) < min_class_frac:
+        region = "signal" if signal_frac < background_frac else "background"
+        reason = f"{NOT_RELIABLE} (no {region} region)"
+    elif not (sigma_sig > 0 and sigma_bg > 0):
+        where = "background" if not sigma_bg > 0 else "signal"
+        reason = (
+            f"{NOT_RELIABLE} ({where} noise not measurable: flat or clipped, "
+            "e.g. values at 0)"
+        )
+    elif cnr < cnr_min:
+        reason = f"{NOT_RELIABLE} (CNR {cnr:.2f} < {cnr_min:g})"
+    valid = not reason
+    photons = snr_poisson = None
+    if (
+        gain_e_per_adu is not None
+        and offset_adu is not None
+        and math.isfinite(mean_sig)
+    ):
+        photons = (mean_sig - offset_adu) * gain_e_per_adu
+        snr_poisson = math.sqrt(photons) if photons > 0 else None
+    return SnrResult(
+        t=t,
+        c=c,
+        z=z,
+        valid=valid,
+        snr=round(snr, 6) if valid else None,
+        cnr=round(cnr, 6) if valid else None,
+        reason=reason,
+        mean_signal_adu=mean_sig,
+        median_background_adu=median_bg,
+        sigma_signal_adu=sigma_sig,
+        sigma_background_adu=sigma_bg,
+        signal_frac=signal_frac,
+        clipped_frac=n_clipped / sig_v.size if sig_v.size else 0.0,
+        background_frac=background_frac,
+        tiles=len(tiles),
+        sigma_wavelet_adu=_finite(
+            float(np.median([wavelet_sigma(raw[ty, tx]) for ty, tx in tiles]))
+        ),
+        photons_per_px=photons,
+        snr_poisson=snr_poisson,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _evenly(values: list[int], k: int) -> list[int]:
+    if len(values) <= k:
+        return list(values)
+    idx = np.linspace(0, len(values) - 1, k).round().astype(int)
+    return [values[i] for i in dict.fromkeys(idx.tolist())]
+
+
+def snr_timepoints(size_t: int, max_timepoints: int = MAX_TIMEPOINTS) -> list[int]:
+    """Time points where SNR is measured: first, middle, last (evenly spaced)."""
+    return _evenly(list(range(size_t)), max_timepoints)
+
+
+def snr_extra_z(size_z: int, extra_z: int = EXTRA_Z) -> list[int]:
+    """Extra z planes measured at the first time point: at 1/3 and 2/3 of the stack."""
+    if size_z <= 1 or extra_z <= 0:
+        return []
+    return sorted({round(size_z * (k + 1) / (extra_z + 1)) for k in range(extra_z)})
+
+
+def _brighter(a: PlaneStats, b: PlaneStats | None) -> bool:
+    """True when ``a`` is brighter than ``b`` (ties: lower z), in any order seen."""
+    return b is None or (a.mean_adu, -a.z) > (b.mean_adu, -b.z)
+
+
+def snr_plan(shape_tczyx: tuple[int, ...]) -> tuple[int, int]:
+    """(extra z planes, tiles per plane) so SNR stays a small share of the QC time.
+
+    Extra z planes only for acquisitions up to 64 Mpx (where they cost little); tiles
+    per plane so the measured pixels stay within 0.5 % of the acquisition (at least one
+    1024² tile per plane, at most four).
+    """
+    size_t, size_c, size_z, size_y, size_x = shape_tczyx[:5]
+    total = size_t * size_c * size_z * size_y * size_x
+    extra = EXTRA_Z if total <= SMALL_ACQUISITION_PX else 0
+    planes = size_c * (len(snr_timepoints(size_t)) + len(snr_extra_z(size_z, extra)))
+    budget = max(SNR_PIXEL_SHARE * total, MAX_TILES * TILE * TILE)
+    tiles = int(budget // (max(1, planes) * TILE * TILE))
+    return extra, min(MAX_TILES, max(1, tiles))
+
+
+def select_snr_planes(stats: PixelStatistics) -> list[PlaneKey]:
+    """Planes where SNR is measured: a bounded set per channel (module docstring)."""
+    size_t, _, size_z = stats.shape_tczyx[:3]
+    timepoints = snr_timepoints(size_t)
+    extra, _ = snr_plan(stats.shape_tczyx)
+    chosen: list[PlaneKey] = []
+    for ch in stats.channels:
+        for t in timepoints:
+            brightest: PlaneStats | None = None
+            for z in range(size_z):
+                plane = stats.planes.get((t, ch.c, z))
+                if plane is not None and _brighter(plane, brightest):
+                    brightest = plane
+            if brightest is None:
+                continue
+            chosen.append(brightest.key)
+            if t == timepoints[0]:
+                chosen += [(t, ch.c, z) for z in snr_extra_z(size_z, extra)]
+    return [k for k in dict.fromkeys(chosen) if k in stats.planes]
+
+
+class SnrPlaneCache:
+    """Keeps, during the pixel pass, the planes SNR will be measured on.
+
+    Holds at most (time points + extra z) planes per channel, and nothing when planes
+    are larger than ``max_plane_bytes`` (those are read again, a few planes only).
+    """
+
+    def __init__(
+        self,
+        shape_tczyx: tuple[int, ...],
+        itemsize: int,
+        max_plane_bytes: int = 16 << 20,
+    ) -> None:
+        size_t, _, size_z, size_y, size_x = shape_tczyx[:5]
+        self.enabled = size_y * size_x * itemsize <= max_plane_bytes
+        self._timepoints = snr_timepoints(size_t)
+        self._extra = set(snr_extra_z(size_z, snr_plan(shape_tczyx)[0]))
+        self._lock = threading.Lock()
+        self._brightest: dict[tuple[int, int], tuple[PlaneStats, np.ndarray]] = {}
+        self._fixed: dict[PlaneKey, np.ndarray] = {}
+
+    def __call__(self, stats: PlaneStats, plane: np.ndarray) -> None:
+        """Offer one plane as it passes; keep a copy when SNR may need it."""
+        if not self.enabled or stats.t not in self._timepoints:
+            return
+        with self._lock:
+            current = self._brightest.get((stats.t, stats.c))
+            if _brighter(stats, current[0] if current else None):
+                self._brightest[(stats.t, stats.c)] = (stats, np.array(plane))
+            if stats.t == self._timepoints[0] and stats.z in self._extra:
+                self._fixed[stats.key] = np.array(plane)
+
+    def planes(self) -> dict[PlaneKey, np.ndarray]:
+        """The planes kept, by (t, c, z)."""
+        kept = dict(self._fixed)
+        kept.update({s.key: p for s, p in self._brightest.values()})
+        return kept
+
+
+def check_snr(
+    results: Iterable[SnrResult],
+    channel_names: list[str | None],
+    thresholds: dict[str, float],
+) -> list[CheckResult]:
+    """SNR, CNR (and Poisson SNR) rows per measured plane, with the SPEC 5.2 bands."""
+    rows: list[CheckResult] = []
+    rose = thresholds["rose_cnr"]
+    for r in results:
+        name = channel_names[r.c] if r.c < len(channel_names) else None
+        base = {"channel": r.c, "channel_name": name, "z": r.z, "t": r.t}
+        if not r.valid:
+            rows.append(
+                CheckResult(
+                    check="snr",
+                    **base,
+                    verdict="not_reliable",
+                    severity=Severity.WARNING,
+                    message=r.reason,
+                    advice="check focus, exposure and that the plane holds signal",
+                )
+            )
+            continue
+        if r.snr is None or r.cnr is None:  # valid results always carry both
+            continue
+        if r.cnr < thresholds["rose_cnr"]:
+            cnr_v, cnr_s = "below_rose", Severity.WARNING
+            cnr_m = (
+                f"CNR {r.cnr:.1f} below the Rose criterion ({rose:g}): "
+                "objects may not be detectable"
+            )
+            cnr_a = "increase exposure or excitation, or average frames"
+        else:
+            cnr_v, cnr_s, cnr_a = "detectable", Severity.OK, ""
+            cnr_m = f"CNR {r.cnr:.1f}: objects detectable (Rose criterion {rose:g})"
+        rows.append(
+            CheckResult(
+                check="cnr",
+                **base,
+                value=round(r.cnr, 3),
+                unit="1",
+                threshold=thresholds["rose_cnr"],
+                verdict=cnr_v,
+                severity=cnr_s,
+                message=cnr_m,
+                advice=cnr_a,
+            )
+        )
+        if r.snr < thresholds["snr_poor"]:
+            v, s, a = (
+                "poor",
+                Severity.WARNING,
+                "more photons: longer exposure, more excitation, binning",
+            )
+            m = f"SNR {r.snr:.1f}: poor intensity precision"
+        elif r.snr <= thresholds["snr_good"]:
+            v, s, a, m = "fair_good", Severity.OK, "", f"SNR {r.snr:.1f}: fair to good"
+        else:
+            v, s = "good", Severity.OK
+            m = f"SNR {r.snr:.1f}: good"
+            a = "if the question is counting or segmentation, fewer photons may suffice"
+        if r.clipped_frac > 0:
+            m += (
+                f" ({100 * r.clipped_frac:.1f} % of the signal clipped, left out "
+                "of the noise; the mean is biased low)"
+            )
+        if r.clipped_frac > CLIPPED_SIGNAL_MAX:
+            v, s = "biased_by_clipping", Severity.WARNING
+            a = "reduce exposure, laser power or gain: SNR of clipped signal is biased"
+        rows.append(
+            CheckResult(
+                check="snr",
+                **base,
+                value=round(r.snr, 3),
+                unit="1",
+                threshold=thresholds["snr_poor"],
+                verdict=v,
+                severity=s,
+                message=m,
+                advice=a,
+            )
+        )
+        if r.snr_poisson is not None:
+            rows.append(
+                CheckResult(
+                    check="snr_poisson",
+                    **base,
+                    value=round(r.snr_poisson, 3),
+                    unit="1",
+                    verdict="computed",
+                    severity=Severity.INFO,
+                    message=f"Poisson-limited SNR √N = {r.snr_poisson:.1f} "
+                    f"(N = {r.photons_per_px:.0f} photons/px, gain and offset known)",
+                )
+            )
+    return rows

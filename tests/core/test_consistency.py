@@ -1,0 +1,268 @@
+"""Metadata consistency rows, overrides and the report's JSON / tidy table."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_fairly.core.errors import InvalidFormValueError, TemplateError
+from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata, Objective
+from napari_fairly.core.model import Sourced, Status
+from napari_fairly.core.qc import (
+    QcOverrides,
+    Severity,
+    check_consistency,
+    parse_overrides,
+    resolve_inputs,
+    resolve_thresholds,
+    run_qc,
+)
+from napari_fairly.core.reading import Acquisition
+
+F = Sourced.found
+
+
+def channel(
+    i: int, ex: float | None, em: float | None, mode: str = "WideField"
+) -> ChannelMetadata:
+    return ChannelMetadata(
+        index=i,
+        name=F(f"ch{i}", "t"),
+        excitation_wavelength_nm=F(ex, "t") if ex else Sourced(),
+        emission_wavelength_nm=F(em, "t") if em else Sourced(),
+        acquisition_mode=F(mode, "t"),
+        contrast_method=F("Fluorescence", "t"),
+    )
+
+
+def metadata(**changes: object) -> AcquisitionMetadata:
+    base = {
+        "source_path": "synthetic.ome.tif",
+        "size_bytes": 1,
+        "format": "ome-tiff",
+        "reader": "t",
+        "shape": {"T": 1, "C": 2, "Z": 5, "Y": 64, "X": 64},
+        "dtype": "uint16",
+        "significant_bits": F(12, "t"),
+        "pixel_size_x_um": F(0.065, "t", unit="µm"),
+        "pixel_size_y_um": F(0.065, "t", unit="µm"),
+        "pixel_size_z_um": F(0.2, "t", unit="µm"),
+        "acquisition_date": F("2023-01-15T10:00:00+01:00", "t"),
+        "objective": Objective(
+            na=F(1.4, "t"),
+            magnification=F(100.0, "t"),
+            immersion=F("Oil", "t"),
+            refractive_index=F(1.515, "t"),
+        ),
+        "channels": (channel(0, 488, 520), channel(1, 561, 600)),
+    }
+    base.update(changes)
+    return AcquisitionMetadata(**base)  # type: ignore[arg-type]
+
+
+def rows_for(
+    meta: AcquisitionMetadata,
+    overrides: QcOverrides | None = None,
+    today: date | None = None,
+):
+    inputs = resolve_inputs(meta, overrides)
+    shape = tuple(meta.shape[k] for k in "TCZYX")
+    return {
+        (r.check, r.channel): r
+        for r in check_consistency(meta, inputs, shape, None, today)
+    }
+
+
+def test_consistent_metadata_is_all_ok() -> None:
+    rows = rows_for(metadata())
+    assert {r.severity for r in rows.values()} == {Severity.OK}
+    assert rows[("pixel_size_magnification", None)].value == pytest.approx(6.5)
+
+
+def test_impossible_na_and_immersion_mismatch() -> None:
+    objective = Objective(
+        na=F(1.4, "t"), immersion=F("Air", "t"), refractive_index=F(1.33, "t")
+    )
+    rows = rows_for(metadata(objective=objective))
+    assert rows[("na_vs_immersion", None)].verdict == "impossible_na"
+    assert rows[("na_vs_immersion", None)].severity is Severity.WARNING
+    assert rows[("immersion_vs_ri", None)].verdict == "mismatch"
+
+
+def test_stokes_shift_and_two_photon_exemption() -> None:
+    meta = metadata(
+        channels=(channel(0, 520, 488), channel(1, 920, 520, "MultiPhotonMicroscopy"))
+    )
+    rows = rows_for(meta)
+    assert rows[("stokes_shift", 0)].verdict == "emission_not_above_excitation"
+    assert ("stokes_shift", 1) not in rows
+
+
+def test_pixel_size_implausible_for_magnification() -> None:
+    # the WellD6-7 case: 0.1 µm pixels with a 5x objective
+    objective = Objective(
+        na=F(0.35, "t"), magnification=F(5.0, "t"), immersion=F("Air", "t")
+    )
+    meta = metadata(
+        objective=objective, pixel_size_x_um=F(0.1, "t"), pixel_size_y_um=F(0.1, "t")
+    )
+    row = rows_for(meta)[("pixel_size_magnification", None)]
+    assert row.verdict == "implausible" and row.value == pytest.approx(0.5)
+
+
+def test_camera_sampling_with_binning() -> None:
+    ov = QcOverrides(camera_pixel_um=6.5, binning=2)
+    row = rows_for(metadata(), ov)[
+        ("camera_sampling", None)
+    ]  # 6.5 x 2 / 100 = 0.13 vs 0.065
+    assert row.verdict == "mismatch" and row.value == pytest.approx(0.13)
+    row = rows_for(metadata(), QcOverrides(camera_pixel_um=6.5))[
+        ("camera_sampling", None)
+    ]
+    assert row.verdict == "consistent"
+
+
+def test_uncalibrated_missing_z_future_date_channel_count() -> None:
+    meta = metadata(
+        pixel_size_x_um=Sourced.missing("ome", "unit_not_physical"),
+        pixel_size_z_um=Sourced(),
+        acquisition_date=F("2031-05-01", "t"),
+        channels=(channel(0, 488, 520),),
+    )
+    rows = rows_for(meta, today=date(2026, 1, 1))
+    assert rows[("uncalibrated_pixels", None)].verdict == "no_physical_size"
+    assert rows[("z_step", None)].verdict == "missing"
+    assert rows[("acquisition_date", None)].verdict == "in_future"
+    count = rows[("channel_count", None)]
+    assert count.verdict == "mismatch" and count.value == 2 and count.threshold == 1
+    assert (
+        rows_for(metadata(acquisition_date=F("1985-01-01", "t")))[
+            ("acquisition_date", None)
+        ].verdict
+        == "implausible"
+    )
+
+
+def test_missing_inputs_are_not_checked_with_the_reason() -> None:
+    rows = rows_for(metadata(objective=Objective(), acquisition_date=Sourced()))
+    row = rows[("na_vs_immersion", None)]
+    assert row.severity is Severity.NOT_CHECKED
+    assert row.message == "cannot check: NA missing (set it in the form)"
+    assert rows[("acquisition_date", None)].severity is Severity.NOT_CHECKED
+
+
+def test_parse_overrides() -> None:
+    ov = parse_overrides(
+        [
+            "na=1,4",
+            "em.1=600",
+            "ex=488",
+            "modality=confocal",
+            "pz=0.3",
+            "adu_per_e=0.5",
+            "pixel_size=0.1",
+            "immersion=Water",
+        ]
+    )
+    assert ov.na == 1.4 and ov.pixel_size_z_um == 0.3
+    assert ov.pixel_size_x_um == ov.pixel_size_y_um == 0.1
+    assert (
+        ov.for_channel("emission_nm", 1) == 600
+        and ov.for_channel("emission_nm", 0) is None
+    )
+    assert ov.for_channel("excitation_nm", 3) == 488
+    assert ov.gain_e_per_adu == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("item", "match"),
+    [
+        ("foo=1", "unknown override"),
+        ("na", "unknown override"),
+        ("na=abc", "not a number"),
+        ("na=-1", "greater than 0"),
+        ("modality=holography", "unknown modality"),
+        ("immersion=honey", "unknown immersion"),
+        ("na.2=1.4", "whole acquisition"),
+    ],
+)
+def test_parse_overrides_errors(item: str, match: str) -> None:
+    with pytest.raises(InvalidFormValueError, match=match):
+        parse_overrides([item])
+
+
+def test_overrides_are_recorded_as_such() -> None:
+    inputs = resolve_inputs(
+        metadata(), parse_overrides(["na=1.3", "immersion=Glycerol"])
+    )
+    assert inputs.na.status is Status.OPERATOR and inputs.na.value == 1.3
+    assert (
+        inputs.refractive_index.status is Status.INFERRED
+    )  # from the overridden immersion
+    assert inputs.refractive_index.value == pytest.approx(1.47)
+    labels = {row[0]: row[2] for row in inputs.rows()}
+    assert labels["na"] == "overridden"
+    assert labels["magnification"] == "from file"
+
+
+def test_fluorophore_table_fills_missing_wavelengths() -> None:
+    ch = ChannelMetadata(index=0, fluorophore=F("EGFP", "t"))
+    inputs = resolve_inputs(
+        metadata(channels=(ch,), shape={"T": 1, "C": 1, "Z": 1, "Y": 8, "X": 8})
+    )
+    assert inputs.channels[0].emission_nm.value == 507
+    assert inputs.channels[0].emission_nm.status is Status.INFERRED
+
+
+def test_thresholds_override_and_unknown_key() -> None:
+    assert (
+        resolve_thresholds({"ceiling_error_frac": 0.05})["ceiling_error_frac"] == 0.05
+    )
+    with pytest.raises(TemplateError, match="unknown QC threshold"):
+        resolve_thresholds({"ceiling_errr": 0.05})
+
+
+def test_report_json_and_tidy_table(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(100, 3000, (1, 2, 5, 64, 64)).astype(np.uint16)
+    pixels[0, 1, 2, :8, :8] = 4095  # 64 px clipped in one plane of channel 1
+    source = tmp_path / "synthetic.ome.tif"
+    source.write_bytes(b"raw bytes stand-in")
+    acq = Acquisition(
+        source,
+        0,
+        ("0",),
+        da.from_array(pixels, chunks=(1, 1, 1, 64, 64)),
+        "TCZYX",
+        metadata(source_path=str(source)),
+    )
+    report = run_qc(acq, lang="en")
+    data = json.loads(report.to_json())
+    assert data["failed"] is report.failed
+    compact = json.loads(report.to_json(include_plane_rows=False))
+    assert all(r["z"] is None or r["check"] in ("snr", "cnr") for r in compact["rows"])
+    assert len(compact["rows"]) < len(data["rows"])
+    assert {n["channel"] for n in data["nyquist"]} == {0, 1}
+    assert data["saturation"][1]["ceiling"] == 4095
+    assert data["saturation"][1]["max_frac_ceiling"] == pytest.approx(64 / 4096)
+    frame = report.to_dataframe()
+    assert list(frame.columns[:3]) == ["source_file", "source_sha256", "scene"]
+    import hashlib
+
+    assert set(frame["source_sha256"]) == {
+        hashlib.sha256(b"raw bytes stand-in").hexdigest()
+    }
+    plane = frame[
+        (frame["check"] == "saturation") & (frame["channel"] == 1) & (frame["z"] == 2)
+    ]
+    assert len(plane) == 1 and plane["value"].iloc[0] == pytest.approx(64 / 4096)
+    assert plane["severity"].iloc[0] == "error"  # 1.6 % > 1 %
+    assert report.failed and report.worst_severity is Severity.ERROR
+    # one row per check x channel x plane for the per-plane checks
+    per_plane = frame[(frame["check"] == "zero_clipping") & frame["z"].notna()]
+    assert len(per_plane) == 2 * 5

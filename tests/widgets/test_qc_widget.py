@@ -1,0 +1,204 @@
+"""Quality checks widget: run, cancel mid-way, overrides, saturated overlay scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_fairly.core.metadata import AcquisitionMetadata
+from napari_fairly.core.model import Sourced
+from napari_fairly.core.qc import stats as stats_module
+from napari_fairly.core.reading import Acquisition
+from napari_fairly.io.reader import read_layers
+from napari_fairly.widgets.qc_widget import QualityChecksWidget
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from napari_fairly.core.demo import write_demo_acquisition
+
+    return write_demo_acquisition(tmp_path_factory.mktemp("demo"))
+
+
+def add_demo(viewer, demo_file: Path) -> list:
+    layers = [
+        viewer.add_image(data, **kwargs)
+        for data, kwargs, _ in read_layers(str(demo_file))
+    ]
+    viewer.layers.selection.active = layers[0]
+    return layers
+
+
+def run_to_end(widget: QualityChecksWidget, qtbot) -> None:
+    worker = widget.run()
+    assert worker is not None
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+
+
+def test_run_fills_traffic_light_table_and_histogram(
+    make_napari_viewer, qtbot, demo_file: Path
+) -> None:
+    viewer = make_napari_viewer()
+    add_demo(viewer, demo_file)
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.reportReady, timeout=120_000):
+        widget.run()
+    qtbot.waitUntil(lambda: widget.worker() is None, timeout=10_000)
+    report = widget.report()
+    assert report is not None and report.failed
+    rows = widget.table_rows()
+    assert any(r[0] == "nyquist_z" and r[4] == "undersampled" for r in rows)
+    saturation = [
+        r for r in rows if r[0] == "saturation" and r[1].startswith("2 mCherry")
+    ]
+    assert (
+        saturation
+        and saturation[0][4] == "clipped_invalid"
+        and saturation[0][3] == "4095"
+    )
+    assert saturation[0][5]  # advice shown
+    widget._channel_combo.setCurrentIndex(2)
+    assert widget._histogram.ceiling() == 4095
+    widget._histogram.grab()  # paints without error
+    assert widget._saturated_button.isEnabled()
+
+
+def test_overrides_show_source_and_change_the_verdict(
+    make_napari_viewer, qtbot, demo_file: Path
+) -> None:
+    viewer = make_napari_viewer()
+    add_demo(viewer, demo_file)
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    pz = widget._override_edits["pz"]
+    assert pz.placeholderText() == "0.5"
+    assert widget._override_states["pz"].text() == "from file"
+    pz.setText("0.2")
+    assert widget._override_states["pz"].text() == "overridden"
+    run_to_end(widget, qtbot)
+    rows = widget.table_rows()
+    assert {r[4] for r in rows if r[0] == "nyquist_z"} == {"adequate"}
+    report = widget.report()
+    assert (
+        report is not None and report.inputs.pixel_size_z_um.status.value == "operator"
+    )
+    widget._override_edits["na"].setText("abc")
+    assert "not a number" in widget._override_error.text()
+    assert widget.run() is None  # refused with the message, nothing started
+
+
+def big_acquisition() -> Acquisition:
+    pixels = da.random.default_rng(0).integers(
+        0, 4000, (1, 1, 120, 256, 256), dtype=np.uint16, chunks=(1, 1, 1, 256, 256)
+    )
+    meta = AcquisitionMetadata(
+        source_path="synthetic",
+        size_bytes=int(pixels.nbytes),
+        format="test",
+        reader="test",
+        shape={"T": 1, "C": 1, "Z": 120, "Y": 256, "X": 256},
+        dtype="uint16",
+        pixel_size_x_um=Sourced.found(0.1, "t"),
+        pixel_size_y_um=Sourced.found(0.1, "t"),
+        pixel_size_z_um=Sourced.found(0.3, "t"),
+    )
+    return Acquisition(Path("synthetic.tif"), 0, ("0",), pixels, "TCZYX", meta)
+
+
+def test_cancel_mid_way_leaves_no_stale_state(
+    make_napari_viewer, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        stats_module, "BLOCK_BYTES", 256 * 256 * 2
+    )  # one plane per block
+    viewer = make_napari_viewer()
+    acq = big_acquisition()
+    layer = viewer.add_image(
+        acq.data[0, 0], metadata={"fairly_acquisition": acq, "fairly_channel": 0}
+    )
+    viewer.layers.selection.active = layer
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    seen = []
+
+    def cancel_once(progress) -> None:
+        seen.append(progress)
+        if progress.done > 0 and len(seen) == 2:
+            widget.cancel()
+
+    worker = widget.run()
+    worker.yielded.connect(cancel_once)
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    assert seen[-1].done < seen[-1].total  # stopped before the end
+    assert widget.report() is None
+    assert widget.table_rows() == []
+    assert widget._run_button.isEnabled() and not widget._cancel_button.isEnabled()
+    assert widget._status_label.text().startswith("Cancelled")
+    assert not widget._saturated_button.isEnabled()
+    # a new run after the cancel completes normally
+    run_to_end(widget, qtbot)
+    report = widget.report()
+    assert report is not None and report.pixel_statistics.complete
+
+
+def test_saturated_overlay_at_the_image_scale(
+    make_napari_viewer, qtbot, demo_file: Path
+) -> None:
+    viewer = make_napari_viewer()
+    images = add_demo(viewer, demo_file)
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    run_to_end(widget, qtbot)
+    added = widget.show_saturated_pixels()
+    assert [layer.name for layer in added] == [
+        f"saturated: {images[2].name}"
+    ]  # mCherry only
+    labels = added[0]
+    assert tuple(labels.scale) == pytest.approx(tuple(images[2].scale))
+    assert tuple(labels.scale) == pytest.approx((0.5, 0.08, 0.08))
+    assert labels.data.shape == images[2].data.shape
+    stats = widget.report().pixel_statistics
+    worst = max(stats.channel_planes(2), key=lambda p: p.count_at_ceiling)
+    assert int(np.asarray(labels.data[worst.z]).sum()) == worst.count_at_ceiling > 0
+
+
+def test_unreadable_pixels_show_the_error_not_a_cancel(
+    make_napari_viewer, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from napari_fairly.core.errors import UnreadableFileError
+    from napari_fairly.widgets import _common
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        _common, "show_error", lambda message: shown.append(str(message))
+    )
+
+    def broken(block: np.ndarray) -> np.ndarray:
+        raise UnreadableFileError("pixels cannot be read.", fix="Copy it again.")
+
+    acq = big_acquisition()
+    acq = Acquisition(
+        acq.path,
+        0,
+        ("0",),
+        acq.data.map_blocks(broken, dtype=np.uint16),
+        "TCZYX",
+        acq.metadata,
+    )
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(
+        np.zeros((4, 4)), metadata={"fairly_acquisition": acq, "fairly_channel": 0}
+    )
+    viewer.layers.selection.active = layer
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    run_to_end(widget, qtbot)
+    assert widget.report() is None and widget.table_rows() == []
+    assert "pixels cannot be read" in widget._status_label.text()
+    assert shown and "Copy it again" in shown[0]
