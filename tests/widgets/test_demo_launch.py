@@ -11,25 +11,17 @@ from napari_fairly.widgets import launch
 
 
 def test_demo_viewer_has_demo_layers_and_all_widgets(
-    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_napari_viewer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAIRLY_CACHE_DIR", str(tmp_path))
-    viewer = launch.launch_viewer(show=False)
-    try:
-        assert [layer.name for layer in viewer.layers] == ["DAPI", "EGFP", "mCherry"]
-        for layer in viewer.layers:
-            assert tuple(layer.scale[-3:]) == pytest.approx((0.5, 0.08, 0.08))
-            assert (
-                layer.metadata["fairly_acquisition"].metadata.objective.na.value == 1.4
-            )
-        assert [layer.colormap.name for layer in viewer.layers] == [
-            "blue",
-            "green",
-            "red",
-        ]
-        docked = set(viewer.window.dock_widgets)
-        for name in launch.WIDGETS:
-            assert any(name in key for key in docked), (name, docked)
-        assert sample.demo_path().parent == tmp_path
-    finally:
-        viewer.close()
+    viewer = launch.setup_demo(make_napari_viewer())
+    assert sample.demo_path().parent == tmp_path
+    assert [layer.name for layer in viewer.layers] == ["DAPI", "EGFP", "mCherry"]
+    assert [layer.colormap.name for layer in viewer.layers] == ["blue", "green", "red"]
+    for layer in viewer.layers:
+        assert tuple(layer.scale[-3:]) == pytest.approx((0.5, 0.08, 0.08))
+        acquisition = layer.metadata["fairly_acquisition"]
+        assert acquisition.metadata.objective.na.value == 1.4
+    docked = set(viewer.window.dock_widgets)
+    for name in launch.WIDGETS:
+        assert any(name in key for key in docked), (name, docked)

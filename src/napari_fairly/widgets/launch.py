@@ -13,13 +13,17 @@ WIDGETS = (
 )
 
 
-def launch_viewer(*, show: bool = True) -> napari.viewer.Viewer:
-    """A viewer with the demo loaded and the plugin's widgets docked (tabbed)."""
-    viewer = napari.Viewer(title="napari-fairly demo", show=show)
+def setup_demo(viewer: napari.viewer.Viewer) -> napari.viewer.Viewer:
+    """Load the demo acquisition and dock every plugin widget (tabbed) in ``viewer``."""
     viewer.open_sample("napari-fairly", "demo")
     for name in WIDGETS:
         viewer.window.add_plugin_dock_widget("napari-fairly", name, tabify=True)
     return viewer
+
+
+def launch_viewer(*, show: bool = True) -> napari.viewer.Viewer:
+    """A new viewer with the demo loaded and the plugin's widgets docked."""
+    return setup_demo(napari.Viewer(title="napari-fairly demo", show=show))
 
 
 def main() -> None:
