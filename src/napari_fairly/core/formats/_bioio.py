@@ -27,11 +27,11 @@ def open_image(path: Path, plugin: str) -> Any:
 
 
 def scene_pixels(image: Any, index: int, path: Path) -> da.Array:
-    """Lazy TCZYX(S) pixels of scene ``index``, with guarded chunk reads."""
+    """Lazy TCZYX(S) pixels of scene ``index``, with guarded, one-at-a-time reads."""
     image.set_scene(index)
     order = image.dims.order
     data = image.get_image_dask_data(order)  # BioImage stitches mosaic tiles
-    return guard(to_tczyx(data, order), path)
+    return guard(to_tczyx(data, order), path, serialize=True)
 
 
 def plugin_version(plugin: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -200,11 +201,25 @@ def to_tczyx(arr: da.Array, axes: str) -> da.Array:
     return arr.transpose([axes.index(a) for a in target])
 
 
-def guard(arr: da.Array, path: Path) -> da.Array:
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def file_lock(path: Path) -> threading.Lock:
+    """One lock per raw file and process (looked up by path, so closures pickle)."""
+    key = str(path)
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.Lock())
+
+
+def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
     """The same lazy array; a chunk read that fails raises UnreadableFileError.
 
     A truncated file often opens (headers are intact) and fails only when a plane is
     read; wrapping each chunk read makes that failure say which file and what to do.
+    ``serialize`` reads one chunk of the file at a time: vendor readers behind bioio
+    (nd2's reopen-per-block, libCZI) are not safe to call from several threads and
+    fail with closed-file errors or crash the process when dask's threads do.
     """
 
     starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in arr.chunks]
@@ -217,6 +232,9 @@ def guard(arr: da.Array, path: Path) -> da.Array:
             slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
         )
         try:
+            if serialize:
+                with file_lock(path):
+                    return np.asarray(arr[index].compute(scheduler="synchronous"))
             return np.asarray(arr[index].compute(scheduler="synchronous"))
         except FairlyError:
             raise
