@@ -1,0 +1,247 @@
+"""Data safety for a save (SPEC 8): temporary folder, probes, atomic rename, checksums.
+
+Nothing here ever opens an existing output for writing, deletes a folder it did not
+create in the same save, or touches the raw file other than reading it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from napari_fairly.core.checksums import sha256_file
+from napari_fairly.core.errors import OutputError
+
+HASH_BLOCK_BYTES = 8 * 2**20
+FREE_SPACE_FACTOR = 1.2  # free space needed, as a multiple of the uncompressed size
+PARTIAL_MARK = ".partial-"
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """Size, modification time and sha256 of the raw file: proof it was not changed."""
+
+    path: Path
+    size_bytes: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> FileFingerprint:
+        """Fingerprint a file, or every file of a folder source in a stable order."""
+        if path.is_dir():
+            digest = hashlib.sha256()
+            size = 0
+            mtime = 0
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                stat = item.stat()
+                size += stat.st_size
+                mtime = max(mtime, stat.st_mtime_ns)
+                line = f"{sha256_file(item)}  {item.relative_to(path).as_posix()}\n"
+                digest.update(line.encode())
+            return cls(path, size, mtime, digest.hexdigest())
+        stat = path.stat()
+        return cls(path, stat.st_size, stat.st_mtime_ns, sha256_file(path))
+
+
+def check_destination_outside_source(dest: Path, source: Path) -> None:
+    """Refuse a destination equal to the source or inside a source folder (SPEC 8)."""
+    dest_r = dest.resolve()
+    source_r = source.resolve()
+    if dest_r == source_r or (source_r.is_dir() and source_r in dest_r.parents):
+        raise OutputError(
+            "the output folder is inside the raw data.",
+            fix="Choose an output folder outside the source.",
+            path=dest,
+        )
+
+
+def find_partials(dest: Path) -> list[Path]:
+    """Folders left by interrupted saves in ``dest`` (reported, never reused)."""
+    if not dest.is_dir():
+        return []
+    return sorted(
+        p for p in dest.iterdir() if p.name.startswith(".") and PARTIAL_MARK in p.name
+    )
+
+
+def explain_os_error(err: OSError, path: Path) -> OutputError:
+    """Turn an OSError into a message that says what happened and what to do."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(
+            "the disk is full: the dataset could not be written.",
+            fix="Free some space or choose another output folder.",
+            path=path,
+        )
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return OutputError(
+            "the output folder is read-only.",
+            fix="Choose another output folder or ask for write access.",
+            path=path,
+        )
+    if err.errno == errno.ENAMETOOLONG:
+        return OutputError(
+            "the output path is too long.",
+            fix="Choose a shorter output folder or shorter name components.",
+            path=path,
+        )
+    return OutputError(
+        f"writing failed ({err.strerror or err}).",
+        fix="Check the output folder and try again; the raw file is untouched.",
+        path=path,
+    )
+
+
+def probe_destination(dest: Path, needed_bytes: int) -> None:
+    """Create ``dest`` if needed; check free space and that a file can be written."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise explain_os_error(err, dest) from err
+    free = shutil.disk_usage(dest).free
+    needed = int(FREE_SPACE_FACTOR * needed_bytes)
+    if free < needed:
+        raise OutputError(
+            f"not enough free space: {needed / 1e6:.1f} MB needed "
+            f"(1.2 x the uncompressed size), {free / 1e6:.1f} MB free.",
+            fix="Free some space or choose another output folder.",
+            path=dest,
+        )
+    probe = dest / f".fairly-write-probe-{uuid.uuid4().hex}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError as err:
+        raise explain_os_error(err, dest) from err
+    try:
+        os.write(fd, b"probe")
+        os.fsync(fd)
+    except OSError as err:
+        raise explain_os_error(err, dest) from err
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+
+
+def make_partial(dest: Path, name: str) -> Path:
+    """Create ``<dest>/.<name>.partial-<uuid>/`` on the destination's filesystem."""
+    partial = dest / f".{name}{PARTIAL_MARK}{uuid.uuid4().hex}"
+    try:
+        partial.mkdir()
+    except OSError as err:
+        raise explain_os_error(err, dest) from err
+    return partial
+
+
+def flush_tree(folder: Path) -> None:
+    """Make every file and directory under ``folder`` durable before it is published.
+
+    One ``syncfs`` of the destination's filesystem (Linux) costs far less than an
+    ``fsync`` per chunk file; elsewhere every file is fsynced. Directories are fsynced
+    so their entries survive a power cut too.
+    """
+    if not _syncfs(folder):
+        for current, _dirs, files in os.walk(folder):
+            for name in files:
+                try:
+                    with open(Path(current) / name, "rb+") as handle:
+                        os.fsync(handle.fileno())
+                except OSError:
+                    continue
+    for current, _dirs, _files in os.walk(folder):
+        _fsync_dir(Path(current))
+
+
+def _syncfs(folder: Path) -> bool:
+    """``syncfs(2)`` on the filesystem holding ``folder``; False where unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        return bool(syncfs(fd) == 0)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # directories cannot be opened on Windows; rename is still atomic there
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def publish(partial: Path, final: Path) -> Path:
+    """Rename the verified temporary folder to its final name, never over anything.
+
+    A target that appeared since the name was chosen is not replaced: the save stops
+    with the temporary folder kept, so nothing is lost.
+    """
+    if final.exists() or final.is_symlink():
+        raise OutputError(
+            f"'{final.name}' appeared in the output folder while saving; "
+            "nothing was replaced.",
+            fix=f"The complete dataset is kept in '{partial.name}'; rename it by hand.",
+            path=final.parent,
+        )
+    try:
+        os.rename(partial, final)
+    except OSError as err:
+        if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise OutputError(
+                f"'{final.name}' appeared in the output folder while saving; "
+                "nothing was replaced.",
+                fix=f"The complete dataset is kept in '{partial.name}'.",
+                path=final.parent,
+            ) from err
+        raise explain_os_error(err, final.parent) from err
+    _fsync_dir(final.parent)
+    return final
+
+
+def write_new_file(path: Path, data: bytes, fsync: bool = True) -> None:
+    """Write a file that must not exist yet (never overwrite), then fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_verified(source: Path, target: Path, expected_sha256: str) -> str:
+    """Copy the raw file byte for byte; check the copy's sha256 against the source's."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with source.open("rb") as src, open(fd, "wb") as dst:
+        while block := src.read(HASH_BLOCK_BYTES):
+            dst.write(block)
+    copied = sha256_file(target)
+    if copied != expected_sha256:
+        raise OutputError(
+            "the copy of the raw file does not match the original (checksum differs).",
+            fix="Check the disk and save again.",
+            path=target,
+        )
+    return copied

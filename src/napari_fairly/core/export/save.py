@@ -1,0 +1,702 @@
+"""Save scenes as FAIR datasets: OME-Zarr, sidecar, CSVs, RO-Crate (SPEC 7, 8).
+
+Every dataset is written into ``<dest>/.<name>.partial-<uuid>/``, verified, then
+renamed to ``<dest>/<name>/``. The pixels are read once: the same planes feed the
+OME-Zarr writer and the QC statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from napari_fairly.core.errors import FairlyError, OutputError
+from napari_fairly.core.export import rocrate, sidecar, tables
+from napari_fairly.core.export.safety import (
+    FileFingerprint,
+    check_destination_outside_source,
+    copy_verified,
+    explain_os_error,
+    find_partials,
+    flush_tree,
+    make_partial,
+    probe_destination,
+    publish,
+    write_new_file,
+)
+from napari_fairly.core.export.verify import (
+    check_documents,
+    check_zarr,
+    file_sha256,
+    plane_key,
+)
+from napari_fairly.core.export.zarr_writer import (
+    ChannelDisplay,
+    ZarrSpec,
+    emission_colour,
+    json_dumps,
+    write_ome_zarr_steps,
+)
+from napari_fairly.core.progress import Progress
+
+if TYPE_CHECKING:
+    from napari_fairly.core.naming import NameParts
+    from napari_fairly.core.reading import Acquisition
+
+OnExists = Literal["bump", "refuse"]
+PATH_WARNING_CHARS = 250  # SPEC 1.2 convention
+VERIFY_SAMPLE_PLANES = 32  # level-0 planes decoded and hashed again before the rename
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    """Everything a save needs; one dataset is written per acquisition (scene).
+
+    Parameters
+    ----------
+    acquisitions
+        The scenes to save (one dataset each).
+    form
+        The FAIR form (``napari_fairly.core.form.FairForm``): name and documentation.
+    destination
+        Output folder; the template's ``destination_layout`` sub-folders go below it.
+    qc_stats
+        Pixel statistics already computed for a scene (keyed by scene index), so the
+        save does not compute them again.
+    qc_reports
+        Quality-check reports already made for a scene (keyed by scene index): used
+        as they are, with their statistics, so no check runs again.
+    """
+
+    acquisitions: tuple[Acquisition, ...]
+    form: Any
+    destination: Path
+    ngff_version: Literal["0.4", "0.5"] = "0.4"
+    on_exists: OnExists = "bump"
+    labels: Path | np.ndarray | None = None
+    copy_raw: bool = False
+    qc_stats: Mapping[int, Any] | None = None
+    qc_reports: Mapping[int, Any] | None = None
+    qc_overrides: Any = None
+    template: Any = None
+    fsync: bool = True
+    workers: int | None = None
+    verify_all_planes: bool = False  # else a spread sample; fairly verify: all
+
+
+@dataclass
+class SavedDataset:
+    """One dataset written and verified."""
+
+    folder: Path
+    name: str
+    zarr_path: Path
+    sidecar_path: Path
+    scene_index: int
+    requested_name: str
+    qc_report: Any = None
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def bumped(self) -> bool:
+        """True when the requested version existed and the next one was used."""
+        return self.name != self.requested_name
+
+
+@dataclass
+class SaveResult:
+    """What a save produced, and the left-over temporary folders it found."""
+
+    datasets: list[SavedDataset] = field(default_factory=list)
+    leftovers: list[Path] = field(default_factory=list)
+
+
+def dataset_name(form: Any, acq: Acquisition) -> tuple[NameParts, str]:
+    """Name parts and name of one scene's dataset (``-sNN`` for multi-scene files)."""
+    from napari_fairly.core.naming import build_name, with_scene_suffix
+
+    parts = form.name_parts()
+    if acq.metadata.scene_count > 1:
+        parts = with_scene_suffix(parts, acq.scene_index)
+    from dataclasses import replace
+
+    parts = replace(parts, role=None, ext="")
+    return parts, build_name(parts)
+
+
+def destination_folder(base: Path, template: Any, parts: NameParts, form: Any) -> Path:
+    """``base`` plus the template's layout sub-folders (``{project}``…), checked."""
+    options = getattr(template, "options", None)
+    layout = getattr(options, "destination_layout", "") if options is not None else ""
+    if not layout:
+        return base
+    from napari_fairly.core.settings import destination_subdir
+
+    study = ""
+    study_model = getattr(form, "study", None)
+    if study_model is not None:
+        study = str(getattr(study_model, "acronym", "") or "")
+    return base.joinpath(*destination_subdir(layout, parts, study).parts)
+
+
+def channel_displays(
+    acq: Acquisition, dtype: np.dtype[Any]
+) -> tuple[ChannelDisplay, ...]:
+    """Label, colour and window range per written channel (SPEC 7.2)."""
+    size_c = tables.acq_tcz(acq)[1]
+    names = tables.channel_names(acq, size_c)
+    bits = acq.metadata.significant_bits.value
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        low: float | None = float(info.min)
+        high: float | None = float(info.max)
+        if bits and bits < 8 * dtype.itemsize and info.min == 0:
+            high = float(2**bits - 1)
+    else:
+        low = high = None
+    displays = []
+    if acq.dims.endswith("S"):
+        rgb = ("FF0000", "00FF00", "0000FF", "FFFFFF")
+        samples = acq.data.shape[5]
+        for c in range(size_c):
+            displays.append(ChannelDisplay(names[c], rgb[c % samples], low, high))
+        return tuple(displays)
+    for c in range(size_c):
+        meta = acq.metadata.channels[c] if c < len(acq.metadata.channels) else None
+        colour = "FFFFFF"
+        if meta is not None:
+            if meta.color_rgb.value:
+                colour = str(meta.color_rgb.value).upper()
+            else:
+                colour = emission_colour(meta.emission_wavelength_nm.value)
+        displays.append(ChannelDisplay(names[c], colour, low, high))
+    return tuple(displays)
+
+
+def _scale(acq: Acquisition) -> tuple[float | None, ...]:
+    meta = acq.metadata
+    return (
+        meta.time_increment_s.value,
+        None,
+        meta.pixel_size_z_um.value,
+        meta.pixel_size_y_um.value,
+        meta.pixel_size_x_um.value,
+    )
+
+
+def _run_qc(
+    acq: Acquisition, request: SaveRequest, stats: Any
+) -> Generator[Progress, None, Any]:
+    """Run the quality checks on statistics already computed (no second read)."""
+    from napari_fairly.core.qc import run_qc_steps
+
+    thresholds = None
+    options = getattr(request.template, "options", None)
+    if options is not None:
+        thresholds = getattr(options, "qc_thresholds", None) or None
+    report = yield from run_qc_steps(
+        acq, overrides=request.qc_overrides, thresholds=thresholds, stats=stats
+    )
+    return report
+
+
+def _form_json(form: Any) -> Any:
+    """The whole form with the source of every value (file, template, operator…)."""
+    dump = getattr(form, "model_dump", None)
+    return dump(mode="json") if dump is not None else None
+
+
+def _qc_json(report: Any) -> Any:
+    if report is None:
+        return {"status": "not_run"}
+    text = report.to_json()
+    return json.loads(text) if isinstance(text, str) else text
+
+
+def _write_text(path: Path, text: str, fsync: bool) -> str:
+    """Write a new text file (never over an existing one); return its sha256."""
+    data = text.encode("utf-8")
+    write_new_file(
+        path, data, fsync=False
+    )  # the folder is flushed once before the rename
+    del fsync
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_steps(request: SaveRequest) -> Generator[Progress, None, SaveResult]:
+    """Save every acquisition of ``request``; yields progress, returns what was written.
+
+    Raises
+    ------
+    OutputError
+        Destination inside the source, name taken with ``on_exists="refuse"``, disk
+        full, read-only folder, or a failed read-back check (the temporary folder is
+        then kept for inspection).
+    """
+    result = SaveResult()
+    if not request.acquisitions:
+        raise OutputError(
+            "nothing to save: no acquisition given.", fix="Open a file first."
+        )
+    for acq in request.acquisitions:
+        dataset = yield from _save_one(request, acq, result, len(request.acquisitions))
+        result.datasets.append(dataset)
+    return result
+
+
+def checked_save_steps(
+    request: SaveRequest, report: Any = None, save_anyway: bool = False
+) -> Generator[Progress, None, tuple[str, Any]]:
+    """Check first, save only if no check is red (or the operator said save anyway).
+
+    For one acquisition. Returns ``("blocked", report)`` or ``("saved", (report,
+    SaveResult))``; the save reuses the report and its pixel statistics, so nothing is
+    computed twice.
+    """
+    from dataclasses import replace
+
+    from napari_fairly.core.qc import run_qc_steps
+
+    (acq,) = request.acquisitions
+    if report is None:
+        options = getattr(request.template, "options", None)
+        thresholds = getattr(options, "qc_thresholds", None) or None
+        report = yield from run_qc_steps(
+            acq, overrides=request.qc_overrides, thresholds=thresholds
+        )
+    if report.failed and not save_anyway:
+        return ("blocked", report)
+    request = replace(request, qc_reports={acq.scene_index: report})
+    result = yield from save_steps(request)
+    return ("saved", (report, result))
+
+
+def storage_warnings(
+    dest: Path, source: Path, name: str, shape: tuple[int, ...]
+) -> list[str]:
+    """Warnings that do not stop a save: long paths, output on the raw data's disk.
+
+    The deepest chunk path should stay under 250 characters so Windows tools without
+    long-path support can copy the dataset (SPEC 1.2); a copy on the same disk as the
+    raw data is not a backup (SPEC 8, 3-2-1 rule).
+    """
+    notes = []
+    axes = [str(n - 1) for n in shape[:3] if n > 1] + ["0", "0"]
+    deepest = dest / name / f"{name}.ome.zarr" / "0" / "c" / "/".join(axes)
+    length = len(str(deepest.resolve()))
+    if length >= PATH_WARNING_CHARS:
+        notes.append(
+            f"the deepest file path is {length} characters (>= {PATH_WARNING_CHARS}): "
+            "Windows tools without long-path support may fail to copy it"
+        )
+    try:
+        same_disk = dest.stat().st_dev == source.stat().st_dev
+    except OSError:
+        same_disk = False
+    if same_disk:
+        notes.append(
+            "the dataset is on the same disk as the raw data: it is not a backup "
+            "(3-2-1 rule: 3 copies, 2 media, 1 off-site)"
+        )
+    return notes
+
+
+def _fingerprint_into(path: Path, out: dict[str, Any]) -> None:
+    """Fingerprint ``path`` into ``out["value"]`` (an error is kept, reported later)."""
+    try:
+        out["value"] = FileFingerprint.of(path)
+    except OSError as err:
+        out["value"] = err
+
+
+def _save_one(
+    request: SaveRequest, acq: Acquisition, result: SaveResult, count: int
+) -> Generator[Progress, None, SavedDataset]:
+    from napari_fairly.core.naming import next_free_version, parse_name
+
+    label = f"scene {acq.scene_index}" if count > 1 else acq.path.name
+    started = sidecar.now_iso()
+    parts, requested = dataset_name(request.form, acq)
+    dest = destination_folder(
+        Path(request.destination), request.template, parts, request.form
+    )
+    check_destination_outside_source(dest, acq.path)
+    for leftover in find_partials(dest):
+        if leftover not in result.leftovers:
+            result.leftovers.append(leftover)
+            yield Progress(
+                0, None, f"found an interrupted save, left untouched: {leftover.name}"
+            )
+    name = next_free_version(requested, dest) if dest.is_dir() else requested
+    if name != requested and request.on_exists == "refuse":
+        raise OutputError(
+            f"'{requested}' already exists in the output folder; nothing was written.",
+            fix=f"Save as the next version ({parse_name(name).version_text}) "
+            "or choose another output folder.",
+            path=dest,
+        )
+    pixels = tables.pixels_tczyx(acq)  # RGB samples become channels
+    dtype = np.dtype(pixels.dtype)
+    uncompressed = int(np.prod(pixels.shape)) * dtype.itemsize
+    raw_size = acq.path.stat().st_size if acq.path.is_file() else 0
+    probe_destination(dest, uncompressed + (raw_size if request.copy_raw else 0))
+    storage_notes = storage_warnings(dest, acq.path, name, pixels.shape)
+    for note in storage_notes:
+        yield Progress(0, None, f"note: {note}")
+
+    # fingerprint the raw file in the background while the pixels are written
+    before: dict[str, FileFingerprint | BaseException] = {}
+    hasher = threading.Thread(
+        target=_fingerprint_into, args=(acq.path, before), name="fairly-raw-sha256"
+    )
+    hasher.start()
+
+    partial = make_partial(dest, name)
+    keep_partial = False
+    try:
+        zarr_name = f"{name}.ome.zarr"
+        report_given = (request.qc_reports or {}).get(acq.scene_index)
+        stats_given = (request.qc_stats or {}).get(acq.scene_index)
+        if stats_given is None and report_given is not None:
+            stats_given = getattr(report_given, "stats", None)
+        accumulator = None
+        if stats_given is None:
+            from napari_fairly.core.qc import PlaneStatsAccumulator
+
+            accumulator = PlaneStatsAccumulator(
+                dtype,
+                tuple(int(n) for n in pixels.shape),
+                acq.metadata.significant_bits.value,
+            )
+        spec = ZarrSpec(
+            name=name,
+            ngff_version=request.ngff_version,
+            scale_tczyx=_scale(acq),
+            channels=channel_displays(acq, dtype),
+            ome_xml=acq.ome_xml,
+            fsync=False,  # the whole dataset folder is flushed once, before the rename
+        )
+        computed: dict[str, Any] = {}
+
+        def stats_windows() -> list[tuple[float, float]] | None:
+            """Display windows from the QC statistics (issue 5: from the QC pass)."""
+            stats = stats_given
+            if stats is None and accumulator is not None:
+                stats = accumulator.result()
+            computed["stats"] = stats
+            channels = getattr(stats, "channels", None)
+            if not channels or len(channels) != pixels.shape[1]:
+                return None
+            return [(float(ch.p0_1_adu), float(ch.p99_9_adu)) for ch in channels]
+
+        writer = write_ome_zarr_steps(
+            pixels,
+            partial / zarr_name,
+            spec,
+            plane_sink=accumulator.add_plane if accumulator is not None else None,
+            workers=request.workers,
+            windows=stats_windows,
+        )
+        total = int(np.prod(pixels.shape[:3]))
+        while True:
+            try:
+                step = next(writer)
+            except StopIteration as stop:
+                written = stop.value
+                break
+            yield Progress(step.done, total, f"{label}: writing OME-Zarr")
+        stats = computed.get("stats")
+        qc_report = report_given
+        if qc_report is None:
+            yield Progress(total, total, f"{label}: quality checks")
+            qc_report = yield from _run_qc(acq, request, stats)
+        if stats is None and qc_report is not None:
+            stats = getattr(qc_report, "stats", None)
+
+        hasher.join()
+        fingerprint_before = before["value"]
+        if isinstance(fingerprint_before, BaseException):
+            raise OutputError(
+                f"the raw file could not be read for its checksum "
+                f"({fingerprint_before}).",
+                fix="Check that the file is still there and readable.",
+                path=acq.path,
+            )
+        source_sha = fingerprint_before.sha256
+
+        # manifest of the OME-Zarr (every file, sha256sum format)
+        zarr_root = partial / zarr_name
+        zarr_hashes = {f"{zarr_name}/{k}": v for k, v in written.chunk_sha256.items()}
+        for path in zarr_root.rglob("*"):
+            rel = f"{zarr_name}/{path.relative_to(zarr_root).as_posix()}"
+            if path.is_file() and rel not in zarr_hashes:
+                zarr_hashes[rel] = file_sha256(path)
+        manifest = "".join(f"{h}  {p}\n" for p, h in sorted(zarr_hashes.items()))
+        file_hashes: dict[str, str] = dict(zarr_hashes)
+        outputs: list[dict[str, Any]] = []
+        manifest_name = f"{zarr_name}.sha256"
+        file_hashes[manifest_name] = _write_text(
+            partial / manifest_name, manifest, request.fsync
+        )
+        import hashlib
+
+        outputs.append(
+            {
+                "role": "image",
+                "path": zarr_name,
+                "ngff_version": request.ngff_version,
+                "sha256_manifest": hashlib.sha256(manifest.encode()).hexdigest(),
+                "files": len(zarr_hashes),
+                "shape_tczyx": list(written.shape_tczyx),
+                "dtype": written.dtype,
+                "axes": list(written.axes),
+                "scale_level0": written.scales[0],
+                "levels": [list(s) for s in written.level_shapes],
+                "units": written.units,
+                "unknown_scale_axes": list(written.unknown_scale_axes),
+                "bytes_uncompressed": written.bytes_uncompressed,
+                "bytes_written": written.bytes_written,
+                "plane_sha256": {
+                    plane_key(*k): v for k, v in sorted(written.plane_sha256.items())
+                },
+            }
+        )
+        outputs.append(
+            {
+                "role": "zarr_manifest",
+                "path": manifest_name,
+                "sha256": file_hashes[manifest_name],
+            }
+        )
+        yield Progress(total, total, f"{label}: tables")
+
+        # measurements CSV
+        rows = tables.measurement_rows(
+            name,
+            acq,
+            source_sha,
+            stats,
+            qc_report,
+            written.plane_mean,
+            written.plane_min,
+            written.plane_max,
+        )
+        measurements = f"{name}_measurements.csv"
+        file_hashes[measurements] = _write_text(
+            partial / measurements,
+            tables.render_csv(tables.MEASUREMENT_COLUMNS, rows),
+            request.fsync,
+        )
+        outputs.append(
+            {
+                "role": "measurements",
+                "path": measurements,
+                "sha256": file_hashes[measurements],
+            }
+        )
+        csv_columns: dict[str, list[dict[str, str]]] = {
+            measurements: [c.as_dict() for c in tables.MEASUREMENT_COLUMNS]
+        }
+        if request.labels is not None:
+            labels = request.labels
+            if isinstance(labels, str | Path):
+                labels = tables.load_labels(Path(labels))
+            columns, object_rows = tables.object_rows(name, acq, source_sha, labels)
+            objects = f"{name}_objects.csv"
+            file_hashes[objects] = _write_text(
+                partial / objects,
+                tables.render_csv(columns, object_rows),
+                request.fsync,
+            )
+            outputs.append(
+                {"role": "objects", "path": objects, "sha256": file_hashes[objects]}
+            )
+            csv_columns[objects] = [c.as_dict() for c in columns]
+
+        if request.copy_raw:
+            yield Progress(total, total, f"{label}: copying the raw file")
+            if not acq.path.is_file():
+                raise OutputError(
+                    "only single-file sources can be copied with --copy-raw.",
+                    fix="Copy the source folder by hand.",
+                    path=acq.path,
+                )
+            suffix = (
+                "".join(acq.path.suffixes[-2:])
+                if acq.path.name.lower().endswith((".ome.tif", ".ome.tiff"))
+                else acq.path.suffix
+            )
+            raw_rel = f"raw/{name}{suffix.lower()}"
+            file_hashes[raw_rel] = copy_verified(
+                acq.path, partial / raw_rel, source_sha
+            )
+            outputs.append(
+                {"role": "raw_copy", "path": raw_rel, "sha256": file_hashes[raw_rel]}
+            )
+
+        # DataCite record, then the sidecar, then the RO-Crate (SPEC 7.3 order)
+        documents = sidecar.form_documents(request.form, acq.metadata)
+        datacite_name = f"{name}_datacite.json"
+        file_hashes[datacite_name] = _write_text(
+            partial / datacite_name, json_dumps(documents["datacite"]), request.fsync
+        )
+        outputs.append(
+            {
+                "role": "datacite",
+                "path": datacite_name,
+                "sha256": file_hashes[datacite_name],
+            }
+        )
+        meta = acq.metadata
+        side: dict[str, Any] = {
+            "schema_version": sidecar.SCHEMA_VERSION,
+            "name": name,
+            "requested_name": requested,
+            "name_parts": sidecar.name_parts_dict(parse_name(name)),
+            "rembi": documents["rembi"],
+            "form": _form_json(request.form),
+            "dublin_core": documents["dublin_core"],
+            "datacite": sidecar.datacite_summary(documents["datacite"]),
+            "acquisition": meta.model_dump(mode="json"),
+            "qc": _qc_json(qc_report),
+            "source": {
+                "path": str(acq.path),
+                "file_name": acq.path.name,
+                "size_bytes": fingerprint_before.size_bytes,
+                "sha256": source_sha,
+                "scene": acq.scene_index,
+                "scene_name": meta.scene_name,
+                "scene_count": meta.scene_count,
+                "format": meta.format,
+                "reader": meta.reader,
+            },
+            "image_metadata_notes": [
+                f"axis {a}: physical size unknown in the source; "
+                "scale 1 without unit written"
+                for a in written.unknown_scale_axes
+            ],
+            "storage_notes": storage_notes,
+            "outputs": outputs,
+            "csv_columns": csv_columns,
+            "software": sidecar.software_versions(),
+            "operator": {
+                "name": str(getattr(request.form, "operator", "") or ""),
+                "os_user": sidecar.os_user(),
+            },
+            "timestamps": {"save_started": started, "saved": sidecar.now_iso()},
+            "storage_reminder": sidecar.STORAGE_REMINDER,
+        }
+        sidecar_name = f"{name}.json"
+        file_hashes[sidecar_name] = _write_text(
+            partial / sidecar_name, json_dumps(side), request.fsync
+        )
+        listed = sorted(p for p in file_hashes if not p.startswith(f"{zarr_name}/"))
+        file_list = rocrate.file_list_tsv(name, [f"{zarr_name}/", *listed])
+        file_hashes["file_list.tsv"] = _write_text(
+            partial / "file_list.tsv", file_list, request.fsync
+        )
+        crate_files: dict[str, dict[str, Any]] = {}
+        formats = {
+            ".json": "application/json",
+            ".csv": "text/csv",
+            ".tsv": "text/tab-separated-values",
+            ".sha256": "text/plain",
+        }
+        for rel in [*listed, "file_list.tsv"]:
+            crate_files[rel] = {
+                "encodingFormat": formats.get(
+                    Path(rel).suffix, "application/octet-stream"
+                ),
+                "sha256": file_hashes[rel],
+            }
+        crate = rocrate.build_crate(
+            name=name,
+            sidecar=side,
+            files=crate_files,
+            zarr_folder=zarr_name,
+            ngff_version=request.ngff_version,
+        )
+        file_hashes["ro-crate-metadata.json"] = _write_text(
+            partial / "ro-crate-metadata.json", json_dumps(crate), request.fsync
+        )
+        checksum_text = "".join(f"{h}  {p}\n" for p, h in sorted(file_hashes.items()))
+        _write_text(partial / f"{name}.sha256", checksum_text, request.fsync)
+
+        # read back through an independent path (the raw file is hashed again meanwhile)
+        yield Progress(total, total, f"{label}: verifying")
+        after: dict[str, FileFingerprint | BaseException] = {}
+        rehash = threading.Thread(
+            target=_fingerprint_into, args=(acq.path, after), name="fairly-raw-sha256"
+        )
+        rehash.start()
+        try:
+            problems, _planes = check_zarr(
+                zarr_root,
+                ngff_version=request.ngff_version,
+                shape_tczyx=written.shape_tczyx,
+                dtype=written.dtype,
+                plane_sha256=outputs[0]["plane_sha256"],
+                scale0=written.scales[0],
+                workers=request.workers,
+                sample=None if request.verify_all_planes else VERIFY_SAMPLE_PLANES,
+            )
+            problems += check_documents(partial, name)
+        finally:
+            rehash.join()
+        fingerprint_after = after["value"]
+        if isinstance(fingerprint_after, BaseException) or (
+            fingerprint_after.sha256,
+            fingerprint_after.size_bytes,
+            fingerprint_after.mtime_ns,
+        ) != (
+            fingerprint_before.sha256,
+            fingerprint_before.size_bytes,
+            fingerprint_before.mtime_ns,
+        ):
+            problems.append("the raw file changed or vanished during the save")
+        if problems:
+            keep_partial = True
+            raise OutputError(
+                "the saved dataset failed its read-back check: "
+                + "; ".join(problems[:3])
+                + ".",
+                fix="Nothing was published; the temporary folder "
+                f"'{partial.name}' is kept "
+                "for inspection.",
+                path=dest,
+            )
+        if request.fsync:
+            flush_tree(partial)
+        keep_partial = True  # verified: kept if the rename fails, never deleted
+        final = publish(partial, dest / name)
+        yield Progress(total, total, f"{label}: saved")
+        return SavedDataset(
+            folder=final,
+            name=name,
+            zarr_path=final / zarr_name,
+            sidecar_path=final / sidecar_name,
+            scene_index=acq.scene_index,
+            requested_name=requested,
+            qc_report=qc_report,
+            files=sorted([*file_hashes, f"{name}.sha256"]),
+        )
+    except GeneratorExit:
+        raise
+    except OSError as err:
+        if isinstance(err, FairlyError):
+            raise
+        raise explain_os_error(err, dest) from err
+    finally:
+        hasher.join()
+        if not keep_partial:
+            # our own unfinished folder (cancelled, failed): remove it, no other
+            shutil.rmtree(partial, ignore_errors=True)

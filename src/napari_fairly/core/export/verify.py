@@ -1,0 +1,253 @@
+"""Read-back checks: before the rename (SPEC 8) and later with ``fairly verify DIR``.
+
+The OME-Zarr is reopened through zarr's own reader, an independent path from the
+writer, and every level-0 plane is hashed again and compared with the hash taken while
+the source was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from napari_fairly.core.export.safety import HASH_BLOCK_BYTES
+
+
+@dataclass
+class VerifyReport:
+    """What was checked and every problem found; ``ok`` only when nothing is wrong."""
+
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    planes_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line for the operator."""
+        if self.ok:
+            return (
+                f"{self.folder}: OK ({self.files_checked} files, "
+                f"{self.planes_checked} plane(s) checked)."
+            )
+        return f"{self.folder}: {len(self.problems)} problem(s): " + "; ".join(
+            self.problems[:5]
+        )
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of one output file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_sha256sum(text: str) -> dict[str, str]:
+    """``sha256sum`` lines (``<hash>  <path>``) to path → hash."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        digest, _, path = line.partition("  ")
+        out[path.lstrip("*")] = digest.strip()
+    return out
+
+
+def plane_key(t: int, c: int, z: int) -> str:
+    """Key of a plane in the sidecar's ``plane_sha256`` map."""
+    return f"{t},{c},{z}"
+
+
+def check_zarr(
+    zarr_path: Path,
+    *,
+    ngff_version: str,
+    shape_tczyx: tuple[int, ...],
+    dtype: str,
+    plane_sha256: Mapping[str, str],
+    scale0: list[float] | None = None,
+    workers: int | None = None,
+    sample: int | None = None,
+) -> tuple[list[str], int]:
+    """Reopen the OME-Zarr with zarr; compare metadata and level-0 plane hashes.
+
+    ``sample`` limits the planes decoded to that many, spread evenly (first and last
+    included); None checks every plane.
+    """
+    import zarr
+
+    problems: list[str] = []
+    try:
+        group = zarr.open_group(
+            store=str(zarr_path),
+            mode="r",
+            zarr_format=2 if ngff_version == "0.4" else 3,
+        )
+        attrs = dict(group.attrs)
+    except Exception as err:  # any reader failure is a verification failure, reported
+        return [f"the OME-Zarr cannot be opened ({type(err).__name__}: {err})"], 0
+    meta = attrs.get("ome", attrs) if ngff_version == "0.5" else attrs
+    multiscales = meta.get("multiscales") or []
+    if not multiscales:
+        return ["the OME-Zarr has no multiscales metadata"], 0
+    axes = [a["name"] for a in multiscales[0].get("axes", [])]
+    datasets = multiscales[0].get("datasets", [])
+    if not datasets:
+        return ["the OME-Zarr lists no resolution levels"], 0
+    array = group[datasets[0]["path"]]
+    expected_shape = tuple(
+        n for a, n in zip("tczyx", shape_tczyx, strict=True) if a in axes
+    )
+    if tuple(array.shape) != expected_shape:
+        problems.append(
+            f"level 0 shape {tuple(array.shape)} != source {expected_shape}"
+        )
+    if np.dtype(array.dtype) != np.dtype(dtype):
+        problems.append(f"level 0 dtype {array.dtype} != source {np.dtype(dtype)}")
+    if scale0 is not None:
+        written = datasets[0]["coordinateTransformations"][0]["scale"]
+        if not np.allclose(written, scale0, rtol=0, atol=0):
+            problems.append(f"level 0 scale {written} != expected {scale0}")
+    for level, dataset in enumerate(datasets):
+        if dataset["path"] not in group:
+            problems.append(f"resolution level {level} is missing")
+    if problems:
+        return problems, 0
+
+    size_t, size_c, size_z = shape_tczyx[:3]
+
+    def index(t: int, c: int, z: int) -> tuple[int, ...]:
+        pos = {"t": t, "c": c, "z": z}
+        return tuple(pos[a] for a in axes if a in pos)
+
+    def check(key: tuple[int, int, int]) -> str | None:
+        try:
+            plane = np.ascontiguousarray(array[index(*key)])
+        except Exception as err:  # a corrupt chunk fails in the codec: report it
+            return f"plane t={key[0]} c={key[1]} z={key[2]} cannot be read ({err})"
+        plane = plane.astype(plane.dtype.newbyteorder("<"), copy=False)
+        digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
+        expected = plane_sha256.get(plane_key(*key))
+        if expected is None:
+            return f"plane t={key[0]} c={key[1]} z={key[2]} has no recorded hash"
+        if digest != expected:
+            return f"plane t={key[0]} c={key[1]} z={key[2]} differs from the source"
+        return None
+
+    keys = [
+        (t, c, z) for t in range(size_t) for c in range(size_c) for z in range(size_z)
+    ]
+    if sample is not None and len(keys) > sample:
+        picks = np.unique(np.linspace(0, len(keys) - 1, sample).round().astype(int))
+        keys = [keys[i] for i in picks]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        for problem in pool.map(check, keys):
+            if problem:
+                problems.append(problem)
+    return problems, len(keys)
+
+
+def check_documents(folder: Path, name: str) -> list[str]:
+    """Parse the sidecar, the DataCite record, the CSVs and the RO-Crate."""
+    from napari_fairly.core.export.tables import MEASUREMENT_COLUMNS, read_csv
+
+    problems: list[str] = []
+    for document in (f"{name}.json", f"{name}_datacite.json", "ro-crate-metadata.json"):
+        path = folder / document
+        if not path.is_file():
+            problems.append(f"{document} is missing")
+            continue
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            problems.append(f"{document} is not valid JSON ({err})")
+    measurements = folder / f"{name}_measurements.csv"
+    if measurements.is_file():
+        try:
+            read_csv(measurements, MEASUREMENT_COLUMNS)
+        except (ValueError, TypeError) as err:
+            problems.append(
+                f"{measurements.name} does not load with its declared types ({err})"
+            )
+    else:
+        problems.append(f"{measurements.name} is missing")
+    crate = folder / "ro-crate-metadata.json"
+    if crate.is_file():
+        try:
+            from rocrate.rocrate import ROCrate
+
+            loaded = ROCrate(str(folder))
+            if loaded.root_dataset is None:
+                problems.append("the RO-Crate has no root dataset")
+        except Exception as err:  # the rocrate library raises many types
+            problems.append(f"the RO-Crate does not load ({type(err).__name__}: {err})")
+    return problems
+
+
+def verify_dataset(folder: Path | str) -> VerifyReport:
+    """Check a saved dataset: every checksum, the OME-Zarr pixels, the documents."""
+    folder = Path(folder)
+    report = VerifyReport(folder=folder)
+    if not folder.is_dir():
+        report.problems.append("not a folder")
+        return report
+    name = folder.name
+    checksums = folder / f"{name}.sha256"
+    if not checksums.is_file():
+        report.problems.append(
+            f"{checksums.name} is missing: not a napari-fairly dataset?"
+        )
+        return report
+    listed = parse_sha256sum(checksums.read_text(encoding="utf-8"))
+    for relative, expected in sorted(listed.items()):
+        path = folder / relative
+        if not path.is_file():
+            report.problems.append(f"{relative} is listed but missing")
+            continue
+        if file_sha256(path) != expected:
+            report.problems.append(f"{relative} has changed (checksum differs)")
+        report.files_checked += 1
+    present = {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    } - {checksums.name}
+    for extra in sorted(present - set(listed)):
+        report.problems.append(f"{extra} is not in {checksums.name}")
+
+    sidecar_path = folder / f"{name}.json"
+    try:
+        sidecar: dict[str, Any] = json.loads(sidecar_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        report.problems.append(f"{sidecar_path.name} cannot be read ({err})")
+        return report
+    image = next(
+        (o for o in sidecar.get("outputs", []) if o.get("role") == "image"), None
+    )
+    if image is None:
+        report.problems.append("the sidecar lists no OME-Zarr image")
+        return report
+    problems, planes = check_zarr(
+        folder / image["path"],
+        ngff_version=image["ngff_version"],
+        shape_tczyx=tuple(image["shape_tczyx"]),
+        dtype=image["dtype"],
+        plane_sha256=image["plane_sha256"],
+        scale0=image.get("scale_level0"),
+    )
+    report.problems.extend(problems)
+    report.planes_checked = planes
+    report.problems.extend(check_documents(folder, name))
+    return report
