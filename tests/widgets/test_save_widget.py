@@ -140,3 +140,19 @@ def test_leftover_partial_is_listed(
     assert outputs[-1] == (
         f"interrupted save found, left untouched: .{NAME}.partial-0123"
     )
+
+
+def test_form_typed_in_the_fair_form_widget_reaches_the_save_widget(
+    viewer_with_acquisition, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    from napari_fairly.widgets.form_widget import FairFormWidget
+
+    viewer, acq = viewer_with_acquisition
+    form_widget = FairFormWidget(viewer)
+    qtbot.addWidget(form_widget)
+    form_widget.setValue(_form(acq))
+    save_widget = SaveDatasetWidget(viewer)
+    qtbot.addWidget(save_widget)
+    save_widget.refresh()
+    assert save_widget.current_form() == form_widget.value()
+    assert save_widget._name_label.text() == NAME

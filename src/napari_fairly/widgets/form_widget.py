@@ -153,6 +153,14 @@ _STATE_STYLE = {
 }
 
 
+def last_form(
+    viewer: napari.viewer.Viewer,
+) -> tuple[FairForm, FacilityTemplate | None] | None:
+    """The form last shown for ``viewer`` and its template (the Save widget reads it)."""
+    kept = _LAST.get(hash(viewer))
+    return None if kept is None else (kept[0], kept[1])
+
+
 def forget_forms() -> None:
     """Drop the forms kept for reopened widgets (a new session starts empty)."""
     _LAST.clear()
