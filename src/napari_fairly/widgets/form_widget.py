@@ -156,7 +156,7 @@ _STATE_STYLE = {
 def last_form(
     viewer: napari.viewer.Viewer,
 ) -> tuple[FairForm, FacilityTemplate | None] | None:
-    """The form last shown for ``viewer`` and its template (the Save widget reads it)."""
+    """The last form shown for ``viewer`` and its template (read by Save)."""
     kept = _LAST.get(hash(viewer))
     return None if kept is None else (kept[0], kept[1])
 
