@@ -91,7 +91,6 @@ class OpenAcquisitionWidget(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self._status_label)
 
-
         self._browse_button.clicked.connect(self._on_browse_clicked)
         self._folder_button.clicked.connect(self._on_folder_clicked)
         self._path_edit.editingFinished.connect(self._on_path_edited)
