@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
-from napari_fairly.core.formats._common import READ_FIX, SceneData
+from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
 from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ class Acquisition:
 
     ``data`` is a dask array whose axes are named by ``dims``: always ``"TCZYX"``, or
     ``"TCZYXS"`` for RGB(A) samples. Nothing is read from disk until it is computed.
+    Where planes are pages of the file it is a ``PlaneArray``: one whole plane
+    (``np.asarray(data[t, c, z])``, what a viewer asks for) is then read directly,
+    without dask's scheduler.
 
     Some readers keep the raw file open between reads; ``close()`` (or a ``with``
     block) releases it, so the file can be moved or its share unmounted. Pixels stay
@@ -307,11 +310,15 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         if isinstance(err, FairlyError):
             raise
         raise _wrap(err, path, fmt) from err
+    data = found.data
+    if found.plane_reader is not None and found.dims == "TCZYX":
+        # a viewer's plane computes with one page read, not through the scheduler
+        data = PlaneArray.wrap(data, found.plane_reader)
     return Acquisition(
         path=path,
         scene_index=index,
         scene_names=found.scene_names,
-        data=found.data,
+        data=data,
         dims=found.dims,
         metadata=metadata,
         ome_xml=found.ome_xml,

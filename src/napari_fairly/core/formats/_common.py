@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import sys
 import threading
 import uuid
@@ -15,6 +16,9 @@ from typing import Any
 
 import dask.array as da
 import numpy as np
+from dask.highlevelgraph import HighLevelGraph
+from dask.layers import ArrayBlockIdDep
+from dask.tokenize import tokenize
 
 from napari_fairly.core import units
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
@@ -212,6 +216,34 @@ def file_lock(path: Path) -> threading.Lock:
         return _FILE_LOCKS.setdefault(key, threading.Lock())
 
 
+def block_id_array(
+    read_block: Callable[[tuple[int, ...]], np.ndarray],
+    chunks: tuple[tuple[int, ...], ...],
+    dtype: np.dtype[Any] | str,
+    name: str,
+) -> da.Array:
+    """A lazy array of ``chunks`` whose block ``i`` is ``read_block(i)``.
+
+    The graph ``da.map_blocks(read_block, chunks=...)`` builds, in one blockwise layer
+    whose tasks call ``read_block`` with the block index directly: map_blocks adds a
+    second layer and a keyword-passing wrapper per task and inspects the function's
+    signature three times, which a first open pays in full.
+    """
+    dtype = np.dtype(dtype)
+    index = tuple(range(len(chunks)))
+    return da.blockwise(
+        read_block,
+        index,
+        ArrayBlockIdDep(chunks),
+        index,
+        dtype=dtype,
+        meta=np.empty((0,) * len(chunks), dtype),
+        name=name,
+        concatenate=True,
+        align_arrays=False,
+    )
+
+
 def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
     """The same lazy array; a chunk read that fails raises UnreadableFileError.
 
@@ -224,8 +256,7 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
 
     starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in arr.chunks]
 
-    def read_block(block_id: tuple[int, ...] | None = None) -> np.ndarray:
-        assert block_id is not None  # noqa: S101  (dask always passes it)
+    def read_block(block_id: tuple[int, ...]) -> np.ndarray:
         # slicing culls the graph by layer: ~1 ms, where .blocks[] costs ~50 ms on a
         # 10⁵-chunk array
         index = tuple(
@@ -245,13 +276,7 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
                 path=path,
             ) from err
 
-    return da.map_blocks(
-        read_block,
-        chunks=arr.chunks,
-        dtype=arr.dtype,
-        meta=np.empty((0,) * arr.ndim, arr.dtype),
-        name=f"guarded-{arr.name}",  # a fixed name skips hashing the closure
-    )
+    return block_id_array(read_block, arr.chunks, arr.dtype, f"guarded-{arr.name}")
 
 
 def checked_planes(
@@ -304,16 +329,117 @@ def delayed_planes(
     dtype = np.dtype(dtype)
     read = checked_planes(read_plane, plane_shape, dtype, path)
 
-    def read_block(block_id: tuple[int, ...] | None = None) -> np.ndarray:
-        assert block_id is not None  # noqa: S101
+    def read_block(block_id: tuple[int, ...]) -> np.ndarray:
         plane = read(*block_id[: len(lead_shape)])
         return plane.reshape((1,) * len(lead_shape) + tuple(plane_shape))
 
     chunks = tuple((1,) * n for n in lead_shape) + tuple((n,) for n in plane_shape)
-    return da.map_blocks(
-        read_block,
-        chunks=chunks,
-        dtype=dtype,
-        meta=np.empty((0,) * len(chunks), dtype),
-        name=f"planes-{path.name}-{uuid.uuid4().hex}",  # unique; skips hashing
+    # unique name: skips hashing the closure
+    return block_id_array(
+        read_block, chunks, dtype, f"planes-{path.name}-{uuid.uuid4().hex}"
     )
+
+
+_WHOLE = slice(None)
+
+
+class PlaneArray(da.Array):
+    """A TCZYX dask array whose single-plane selections compute straight from the file.
+
+    Everything is dask's: the graph, slicing, every operation and ``dask.compute``.
+    The one difference: a selection of exactly one whole plane (integers on T, C and Z,
+    all of Y and X, as a viewer asks for the plane it shows) computes with
+    ``read_plane(t, c, z)`` in the calling thread instead of through the scheduler. The
+    values are the same, read by the same checked function the graph calls, and the
+    array is as fresh: nothing else holds it (dask copies a one-chunk result because
+    its graph or cache may keep the chunk; here nothing keeps it). Other selections,
+    ``compute(**options)`` and pickles are plain dask arrays.
+    """
+
+    __slots__ = ()
+
+    _read_plane: Callable[[int, int, int], np.ndarray] | None = None
+    # (t, c, z) of this array: an int once selected, None while still an axis
+    _fixed: tuple[int | None, int | None, int | None] = (None, None, None)
+
+    @classmethod
+    def wrap(
+        cls,
+        arr: da.Array,
+        read_plane: Callable[[int, int, int], np.ndarray],
+        fixed: tuple[int | None, int | None, int | None] = (None, None, None),
+    ) -> PlaneArray:
+        """``arr`` (TCZYX, minus the axes ``fixed`` selects) with the direct read."""
+        out = cls(arr.dask, arr.name, arr.chunks, meta=arr._meta)
+        out.__dict__["_read_plane"] = read_plane
+        out.__dict__["_fixed"] = fixed
+        return out
+
+    def _selected(self, index: Any) -> tuple[int | None, int | None, int | None] | None:
+        """(t, c, z) after ``self[index]``; None unless it selects whole planes."""
+        if not isinstance(index, tuple):
+            index = (index,)
+        if index and index[-1] is Ellipsis:
+            index = index[:-1]
+        if len(index) > self.ndim or any(i is Ellipsis for i in index):
+            return None
+        index += (_WHOLE,) * (self.ndim - len(index))
+        lead, yx = index[:-2], index[-2:]
+        if any(not (isinstance(i, slice) and i == _WHOLE) for i in yx):
+            return None
+        fixed = list(self._fixed)
+        free = [k for k, f in enumerate(fixed) if f is None]
+        for k, i, n in zip(free, lead, self.shape[: len(free)], strict=True):
+            if isinstance(i, slice) and i == _WHOLE:
+                continue
+            if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+                return None
+            fixed[k] = range(n)[int(i)]
+        return fixed[0], fixed[1], fixed[2]
+
+    def __getitem__(self, index: Any) -> da.Array:
+        read = self._read_plane
+        fixed = self._selected(index) if read is not None else None
+        if read is not None and fixed is not None and None not in fixed:
+            plane = self._one_block(fixed)
+            if plane is not None:
+                return PlaneArray.wrap(plane, read, fixed)
+        out = super().__getitem__(index)  # dask's errors, graph and name
+        if read is None or fixed is None or not isinstance(out, da.Array):
+            return out
+        return PlaneArray.wrap(out, read, fixed)
+
+    def _one_block(self, fixed: tuple[int | None, ...]) -> da.Array | None:
+        """Plane ``fixed`` as one getitem task on its block: the graph dask's slicing
+        builds for a whole plane, without its general machinery (~0.4 ms on a first
+        slice). None unless every plane is one block of this array.
+        """
+        lead = [f for f, own in zip(fixed, self._fixed, strict=True) if own is None]
+        chunks, n = self.chunks, len(lead)
+        per_plane = all(len(chunks[k]) == self.shape[k] for k in range(n))
+        if not per_plane or any(len(c) != 1 for c in chunks[n:]):
+            return None
+        name = "getitem-" + tokenize(self.name, tuple(lead))
+        block = (self.name, *lead, *(0,) * (self.ndim - n))
+        layer = {(name, 0, 0): (operator.getitem, block, (0,) * n)}
+        graph = HighLevelGraph.from_collections(name, layer, dependencies=[self])
+        return da.Array(graph, name, chunks[n:], meta=np.empty((0, 0), self.dtype))
+
+    def _plane(self) -> np.ndarray | None:
+        t, c, z = self._fixed
+        if self._read_plane is None or t is None or c is None or z is None:
+            return None
+        return self._read_plane(t, c, z)
+
+    def compute(self, **kwargs: Any) -> Any:
+        """The plane read directly when this is one whole plane, else dask's compute."""
+        plane = None if kwargs else self._plane()
+        return super().compute(**kwargs) if plane is None else plane
+
+    def __array__(
+        self, dtype: Any = None, copy: bool | None = None, **kwargs: Any
+    ) -> np.ndarray:
+        plane = None if kwargs or copy is False else self._plane()
+        if plane is None:
+            return super().__array__(dtype, copy, **kwargs)
+        return np.asarray(plane, dtype=dtype)
