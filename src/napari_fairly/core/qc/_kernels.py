@@ -1,8 +1,10 @@
-"""Compiled histogram kernel (numba), used when numba is installed.
+"""Compiled kernels (numba), used when numba is installed.
 
-``np.bincount`` holds the GIL and first casts every pixel to 64 bits; this loop does
-neither, so histograms run in parallel with the reads and cost about a tenth. Imported
-lazily by :mod:`napari_fairly.core.qc.stats`, which falls back to ``np.bincount``.
+``np.bincount`` holds the GIL and first casts every pixel to 64 bits; the histogram
+loop does neither, so histograms run in parallel with the reads and cost about a tenth.
+The Gaussian smoothing of the SNR estimator gives ndimage's float32 result bit for bit
+at a fifth of the cost. Imported lazily by :mod:`napari_fairly.core.qc.stats` and
+:mod:`napari_fairly.core.qc.snr`, which fall back to ``np.bincount`` and ndimage.
 """
 
 from __future__ import annotations
@@ -18,3 +20,48 @@ def add_histogram(
     """``counts[v - offset] += 1`` for every value of ``flat`` (exact integer bins)."""
     for i in range(flat.size):
         counts[np.int64(flat[i]) - offset] += 1
+
+
+@njit(nogil=True, cache=True)
+def smooth_nearest(
+    src: np.ndarray, weights: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """``ndimage.gaussian_filter(src, σ, mode="nearest")`` of float32 data, bit for bit.
+
+    Same arithmetic as ndimage's separable correlation with a symmetric kernel: per
+    axis (rows first), in float64, the centre tap then the outer pairs inwards
+    ``(a[i − j] + a[i + j]) · w[j]``, the result rounded to float32 between the axes;
+    borders repeat the edge pixel. Vectorised over whole rows and without the GIL.
+    """
+    height, width = src.shape
+    r = (weights.size - 1) // 2
+    mid = np.empty((height, width), np.float32)
+    acc = np.empty(width, np.float64)
+    for y in range(height):
+        for i in range(width):
+            acc[i] = np.float64(src[y, i]) * weights[r]
+        for j in range(-r, 0):
+            ya = min(max(y + j, 0), height - 1)
+            yb = min(max(y - j, 0), height - 1)
+            wj = weights[r + j]
+            for i in range(width):
+                acc[i] += (np.float64(src[ya, i]) + np.float64(src[yb, i])) * wj
+        for i in range(width):
+            mid[y, i] = np.float32(acc[i])
+    out = np.empty((height, width), np.float32)
+    line = np.empty(width + 2 * r, np.float64)
+    for y in range(height):
+        for i in range(width):
+            line[r + i] = mid[y, i]
+        for i in range(r):
+            line[i] = mid[y, 0]
+            line[r + width + i] = mid[y, width - 1]
+        for i in range(width):
+            acc[i] = line[r + i] * weights[r]
+        for j in range(-r, 0):
+            wj = weights[r + j]
+            for i in range(width):
+                acc[i] += (line[r + i + j] + line[r + i - j]) * wj
+        for i in range(width):
+            out[y, i] = np.float32(acc[i])
+    return out

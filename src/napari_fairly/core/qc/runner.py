@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from napari_fairly.core.qc.snr import (
     snr_plan,
 )
 from napari_fairly.core.qc.stats import (
+    MAX_WORKERS,
     PixelStatistics,
     pixel_statistics_steps,
     tczyx_view,
@@ -142,24 +145,41 @@ def run_qc_steps(
     ceilings = {ch.c: ch.ceiling.value for ch in stats.channels}
     gain, offset = inputs.gain_e_per_adu.value, inputs.offset_adu.value
     snr_results: dict[tuple[int, int, int], SnrResult] = dict(stats.snr)
-    for i, (t, c, z) in enumerate(keys):
-        if (t, c, z) not in snr_results:
-            plane = kept.get((t, c, z))
-            if plane is None:
-                plane = np.asarray(data[t, c, z].compute(scheduler="threads"))
-            snr_results[(t, c, z)] = estimate_snr(
-                plane,
-                max_tiles=max_tiles,
-                ceiling=ceilings.get(c),
-                t=t,
-                c=c,
-                z=z,
-                gain_e_per_adu=gain,
-                offset_adu=offset,
-                cnr_min=limits["cnr_min"],
-                min_class_frac=limits["min_class_frac"],
-            )
-        yield Progress(i + 1, len(keys), "measuring SNR")
+
+    def measure(key: tuple[int, int, int]) -> SnrResult:
+        t, c, z = key
+        plane = kept.get(key)
+        if plane is None:
+            plane = np.asarray(data[t, c, z].compute(scheduler="threads"))
+        return estimate_snr(
+            plane,
+            max_tiles=max_tiles,
+            ceiling=ceilings.get(c),
+            t=t,
+            c=c,
+            z=z,
+            gain_e_per_adu=gain,
+            offset_adu=offset,
+            cnr_min=limits["cnr_min"],
+            min_class_frac=limits["min_class_frac"],
+        )
+
+    # planes kept from the pass are measured side by side (most of the estimator
+    # releases the GIL); planes read again (too large to keep) one at a time, so only
+    # one is in memory
+    todo = [key for key in keys if key not in snr_results]
+    in_memory = all(key in kept for key in todo)
+    n_workers = min(len(todo), MAX_WORKERS, os.cpu_count() or 1) if in_memory else 1
+    n_workers = max(1, n_workers)
+    pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-snr")
+    try:
+        futures = {key: pool.submit(measure, key) for key in todo}
+        for i, key in enumerate(keys):
+            if key in futures:
+                snr_results[key] = futures[key].result()
+            yield Progress(i + 1, len(keys), "measuring SNR")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     stats = stats.with_snr(snr_results)
     nyquist, rows = _nyquist(acq, inputs, limits, shape[1])
     rows += check_snr(snr_results.values(), names, limits)

@@ -333,16 +333,24 @@ class PlaneStatsAccumulator:
         self, t: int, c: int, z: int, pixels: np.ndarray
     ) -> tuple[PlaneStats, np.ndarray, float]:
         counts = exact_histogram(pixels, self._offset, self._nbins)
-        values = np.arange(self._nbins, dtype=np.int64) + self._offset
         occupied = np.flatnonzero(counts)
         lo_i, hi_i = int(occupied[0]), int(occupied[-1])
+        # everything below works on the occupied range only (often a few thousand
+        # bins of 65536): the empty bins around it change no sum, rank or tail
+        span = counts[lo_i : hi_i + 1]
+        values = np.arange(lo_i + self._offset, hi_i + 1 + self._offset, dtype=np.int64)
         n = int(pixels.size)
-        total = float(
-            np.dot(counts, values)
-        )  # int64 · int64: exact, no slow mixed path
-        cum = np.cumsum(counts)
-        tail = n - np.concatenate(([0], cum[:-1]))  # tail[i] = count(v >= values[i])
-        tails = {v: int(tail[v - self._offset]) for v in self._candidates}
+        total = float(np.dot(span, values))  # int64 · int64: exact, no slow mixed path
+        cum = np.cumsum(span)
+        tails: dict[int, int] = {}  # count(pixels >= v) per candidate ceiling v
+        for v in self._candidates:
+            i = v - self._offset - lo_i  # index of v in span
+            if i <= 0:
+                tails[v] = n
+            elif i > hi_i - lo_i:
+                tails[v] = 0
+            else:
+                tails[v] = n - int(cum[i - 1])
         zero_i = -self._offset
         occupied_or = (
             int(np.bitwise_or.reduce(occupied + self._offset))
@@ -354,17 +362,17 @@ class PlaneStatsAccumulator:
             c=c,
             z=z,
             pixel_count=n,
-            min_adu=float(values[lo_i]),
-            max_adu=float(values[hi_i]),
+            min_adu=float(values[0]),
+            max_adu=float(values[-1]),
             mean_adu=total / n,
-            median_adu=percentile_from_hist(counts, values, 50.0, cum),
-            p0_1_adu=percentile_from_hist(counts, values, 0.1, cum),
-            p99_9_adu=percentile_from_hist(counts, values, 99.9, cum),
+            median_adu=percentile_from_hist(span, values, 50.0, cum),
+            p0_1_adu=percentile_from_hist(span, values, 0.1, cum),
+            p99_9_adu=percentile_from_hist(span, values, 99.9, cum),
             count_zero=int(counts[zero_i]),
-            count_at_min=int(counts[lo_i]),
-            count_at_max=int(counts[hi_i]),
-            pileup_at_max=_pileup(counts, hi_i, -1),
-            pileup_at_min=_pileup(counts, lo_i, +1),
+            count_at_min=int(span[0]),
+            count_at_max=int(span[-1]),
+            pileup_at_max=_pileup(span, hi_i - lo_i, -1),
+            pileup_at_min=_pileup(span, 0, +1),
             tail_counts=tails,
             occupied_or=occupied_or,
         )
