@@ -139,7 +139,11 @@ def run_writer(source: Path, out: Path) -> None:
     start, cpu_start = time.perf_counter(), _cpu_s()
     drive(
         write_ome_zarr_steps(
-            acq.data, out / "x.ome.zarr", ZarrSpec(name="x"), plane_sink=stats.add_plane
+            acq.data,
+            out / "x.ome.zarr",
+            ZarrSpec(name="x"),
+            plane_sink=stats.add_plane,
+            read_plane=acq.read_plane,  # as the save does for one page per plane
         )
     )
     stats.result()

@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 from collections.abc import Generator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -362,6 +363,8 @@ def _save_one(
 
     partial = make_partial(dest, name)
     keep_partial = False
+    # flushes to disk, run while the quality checks, documents and read-back go on
+    background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fairly-verify")
     try:
         zarr_name = f"{name}.ome.zarr"
         report_given = (request.qc_reports or {}).get(acq.scene_index)
@@ -405,6 +408,10 @@ def _save_one(
             plane_sink=accumulator.add_plane if accumulator is not None else None,
             workers=request.workers,
             windows=stats_windows,
+            # one TIFF page per plane: each writer task reads its plane from the file
+            read_plane=acq.read_plane
+            if acq.plane_reader is not None and acq.dims == "TCZYX"
+            else None,
         )
         total = int(np.prod(pixels.shape[:3]))
         while True:
@@ -414,6 +421,14 @@ def _save_one(
                 written = stop.value
                 break
             yield Progress(step.done, total, f"{label}: writing OME-Zarr")
+        zarr_root = partial / zarr_name
+        plane_hashes = {
+            plane_key(*k): v for k, v in sorted(written.plane_sha256.items())
+        }
+        # most of the bytes are flushed now, the rest (documents) before the rename
+        zarr_flushed = (
+            background.submit(flush_tree, zarr_root) if request.fsync else None
+        )
         stats = computed.get("stats")
         qc_report = report_given
         if qc_report is None:
@@ -434,7 +449,6 @@ def _save_one(
         source_sha = fingerprint_before.sha256
 
         # manifest of the OME-Zarr (every file, sha256sum format)
-        zarr_root = partial / zarr_name
         zarr_hashes = {f"{zarr_name}/{k}": v for k, v in written.chunk_sha256.items()}
         for path in zarr_root.rglob("*"):
             rel = f"{zarr_name}/{path.relative_to(zarr_root).as_posix()}"
@@ -465,9 +479,7 @@ def _save_one(
                 "unknown_scale_axes": list(written.unknown_scale_axes),
                 "bytes_uncompressed": written.bytes_uncompressed,
                 "bytes_written": written.bytes_written,
-                "plane_sha256": {
-                    plane_key(*k): v for k, v in sorted(written.plane_sha256.items())
-                },
+                "plane_sha256": plane_hashes,
             }
         )
         outputs.append(
@@ -638,15 +650,19 @@ def _save_one(
             target=_fingerprint_into, args=(acq.path, after), name="fairly-raw-sha256"
         )
         rehash.start()
+        # every file is written: flushed to disk while the checks run
+        flushed = background.submit(flush_tree, partial) if request.fsync else None
         try:
             problems, _planes = check_zarr(
                 zarr_root,
                 ngff_version=request.ngff_version,
                 shape_tczyx=written.shape_tczyx,
                 dtype=written.dtype,
-                plane_sha256=outputs[0]["plane_sha256"],
+                plane_sha256=plane_hashes,
                 scale0=written.scales[0],
-                workers=request.workers,
+                # a sample takes less time than the raw file's hash beside it: one
+                # thread does, and keeps memory low
+                workers=request.workers if request.verify_all_planes else 1,
                 sample=None if request.verify_all_planes else VERIFY_SAMPLE_PLANES,
             )
             problems += check_documents(partial, name)
@@ -674,8 +690,9 @@ def _save_one(
                 "for inspection.",
                 path=dest,
             )
-        if request.fsync:
-            flush_tree(partial)
+        for flush in (zarr_flushed, flushed):
+            if flush is not None:
+                flush.result()  # durable before it is published
         keep_partial = True  # verified: kept if the rename fails, never deleted
         final = publish(partial, dest / name)
         yield Progress(total, total, f"{label}: saved")
@@ -697,6 +714,7 @@ def _save_one(
         raise explain_os_error(err, dest) from err
     finally:
         hasher.join()
+        background.shutdown(wait=True, cancel_futures=True)
         if not keep_partial:
             # our own unfinished folder (cancelled, failed): remove it, no other
             shutil.rmtree(partial, ignore_errors=True)

@@ -2,9 +2,11 @@
 
 Each level-0 plane is read once; while it is in memory we hash it (for the read-back
 check), hand it to the statistics accumulator, build every pyramid level from it and
-compress and write every chunk of every level. Chunks are compressed with numcodecs'
-Blosc, which releases the GIL, in a thread pool with a bounded number of planes in
-flight, so memory stays bounded whatever the size of the file.
+compress and write every chunk of every level. One task of a thread pool does all of
+that for one plane (reading it too when the file gives direct plane reads), with a
+bounded number of planes in flight, so memory stays bounded whatever the size of the
+file. Every heavy step releases the GIL (Blosc, sha256, the compiled 2×2 mean and
+histogram kernels), so the tasks run on all cores.
 
 Array metadata (``.zarray`` / ``zarr.json``) is written by zarr itself; chunk bytes are
 written as files at the keys zarr expects, with the exact codec zarr would use, and the
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numcodecs import Blosc
 
-from napari_fairly.core.errors import OutputError
+from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.progress import Progress
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 NgffVersion = Literal["0.4", "0.5"]
 PlaneSink = Callable[[int, int, int, np.ndarray], None]
+PlaneReader = Callable[[int, int, int], np.ndarray]
 WindowSource = Callable[[], "Sequence[tuple[float, float]] | None"]
 
 MAX_CHUNK_PX = 1024  # chunk edge in Y and X (SPEC 7.2)
@@ -84,19 +87,67 @@ def pyramid_shapes(size_y: int, size_x: int) -> list[tuple[int, int]]:
     return shapes
 
 
+def _mean_2x2_loop(plane: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """``out[i, j]`` = mean of the 2×2 block rounded half up, for even-sided integers.
+
+    Plain Python, compiled by numba (see ``_mean_2x2_kernel``): one pass over the
+    plane that holds no GIL, where the numpy version makes seven.
+    """
+    for i in range(out.shape[0]):
+        top = plane[2 * i]
+        bottom = plane[2 * i + 1]
+        for j in range(out.shape[1]):
+            total = (
+                np.int32(top[2 * j])
+                + np.int32(top[2 * j + 1])
+                + np.int32(bottom[2 * j])
+                + np.int32(bottom[2 * j + 1])
+                + 2
+            )
+            out[i, j] = total >> 2  # floor((sum + 2) / 4): the mean rounded half up
+
+
+_KERNEL_LOCK = threading.Lock()
+_MEAN_2X2: Any = None
+
+
+def _mean_2x2_kernel() -> Any:
+    """The compiled 2×2 mean, or None (numba missing, or FAIRLY_NO_NUMBA set)."""
+    global _MEAN_2X2
+    with _KERNEL_LOCK:
+        if _MEAN_2X2 is None:
+            _MEAN_2X2 = False
+            if not os.environ.get("FAIRLY_NO_NUMBA"):
+                try:
+                    from numba import njit
+                except ImportError:
+                    pass
+                else:
+                    _MEAN_2X2 = njit(nogil=True, cache=True)(_mean_2x2_loop)
+    return _MEAN_2X2 or None
+
+
 def downsample_plane(plane: np.ndarray) -> np.ndarray:
     """Halve a Y×X plane by 2×2 local mean; an odd last row/column averages what exists.
 
     Replicating the edge before the mean gives the mean of the pixels present, so edges
     are not darkened as zero padding would. Integers up to 16 bits are summed exactly in
-    32 bits and rounded half up; other types go through float64.
+    32 bits and rounded half up (by a compiled kernel when numba is installed, same
+    values); other types go through float64.
     """
     y, x = plane.shape
     if y % 2 or x % 2:
         plane = np.pad(plane, ((0, y % 2), (0, x % 2)), mode="edge")
+    small_int = np.issubdtype(plane.dtype, np.integer) and plane.dtype.itemsize <= 2
+    if small_int and plane.dtype.isnative and plane.size:
+        kernel = _mean_2x2_kernel()
+        if kernel is not None:
+            out = np.empty((plane.shape[0] // 2, plane.shape[1] // 2), plane.dtype)
+            kernel(np.ascontiguousarray(plane), out)
+            return out
     a, b = plane[0::2, 0::2], plane[0::2, 1::2]
     c, d = plane[1::2, 0::2], plane[1::2, 1::2]
-    if np.issubdtype(plane.dtype, np.integer) and plane.dtype.itemsize <= 2:
+    if small_int:
         wide = np.int32 if np.issubdtype(plane.dtype, np.signedinteger) else np.uint32
         total = a.astype(wide)
         total += b
@@ -189,12 +240,9 @@ class _WindowHistogram:
                 self.minimum[c] = min(self.minimum[c], low)
                 self.maximum[c] = max(self.maximum[c], high)
         if self.exact:
-            values = (
-                plane.ravel().astype(np.int64) - self.offset
-                if self.offset
-                else plane.ravel()
-            )
-            counts = np.bincount(values, minlength=len(self.counts[c]))
+            from napari_fairly.core.qc.stats import exact_histogram
+
+            counts = exact_histogram(plane, self.offset, len(self.counts[c]))
             with self.lock:
                 self.counts[c] += counts
             return
@@ -260,6 +308,7 @@ def write_ome_zarr_steps(
     plane_sink: PlaneSink | None = None,
     workers: int | None = None,
     windows: WindowSource | None = None,
+    read_plane: PlaneReader | None = None,
 ) -> Generator[Progress, None, WrittenZarr]:
     """Write a TCZYX dask array as an OME-Zarr image at ``target`` (must not exist).
 
@@ -280,6 +329,10 @@ def write_ome_zarr_steps(
         Called once every plane is written; returns the (start, end) display window
         per channel (the QC statistics' 0.1/99.9 percentiles). Without it, or when
         it returns None, the percentiles of the smallest level are used (SPEC 7.2).
+    read_plane
+        ``read_plane(t, c, z)`` returns the same plane as ``data[t, c, z]`` straight
+        from the file (``Acquisition.read_plane`` of a TIFF): each task then reads its
+        own plane, skipping dask's graph and scheduler.
     """
     import zarr
 
@@ -375,16 +428,17 @@ def write_ome_zarr_steps(
     counters = {"bytes": 0, "files": 0}
     count_lock = threading.Lock()
     key_prefix = "" if zarr_format == 2 else "c/"
+    root_dir = os.fspath(target)
+    grid = [
+        (math.ceil(ly / cy), math.ceil(lx / cx))
+        for (ly, lx), (cy, cx) in zip(levels, chunk_shapes, strict=True)
+    ]
 
-    def chunk_path(level: int, t: int, c: int, z: int, iy: int, ix: int) -> Path:
-        index = {"t": t, "c": c, "z": z}
-        parts = [str(index[a]) for a in axes[:-2]] + [str(iy), str(ix)]
-        return target / str(level) / (key_prefix + "/".join(parts))
-
-    def write_chunk(path: Path, chunk: np.ndarray) -> None:
+    def write_chunk(relative: str, chunk: np.ndarray) -> None:
         encoded = codec.encode(chunk)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(
+            f"{root_dir}/{relative}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644
+        )
         try:
             view = memoryview(encoded)
             while view:
@@ -392,13 +446,14 @@ def write_ome_zarr_steps(
         finally:
             os.close(fd)
         digest = hashlib.sha256(encoded).hexdigest()
-        relative = path.relative_to(target).as_posix()
         with count_lock:
             counters["bytes"] += len(encoded)
             counters["files"] += 1
             result.chunk_sha256[relative] = digest
 
-    def process(t: int, c: int, z: int, plane: np.ndarray) -> str:
+    def process(t: int, c: int, z: int, plane: np.ndarray | None) -> str:
+        if plane is None:
+            plane = read_plane(t, c, z)  # type: ignore[misc]
         plane = np.ascontiguousarray(plane, dtype=dtype)
         digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
         if plane_sink is not None:
@@ -407,21 +462,23 @@ def write_ome_zarr_steps(
             result.plane_min[t, c, z] = float(plane.min())  # type: ignore[index]
             result.plane_max[t, c, z] = float(plane.max())  # type: ignore[index]
             result.plane_mean[t, c, z] = float(plane.mean(dtype=np.float64))  # type: ignore[index]
+        index = {"t": t, "c": c, "z": z}
+        lead = "".join(f"{index[a]}/" for a in axes[:-2])
         level = plane
-        for k, (ly, lx) in enumerate(levels):
+        for k, (cy, cx) in enumerate(chunk_shapes):
             if k:
                 level = downsample_plane(level)
-            cy, cx = chunk_shapes[k]
-            for iy in range(math.ceil(ly / cy)):
-                for ix in range(math.ceil(lx / cx)):
+            rows, cols = grid[k]
+            for iy in range(rows):
+                row = f"{k}/{key_prefix}{lead}{iy}"
+                os.makedirs(f"{root_dir}/{row}", exist_ok=True)
+                for ix in range(cols):
                     block = level[iy * cy : (iy + 1) * cy, ix * cx : (ix + 1) * cx]
                     if block.shape != (cy, cx):  # edge chunks are stored full size
                         padded = np.zeros((cy, cx), dtype)
                         padded[: block.shape[0], : block.shape[1]] = block
                         block = padded
-                    write_chunk(
-                        chunk_path(k, t, c, z, iy, ix), np.ascontiguousarray(block)
-                    )
+                    write_chunk(f"{row}/{ix}", np.ascontiguousarray(block))
         window.add(c, level)
         return digest
 
@@ -437,24 +494,40 @@ def write_ome_zarr_steps(
             key = pending.pop(future)
             try:
                 result.plane_sha256[key] = future.result()
+            except FairlyError:
+                raise  # a plane that cannot be read names the raw file
             except OSError as err:
                 raise _ensure_writable(err, target) from err
             done_planes += 1
 
+    def submit(t: int, c: int, z: int, plane: np.ndarray | None) -> None:
+        while len(pending) >= max_in_flight:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            collect(finished)
+        pending[pool.submit(process, t, c, z, plane)] = (t, c, z)
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fairly-zarr")
     try:
         yield Progress(0, total, "writing OME-Zarr")
-        for t, c, z0, z1 in _read_blocks(data):
-            block = np.asarray(data[t, c, z0:z1].compute(scheduler="synchronous"))
-            for i in range(z1 - z0):
-                while len(pending) >= max_in_flight:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    collect(finished)
-                pending[pool.submit(process, t, c, z0 + i, block[i])] = (t, c, z0 + i)
-            del block
-            finished = {f for f in pending if f.done()}
-            collect(finished)
-            yield Progress(done_planes, total, "writing OME-Zarr")
+        if read_plane is not None:
+            for t, c, z in itertools.product(
+                range(size_t), range(size_c), range(size_z)
+            ):
+                submit(t, c, z, None)
+                collect({f for f in pending if f.done()})
+                yield Progress(done_planes, total, "writing OME-Zarr")
+        else:
+            from dask.local import get_sync
+
+            for t, c, z0, z1 in _read_blocks(data):
+                # a scheduler function, not its name: dask then skips importing
+                # distributed to look for a client
+                block = np.asarray(data[t, c, z0:z1].compute(scheduler=get_sync))
+                for i in range(z1 - z0):
+                    submit(t, c, z0 + i, block[i])
+                del block
+                collect({f for f in pending if f.done()})
+                yield Progress(done_planes, total, "writing OME-Zarr")
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             collect(finished)

@@ -1,0 +1,200 @@
+"""The save's fast paths give the same bytes as the plain ones.
+
+Compiled 2×2 mean against numpy, direct plane reads against dask, the read-back of
+a plane one row of chunks at a time, and the flushes that run beside the checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from conftest import DATA
+from napari_fairly.core.errors import UnreadableFileError
+from napari_fairly.core.export import zarr_writer
+from napari_fairly.core.export.verify import check_zarr, plane_key
+from napari_fairly.core.export.zarr_writer import (
+    ZarrSpec,
+    downsample_plane,
+    write_ome_zarr_steps,
+)
+from napari_fairly.core.progress import drive
+from napari_fairly.core.reading import open_acquisition
+
+
+def _numpy_mean(plane: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> np.ndarray:
+    with monkeypatch.context() as patch:
+        patch.setattr(zarr_writer, "_MEAN_2X2", False)  # as without numba
+        assert zarr_writer._mean_2x2_kernel() is None
+        return downsample_plane(plane)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int8, np.int16])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (9, 13), (64, 48)])
+def test_compiled_mean_equals_numpy_mean(
+    dtype: type, shape: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(sum(shape))
+    plane = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    plane[0, 0] = info.max  # extremes: no overflow, rounding half up at the top
+    plane[-1, -1] = info.min
+    assert zarr_writer._mean_2x2_kernel() is not None  # numba installed: compiled
+    compiled = downsample_plane(plane)
+    reference = _numpy_mean(plane, monkeypatch)
+    assert compiled.dtype == reference.dtype == plane.dtype
+    np.testing.assert_array_equal(compiled, reference)
+
+
+def test_compiled_mean_rounds_half_up_and_floors_negative_halves() -> None:
+    plane = np.array([[1, 2, -1, -2], [0, 0, 0, 0]], dtype=np.int16)
+    # (1+2+0+0)/4 = 0.75 → 1; (-1-2+0+0)/4 = -0.75 → -1 (floor(-3+2)/4 = -1)
+    np.testing.assert_array_equal(downsample_plane(plane), [[1, -1]])
+    ones = np.array([[1, 1], [0, 0]], dtype=np.uint16)  # 0.5 → 1 (half up)
+    np.testing.assert_array_equal(downsample_plane(ones), [[1]])
+
+
+def test_big_endian_planes_take_the_numpy_path() -> None:
+    plane = np.arange(16, dtype=">u2").reshape(4, 4)
+    half = downsample_plane(plane)
+    np.testing.assert_array_equal(half, [[3, 5], [11, 13]])
+
+
+def _chunk_files(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_direct_plane_reads_write_the_same_bytes_as_dask(
+    tmp_path: Path, version: str
+) -> None:
+    """A real one-page-per-plane TIFF (5 × 512²): every file and hash identical."""
+    acq = open_acquisition(DATA / "tiff" / "stuck.tif")
+    assert acq.plane_reader is not None
+    spec = ZarrSpec(name="x", ngff_version=version, fsync=False)  # type: ignore[arg-type]
+    via_dask = drive(write_ome_zarr_steps(acq.data, tmp_path / "a.zarr", spec))
+    direct = drive(
+        write_ome_zarr_steps(
+            acq.data, tmp_path / "b.zarr", spec, read_plane=acq.read_plane
+        )
+    )
+    acq.close()
+    assert direct.plane_sha256 == via_dask.plane_sha256
+    assert len(direct.plane_sha256) == 5
+    assert direct.chunk_sha256 == via_dask.chunk_sha256
+    assert direct.window_start == via_dask.window_start
+    assert direct.window_end == via_dask.window_end
+    np.testing.assert_array_equal(direct.plane_mean, via_dask.plane_mean)
+    files_a = _chunk_files(tmp_path / "a.zarr")
+    assert _chunk_files(tmp_path / "b.zarr") == files_a
+    # the recorded chunk hashes are those of the files on disk
+    for relative, digest in direct.chunk_sha256.items():
+        assert files_a[relative] == digest
+
+
+def test_a_plane_that_cannot_be_read_names_the_raw_file(tmp_path: Path) -> None:
+    data = da.zeros((1, 1, 3, 8, 8), dtype=np.uint16, chunks=(1, 1, 1, 8, 8))
+    raw = tmp_path / "raw.tif"
+
+    def read_plane(t: int, c: int, z: int) -> np.ndarray:
+        if z == 1:
+            raise UnreadableFileError("plane 1 is damaged.", path=raw)
+        return np.zeros((8, 8), np.uint16)
+
+    spec = ZarrSpec(name="x", fsync=False)
+    with pytest.raises(UnreadableFileError, match="plane 1 is damaged"):
+        drive(
+            write_ome_zarr_steps(data, tmp_path / "x.zarr", spec, read_plane=read_plane)
+        )
+
+
+def test_read_back_covers_every_row_of_chunks(tmp_path: Path) -> None:
+    """Planes of two chunk rows (1100 px): a damaged chunk in the second row fails."""
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 4096, (1, 1, 2, 1100, 300), dtype=np.uint16)
+    data = da.from_array(arr, chunks=(1, 1, 1, 1100, 300))
+    target = tmp_path / "x.zarr"
+    written = drive(write_ome_zarr_steps(data, target, ZarrSpec(name="x", fsync=False)))
+    hashes = {plane_key(*k): v for k, v in written.plane_sha256.items()}
+    assert (
+        hashes[plane_key(0, 0, 1)] == hashlib.sha256(arr[0, 0, 1].tobytes()).hexdigest()
+    )
+
+    def check() -> list[str]:
+        problems, planes = check_zarr(
+            target,
+            ngff_version="0.4",
+            shape_tczyx=written.shape_tczyx,
+            dtype=written.dtype,
+            plane_sha256=hashes,
+            workers=1,
+        )
+        assert planes == 2
+        return problems
+
+    assert check() == []
+    # z=1's second row of chunks replaced by z=0's: it decodes, but the hash differs
+    padded = np.zeros((1024, 300), np.uint16)  # edge chunks are stored full size
+    padded[:76] = arr[0, 0, 0, 1024:]
+    (target / "0" / "1" / "1" / "0").write_bytes(
+        zarr_writer.blosc_codec(2).encode(padded)
+    )
+    problems = check()
+    assert problems == ["plane t=0 c=0 z=1 differs from the source"]
+
+
+def test_every_flush_ends_before_the_dataset_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flushes run beside the checks, but the rename waits for them."""
+    import datetime as dt
+
+    from napari_fairly.core.export import save as save_module
+    from napari_fairly.core.export.save import SaveRequest, save_steps
+    from napari_fairly.core.form import prefill_form
+
+    events: list[str] = []
+    real_flush, real_publish = save_module.flush_tree, save_module.publish
+
+    def flush(folder: Path) -> None:
+        real_flush(folder)
+        events.append(f"flushed {folder.name}")
+
+    def publish(partial: Path, final: Path) -> Path:
+        events.append("published")
+        return real_publish(partial, final)
+
+    monkeypatch.setattr(save_module, "flush_tree", flush)
+    monkeypatch.setattr(save_module, "publish", publish)
+    acq = open_acquisition(DATA / "imagej-tiff" / "test_still_stack.tif")
+    form = prefill_form(
+        acq.metadata,
+        None,
+        None,
+        {
+            "naming.date": dt.date(2024, 1, 1).isoformat(),
+            "naming.project": "FAST",
+            "naming.sample": "Stack",
+            "naming.creator": "ATest",
+            "naming.condition": "Control",
+            "naming.datatype": "RAW",
+            "naming.version": "v01",
+        },
+    )
+    result = drive(save_steps(SaveRequest((acq,), form, tmp_path)))
+    acq.close()
+    (dataset,) = result.datasets
+    assert events[-1] == "published"
+    flushed = sorted(e.removeprefix("flushed ") for e in events[:-1])
+    assert len(flushed) == 2  # the image first, then the whole temporary folder
+    assert flushed[0].startswith(f".{dataset.name}.partial-")
+    assert flushed[1] == dataset.zarr_path.name
+    assert (dataset.folder / f"{dataset.name}.sha256").is_file()
