@@ -149,8 +149,10 @@ def run_qc_steps(
     def measure(key: tuple[int, int, int]) -> SnrResult:
         t, c, z = key
         plane = kept.get(key)
-        if plane is None:
-            plane = np.asarray(data[t, c, z].compute(scheduler="threads"))
+        if plane is None and acq.dims == "TCZYX":
+            plane = acq.read_plane(t, c, z)  # straight from the file where it can
+        elif plane is None:  # RGB samples as channels: one plane through dask
+            plane = np.asarray(data[t, c, z].compute(scheduler="synchronous"))
         return estimate_snr(
             plane,
             max_tiles=max_tiles,
