@@ -193,7 +193,10 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
 
 
 def _run_qc(
-    acq: Acquisition, request: SaveRequest, stats: Any
+    acq: Acquisition,
+    request: SaveRequest,
+    stats: Any,
+    snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> Generator[Progress, None, Any]:
     """Run the quality checks on statistics already computed (no second read)."""
     from napari_fairly.core.qc import run_qc_steps
@@ -203,7 +206,11 @@ def _run_qc(
     if options is not None:
         thresholds = getattr(options, "qc_thresholds", None) or None
     report = yield from run_qc_steps(
-        acq, overrides=request.qc_overrides, thresholds=thresholds, stats=stats
+        acq,
+        overrides=request.qc_overrides,
+        thresholds=thresholds,
+        stats=stats,
+        snr_planes=snr_planes,
     )
     return report
 
@@ -319,6 +326,15 @@ def _fingerprint_into(path: Path, out: dict[str, Any]) -> None:
         out["value"] = err
 
 
+def _start_rehash(path: Path, out: dict[str, Any]) -> threading.Thread:
+    """Hash the raw file again in the background (SPEC 8: before and after match)."""
+    thread = threading.Thread(
+        target=_fingerprint_into, args=(path, out), name="fairly-raw-sha256-after"
+    )
+    thread.start()
+    return thread
+
+
 def _save_one(
     request: SaveRequest, acq: Acquisition, result: SaveResult, count: int
 ) -> Generator[Progress, None, SavedDataset]:
@@ -363,6 +379,8 @@ def _save_one(
 
     partial = make_partial(dest, name)
     keep_partial = False
+    after: dict[str, FileFingerprint | BaseException] = {}
+    rehash: threading.Thread | None = None
     # flushes to disk, run while the quality checks, documents and read-back go on
     background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fairly-verify")
     try:
@@ -372,14 +390,23 @@ def _save_one(
         if stats_given is None and report_given is not None:
             stats_given = getattr(report_given, "stats", None)
         accumulator = None
+        plane_sink = None
+        snr_cache = None
         if stats_given is None:
             from napari_fairly.core.qc import PlaneStatsAccumulator
+            from napari_fairly.core.qc.snr import SnrPlaneCache
 
+            shape_tczyx = tuple(int(n) for n in pixels.shape)
             accumulator = PlaneStatsAccumulator(
-                dtype,
-                tuple(int(n) for n in pixels.shape),
-                acq.metadata.significant_bits.value,
+                dtype, shape_tczyx, acq.metadata.significant_bits.value
             )
+            # the planes SNR will measure are kept as they pass: QC reads nothing again
+            snr_cache = SnrPlaneCache(shape_tczyx, dtype.itemsize)
+            add_plane, keep = accumulator.add_plane, snr_cache
+
+            def plane_sink(t: int, c: int, z: int, plane: np.ndarray) -> None:
+                keep(add_plane(t, c, z, plane), plane)
+
         spec = ZarrSpec(
             name=name,
             ngff_version=request.ngff_version,
@@ -405,7 +432,7 @@ def _save_one(
             pixels,
             partial / zarr_name,
             spec,
-            plane_sink=accumulator.add_plane if accumulator is not None else None,
+            plane_sink=plane_sink,
             workers=request.workers,
             windows=stats_windows,
             # one TIFF page per plane: each writer task reads its plane from the file
@@ -433,7 +460,13 @@ def _save_one(
         qc_report = report_given
         if qc_report is None:
             yield Progress(total, total, f"{label}: quality checks")
-            qc_report = yield from _run_qc(acq, request, stats)
+            kept = snr_cache.planes() if snr_cache is not None else None
+            qc_report = yield from _run_qc(acq, request, stats, kept)
+            del kept
+        if not request.copy_raw and request.labels is None:
+            # the last read of the raw file is done (labels and --copy-raw read it
+            # later): hash it again while the documents are written and checked
+            rehash = _start_rehash(acq.path, after)
         if stats is None and qc_report is not None:
             stats = getattr(qc_report, "stats", None)
 
@@ -645,11 +678,8 @@ def _save_one(
 
         # read back through an independent path (the raw file is hashed again meanwhile)
         yield Progress(total, total, f"{label}: verifying")
-        after: dict[str, FileFingerprint | BaseException] = {}
-        rehash = threading.Thread(
-            target=_fingerprint_into, args=(acq.path, after), name="fairly-raw-sha256"
-        )
-        rehash.start()
+        if rehash is None:  # --labels or --copy-raw read the file until now
+            rehash = _start_rehash(acq.path, after)
         # every file is written: flushed to disk while the checks run
         flushed = background.submit(flush_tree, partial) if request.fsync else None
         try:
@@ -714,6 +744,8 @@ def _save_one(
         raise explain_os_error(err, dest) from err
     finally:
         hasher.join()
+        if rehash is not None:
+            rehash.join()
         background.shutdown(wait=True, cancel_futures=True)
         if not keep_partial:
             # our own unfinished folder (cancelled, failed): remove it, no other

@@ -107,6 +107,7 @@ def run_qc_steps(
     *,
     lang: str = "fr",
     source_sha256: str | None = None,
+    snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
 ) -> Generator[Progress, None, QcReport]:
     """All checks on one acquisition, yielding Progress; returns the :class:`QcReport`.
 
@@ -125,12 +126,15 @@ def run_qc_steps(
         Language of operator messages: "fr" (default) or "en".
     source_sha256
         The raw file's SHA-256 when already known (the save computes it).
+    snr_planes
+        With ``stats``: planes the caller's pass kept for SNR (an ``SnrPlaneCache``
+        fed from the same planes), so they are not read from the file again.
     """
     limits = resolve_thresholds(thresholds)
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)
     inputs = resolve_inputs(acq.metadata, overrides)
-    kept: dict[tuple[int, int, int], np.ndarray] = {}
+    kept: dict[tuple[int, int, int], np.ndarray] = dict(snr_planes or {})
     if stats is None:
         cache = SnrPlaneCache(shape, data.dtype.itemsize)
         stats = yield from pixel_statistics_steps(acq, keep=cache)
