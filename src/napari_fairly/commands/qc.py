@@ -78,22 +78,10 @@ def _thresholds() -> dict[str, float] | None:
     return dict(template.options.qc_thresholds) or None
 
 
-def _cell(value: Any, unit: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = (
-            f"{value:.0f}"
-            if value.is_integer() and abs(value) < 1e7
-            else f"{value:.4g}"
-        )
-    else:
-        text = str(value)
-    return f"{text} {unit}" if unit and unit != "1" else text
-
-
 def format_table(report: Any, planes: bool = False) -> str:
     """The report as an aligned text table, one line per check."""
+    from napari_fairly.core.qc.results import format_value
+
     rows = report.rows if planes else report.summary_rows()
     header = (
         "",
@@ -120,8 +108,8 @@ def format_table(report: Any, planes: bool = False) -> str:
                 channel,
                 "" if r.z is None else str(r.z),
                 "" if r.t is None else str(r.t),
-                _cell(r.value, r.unit),
-                _cell(r.threshold, r.unit),
+                format_value(r.value, r.unit),
+                format_value(r.threshold, r.unit),
                 r.verdict,
                 r.message + (f" → {r.advice}" if r.advice else ""),
             )

@@ -39,6 +39,7 @@ from napari_fairly.core.qc import (
     saturation_overlay,
 )
 from napari_fairly.core.qc.nyquist import MODALITIES
+from napari_fairly.core.qc.results import format_value
 from napari_fairly.core.reading import Acquisition
 from napari_fairly.widgets._common import (
     ACQUISITION_KEY,
@@ -70,20 +71,6 @@ OVERRIDE_FIELDS = (
 
 def _drive(job: Any) -> Any:
     return (yield from job)
-
-
-def _cell(value: Any, unit: str | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = (
-            f"{value:.0f}"
-            if value.is_integer() and abs(value) < 1e7
-            else f"{value:.4g}"
-        )
-    else:
-        text = str(value)
-    return f"{text} {unit}" if unit and unit != "1" else text
 
 
 class HistogramPlot(QWidget):
@@ -518,8 +505,8 @@ class QualityChecksWidget(QWidget):
             cells = (
                 r.check,
                 channel,
-                _cell(r.value, r.unit),
-                _cell(r.threshold, r.unit),
+                format_value(r.value, r.unit),
+                format_value(r.threshold, r.unit),
                 r.verdict,
                 r.advice,
             )

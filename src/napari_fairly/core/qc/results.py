@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from napari_fairly.core.model import FrozenModel
 
@@ -105,3 +105,18 @@ class CheckResult(FrozenModel):
     severity: Severity
     message: str
     advice: str = ""
+
+
+def format_value(value: Any, unit: str | None = None) -> str:
+    """A value or threshold as shown in tables: ``—`` when missing, units kept."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = (
+            f"{value:.0f}"
+            if value.is_integer() and abs(value) < 1e7
+            else f"{value:.4g}"
+        )
+    else:
+        text = str(value)
+    return f"{text} {unit}" if unit and unit != "1" else text
