@@ -417,41 +417,17 @@ def check_channel_sampling(
     for axis, actual in pixel_size_nm.items():
         ideal = axial if axis == "z" else lateral
         check = f"nyquist_{axis}"
-        if ideal is None:
-            reason = f"{axis}: no Nyquist rule for {key} ({formula})"
+        if ideal is None or actual is None:
+            if ideal is None:
+                reason = f"{axis}: no Nyquist rule for {key} ({formula})"
+            else:
+                what = "z-step" if axis == "z" else f"pixel size {axis}"
+                reason = f"cannot check: {what} missing (set it in the form)"
             axes.append(
                 NyquistAxis(
                     channel=channel,
                     axis=axis,
                     actual_nm=actual,
-                    nyquist_nm=None,
-                    ratio=None,
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    formula=formula,
-                    message=reason,
-                )
-            )
-            rows.append(
-                CheckResult(
-                    check=check,
-                    **base,
-                    value=actual,
-                    unit="nm",
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    message=reason,
-                )
-            )
-            continue
-        if actual is None:
-            what = "z-step" if axis == "z" else f"pixel size {axis}"
-            reason = f"cannot check: {what} missing (set it in the form)"
-            axes.append(
-                NyquistAxis(
-                    channel=channel,
-                    axis=axis,
-                    actual_nm=None,
                     nyquist_nm=ideal,
                     ratio=None,
                     verdict="not_checked",
@@ -464,7 +440,7 @@ def check_channel_sampling(
                 CheckResult(
                     check=check,
                     **base,
-                    value=None,
+                    value=actual,
                     unit="nm",
                     threshold=ideal,
                     verdict="not_checked",
