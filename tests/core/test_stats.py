@@ -200,3 +200,21 @@ def test_compiled_kernel_equals_bincount(
     slow = stats_module.exact_histogram(plane, int(info.min), nbins)
     np.testing.assert_array_equal(fast, slow)
     assert fast.sum() == plane.size
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 1001])
+def test_compiled_kernel_in_blocks_and_odd_sizes(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Odd lengths (the last pixel alone) and several calls (one per block) add up."""
+    from napari_fairly.core.qc import _kernels
+    from napari_fairly.core.qc import stats as stats_module
+
+    rng = np.random.default_rng(size)
+    pixels = rng.integers(-32768, 32767, size, endpoint=True).astype(np.int16)
+    expected = np.bincount(pixels.astype(np.int64) + 32768, minlength=65536)
+    whole = stats_module.exact_histogram(pixels, -32768, 65536)
+    monkeypatch.setattr(_kernels, "HISTOGRAM_BLOCK", 7)
+    blocks = stats_module.exact_histogram(pixels, -32768, 65536)
+    np.testing.assert_array_equal(whole, expected)
+    np.testing.assert_array_equal(blocks, expected)

@@ -192,25 +192,47 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
     )
 
 
+def _qc_thresholds(request: SaveRequest) -> dict[str, float] | None:
+    """The facility template's QC thresholds, if it sets any."""
+    options = getattr(request.template, "options", None)
+    if options is None:
+        return None
+    return getattr(options, "qc_thresholds", None) or None
+
+
+def _early_snr(
+    acq: Acquisition, request: SaveRequest, cache: Any, accumulator: Any
+) -> Any:
+    """SNR measured during the write, channel by channel (see ``EarlySnr``)."""
+    from napari_fairly.core.qc.overrides import resolve_inputs
+    from napari_fairly.core.qc.results import resolve_thresholds
+    from napari_fairly.core.qc.runner import EarlySnr, SnrSettings
+
+    settings = SnrSettings.build(
+        accumulator.shape_tczyx,
+        resolve_inputs(acq.metadata, request.qc_overrides),
+        resolve_thresholds(_qc_thresholds(request)),
+    )
+    return EarlySnr(cache, accumulator, settings)
+
+
 def _run_qc(
     acq: Acquisition,
     request: SaveRequest,
     stats: Any,
     snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
+    early_snr: Any = None,
 ) -> Generator[Progress, None, Any]:
     """Run the quality checks on statistics already computed (no second read)."""
     from napari_fairly.core.qc import run_qc_steps
 
-    thresholds = None
-    options = getattr(request.template, "options", None)
-    if options is not None:
-        thresholds = getattr(options, "qc_thresholds", None) or None
     report = yield from run_qc_steps(
         acq,
         overrides=request.qc_overrides,
-        thresholds=thresholds,
+        thresholds=_qc_thresholds(request),
         stats=stats,
         snr_planes=snr_planes,
+        early_snr=early_snr,
     )
     return report
 
@@ -381,6 +403,7 @@ def _save_one(
     keep_partial = False
     after: dict[str, FileFingerprint | BaseException] = {}
     rehash: threading.Thread | None = None
+    early_snr = None
     # flushes to disk, run while the quality checks, documents and read-back go on
     background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fairly-verify")
     try:
@@ -402,6 +425,8 @@ def _save_one(
             )
             # the planes SNR will measure are kept as they pass: QC reads nothing again
             snr_cache = SnrPlaneCache(shape_tczyx, dtype.itemsize)
+            if report_given is None:  # measured while the next channels are written
+                early_snr = _early_snr(acq, request, snr_cache, accumulator)
             add_plane, keep = accumulator.add_plane, snr_cache
 
             def plane_sink(t: int, c: int, z: int, plane: np.ndarray) -> None:
@@ -461,7 +486,7 @@ def _save_one(
         if qc_report is None:
             yield Progress(total, total, f"{label}: quality checks")
             kept = snr_cache.planes() if snr_cache is not None else None
-            qc_report = yield from _run_qc(acq, request, stats, kept)
+            qc_report = yield from _run_qc(acq, request, stats, kept, early_snr)
             del kept
         if not request.copy_raw and request.labels is None:
             # the last read of the raw file is done (labels and --copy-raw read it
@@ -746,6 +771,8 @@ def _save_one(
         hasher.join()
         if rehash is not None:
             rehash.join()
+        if early_snr is not None:
+            early_snr.close()
         background.shutdown(wait=True, cancel_futures=True)
         if not keep_partial:
             # our own unfinished folder (cancelled, failed): remove it, no other

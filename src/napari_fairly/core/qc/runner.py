@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +29,7 @@ from napari_fairly.core.qc.snr import (
 from napari_fairly.core.qc.stats import (
     MAX_WORKERS,
     PixelStatistics,
+    PlaneStatsAccumulator,
     pixel_statistics_steps,
     tczyx_view,
 )
@@ -99,6 +102,92 @@ def _nyquist(
     return results, rows
 
 
+@dataclass(frozen=True)
+class SnrSettings:
+    """Everything :func:`estimate_snr` takes besides the plane and its ceiling.
+
+    Measurements made early (during a pass) are used only when made with the same
+    settings as the checks that report them.
+    """
+
+    max_tiles: int
+    gain_e_per_adu: float | None
+    offset_adu: float | None
+    cnr_min: float
+    min_class_frac: float
+
+    @classmethod
+    def build(
+        cls, shape_tczyx: tuple[int, ...], inputs: QcInputs, limits: dict[str, float]
+    ) -> SnrSettings:
+        """The settings for an acquisition of this shape, inputs and thresholds."""
+        return cls(
+            max_tiles=snr_plan(shape_tczyx)[1],
+            gain_e_per_adu=inputs.gain_e_per_adu.value,
+            offset_adu=inputs.offset_adu.value,
+            cnr_min=limits["cnr_min"],
+            min_class_frac=limits["min_class_frac"],
+        )
+
+    def measure(
+        self, key: tuple[int, int, int], plane: np.ndarray, ceiling: float | None
+    ) -> SnrResult:
+        """SNR of plane ``key`` = (t, c, z)."""
+        t, c, z = key
+        return estimate_snr(
+            plane,
+            max_tiles=self.max_tiles,
+            ceiling=ceiling,
+            t=t,
+            c=c,
+            z=z,
+            gain_e_per_adu=self.gain_e_per_adu,
+            offset_adu=self.offset_adu,
+            cnr_min=self.cnr_min,
+            min_class_frac=self.min_class_frac,
+        )
+
+
+class EarlySnr:
+    """Measures SNR on a channel's kept planes as soon as the pass has read it all.
+
+    The estimator then runs while the pass reads the next channels (on one thread, in
+    the gaps the reads leave) instead of after the last plane. ``close()`` stops what
+    has not started (cancelled QC or save).
+    """
+
+    def __init__(
+        self,
+        cache: SnrPlaneCache,
+        accumulator: PlaneStatsAccumulator,
+        settings: SnrSettings,
+    ) -> None:
+        self.settings = settings
+        self._accumulator = accumulator
+        self._lock = threading.Lock()
+        self._futures: dict[tuple[int, int, int], Future[SnrResult]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-snr")
+        cache.when_channel_read(self._channel_read)
+
+    def _channel_read(self, c: int, planes: dict[tuple[int, int, int], Any]) -> None:
+        ceiling = self._accumulator.channel_ceiling(c)
+        with self._lock:
+            for key in sorted(planes):
+                plane = planes[key]
+                self._futures[key] = self._pool.submit(
+                    self.settings.measure, key, plane, ceiling
+                )
+
+    def futures(self) -> dict[tuple[int, int, int], Future[SnrResult]]:
+        """Measurements started so far, by (t, c, z)."""
+        with self._lock:
+            return dict(self._futures)
+
+    def close(self) -> None:
+        """Drop the measurements not started; wait for the running one."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_qc_steps(
     acq: Acquisition,
     overrides: QcOverrides | None = None,
@@ -108,6 +197,7 @@ def run_qc_steps(
     lang: str = "fr",
     source_sha256: str | None = None,
     snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
+    early_snr: EarlySnr | None = None,
 ) -> Generator[Progress, None, QcReport]:
     """All checks on one acquisition, yielding Progress; returns the :class:`QcReport`.
 
@@ -129,63 +219,42 @@ def run_qc_steps(
     snr_planes
         With ``stats``: planes the caller's pass kept for SNR (an ``SnrPlaneCache``
         fed from the same planes), so they are not read from the file again.
+    early_snr
+        With ``stats``: SNR measurements the caller's pass started (see
+        :class:`EarlySnr`); used when made with the settings these checks use.
     """
     limits = resolve_thresholds(thresholds)
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)
     inputs = resolve_inputs(acq.metadata, overrides)
+    settings = SnrSettings.build(shape, inputs, limits)
     kept: dict[tuple[int, int, int], np.ndarray] = dict(snr_planes or {})
-    if stats is None:
-        cache = SnrPlaneCache(shape, data.dtype.itemsize)
-        stats = yield from pixel_statistics_steps(acq, keep=cache)
-        kept = cache.planes()
-    elif tuple(stats.shape_tczyx) != shape:
-        raise ValueError(
-            f"statistics of shape {stats.shape_tczyx} for pixels of shape {shape}"
-        )
-    names = channel_names(acq, inputs)
-    keys = select_snr_planes(stats)
-    _, max_tiles = snr_plan(shape)
-    ceilings = {ch.c: ch.ceiling.value for ch in stats.channels}
-    gain, offset = inputs.gain_e_per_adu.value, inputs.offset_adu.value
-    snr_results: dict[tuple[int, int, int], SnrResult] = dict(stats.snr)
-
-    def measure(key: tuple[int, int, int]) -> SnrResult:
-        t, c, z = key
-        plane = kept.get(key)
-        if plane is None and acq.dims == "TCZYX":
-            plane = acq.read_plane(t, c, z)  # straight from the file where it can
-        elif plane is None:  # RGB samples as channels: one plane through dask
-            plane = np.asarray(data[t, c, z].compute(scheduler="synchronous"))
-        return estimate_snr(
-            plane,
-            max_tiles=max_tiles,
-            ceiling=ceilings.get(c),
-            t=t,
-            c=c,
-            z=z,
-            gain_e_per_adu=gain,
-            offset_adu=offset,
-            cnr_min=limits["cnr_min"],
-            min_class_frac=limits["min_class_frac"],
-        )
-
-    # planes kept from the pass are measured side by side (most of the estimator
-    # releases the GIL); planes read again (too large to keep) one at a time, so only
-    # one is in memory
-    todo = [key for key in keys if key not in snr_results]
-    in_memory = all(key in kept for key in todo)
-    n_workers = min(len(todo), MAX_WORKERS, os.cpu_count() or 1) if in_memory else 1
-    n_workers = max(1, n_workers)
-    pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-snr")
+    own_early = None
     try:
-        futures = {key: pool.submit(measure, key) for key in todo}
-        for i, key in enumerate(keys):
-            if key in futures:
-                snr_results[key] = futures[key].result()
-            yield Progress(i + 1, len(keys), "measuring SNR")
+        if stats is None:
+            cache = SnrPlaneCache(shape, data.dtype.itemsize)
+            accumulator = PlaneStatsAccumulator(
+                data.dtype, shape, significant_bits=acq.metadata.significant_bits.value
+            )
+            early_snr = own_early = EarlySnr(cache, accumulator, settings)
+            stats = yield from pixel_statistics_steps(
+                acq, keep=cache, accumulator=accumulator
+            )
+            kept = cache.planes()
+        elif tuple(stats.shape_tczyx) != shape:
+            raise ValueError(
+                f"statistics of shape {stats.shape_tczyx} for pixels of shape {shape}"
+            )
+        started = (
+            early_snr.futures()
+            if early_snr is not None and early_snr.settings == settings
+            else {}
+        )
+        snr_results = yield from _measure_snr(acq, data, stats, settings, kept, started)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own_early is not None:
+            own_early.close()
+    names = channel_names(acq, inputs)
     stats = stats.with_snr(snr_results)
     nyquist, rows = _nyquist(acq, inputs, limits, shape[1])
     rows += check_snr(snr_results.values(), names, limits)
@@ -204,6 +273,48 @@ def run_qc_steps(
         thresholds=limits,
         stats=stats,
     )
+
+
+def _measure_snr(
+    acq: Acquisition,
+    data: Any,
+    stats: PixelStatistics,
+    settings: SnrSettings,
+    kept: dict[tuple[int, int, int], np.ndarray],
+    started: dict[tuple[int, int, int], Future[SnrResult]],
+) -> Generator[Progress, None, dict[tuple[int, int, int], SnrResult]]:
+    """SNR of the selected planes: started early, kept from the pass, or read again."""
+    keys = select_snr_planes(stats)
+    ceilings = {ch.c: ch.ceiling.value for ch in stats.channels}
+    snr_results: dict[tuple[int, int, int], SnrResult] = dict(stats.snr)
+
+    def measure(key: tuple[int, int, int]) -> SnrResult:
+        t, c, z = key
+        plane = kept.get(key)
+        if plane is None and acq.dims == "TCZYX":
+            plane = acq.read_plane(t, c, z)  # straight from the file where it can
+        elif plane is None:  # RGB samples as channels: one plane through dask
+            plane = np.asarray(data[t, c, z].compute(scheduler="synchronous"))
+        return settings.measure(key, plane, ceilings.get(c))
+
+    # planes kept from the pass are measured side by side (most of the estimator
+    # releases the GIL); planes read again (too large to keep) one at a time, so only
+    # one is in memory
+    todo = [key for key in keys if key not in snr_results and key not in started]
+    in_memory = all(key in kept for key in todo)
+    n_workers = min(len(todo), MAX_WORKERS, os.cpu_count() or 1) if in_memory else 1
+    n_workers = max(1, n_workers)
+    pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-snr")
+    try:
+        futures = dict(started)
+        futures.update({key: pool.submit(measure, key) for key in todo})
+        for i, key in enumerate(keys):
+            if key not in snr_results:
+                snr_results[key] = futures[key].result()
+            yield Progress(i + 1, len(keys), "measuring SNR")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return snr_results
 
 
 def run_qc(

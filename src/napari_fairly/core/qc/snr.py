@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -454,6 +454,8 @@ class SnrPlaneCache:
 
     Holds at most (time points + extra z) planes per channel, and nothing when planes
     are larger than ``max_plane_bytes`` (those are read again, a few planes only).
+    With :meth:`when_channel_read`, it hands a channel's planes over as soon as every
+    plane of that channel has passed, so SNR can be measured while the pass reads on.
     """
 
     def __init__(
@@ -466,25 +468,47 @@ class SnrPlaneCache:
         self.enabled = size_y * size_x * itemsize <= max_plane_bytes
         self._timepoints = snr_timepoints(size_t)
         self._extra = set(snr_extra_z(size_z, snr_plan(shape_tczyx)[0]))
+        self._planes_per_channel = size_t * size_z
         self._lock = threading.Lock()
         self._brightest: dict[tuple[int, int], tuple[PlaneStats, np.ndarray]] = {}
         self._fixed: dict[PlaneKey, np.ndarray] = {}
+        self._seen: dict[int, int] = {}
+        self._on_channel_read: Callable[[int, dict[PlaneKey, np.ndarray]], None] | None
+        self._on_channel_read = None
+
+    def when_channel_read(
+        self, callback: Callable[[int, dict[PlaneKey, np.ndarray]], None]
+    ) -> None:
+        """Call ``callback(c, planes)`` once all of channel ``c`` has passed.
+
+        ``planes`` are the planes kept for that channel: final, since no plane of the
+        channel is still to come. Called from the thread that offered the last plane.
+        """
+        self._on_channel_read = callback
 
     def __call__(self, stats: PlaneStats, plane: np.ndarray) -> None:
         """Offer one plane as it passes; keep it when SNR may need it."""
-        if not self.enabled or stats.t not in self._timepoints:
-            return
+        keep = self.enabled and stats.t in self._timepoints
         with self._lock:
-            current = self._brightest.get((stats.t, stats.c))
-            if _brighter(stats, current[0] if current else None):
-                self._brightest[(stats.t, stats.c)] = (stats, _own(plane))
-            if stats.t == self._timepoints[0] and stats.z in self._extra:
-                self._fixed[stats.key] = _own(plane)
+            if keep:
+                current = self._brightest.get((stats.t, stats.c))
+                if _brighter(stats, current[0] if current else None):
+                    self._brightest[(stats.t, stats.c)] = (stats, _own(plane))
+                if stats.t == self._timepoints[0] and stats.z in self._extra:
+                    self._fixed[stats.key] = _own(plane)
+            seen = self._seen[stats.c] = self._seen.get(stats.c, 0) + 1
+        if seen == self._planes_per_channel and self._on_channel_read is not None:
+            self._on_channel_read(stats.c, self.channel_planes(stats.c))
+
+    def channel_planes(self, c: int) -> dict[PlaneKey, np.ndarray]:
+        """The planes kept for channel ``c``, by (t, c, z)."""
+        return {key: p for key, p in self.planes().items() if key[1] == c}
 
     def planes(self) -> dict[PlaneKey, np.ndarray]:
         """The planes kept, by (t, c, z)."""
-        kept = dict(self._fixed)
-        kept.update({s.key: p for s, p in self._brightest.values()})
+        with self._lock:
+            kept = dict(self._fixed)
+            kept.update({s.key: p for s, p in self._brightest.values()})
         return kept
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import uuid
 from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -65,8 +66,11 @@ def exact_histogram(pixels: np.ndarray, offset: int, nbins: int) -> np.ndarray:
     flat = np.ascontiguousarray(pixels).ravel()
     kernel = _histogram_kernel()
     if kernel is not None:
+        from napari_fairly.core.qc._kernels import HISTOGRAM_BLOCK
+
         counts = np.zeros(nbins, np.int64)
-        kernel(flat, offset, counts)
+        for start in range(0, max(1, flat.size), HISTOGRAM_BLOCK):
+            kernel(flat[start : start + HISTOGRAM_BLOCK], offset, counts)
         return counts
     if offset:
         flat = flat.astype(np.int32) - offset
@@ -449,6 +453,20 @@ class PlaneStatsAccumulator:
             channels=tuple(channels),
         )
 
+    def channel_ceiling(self, c: int) -> float | None:
+        """Saturation ceiling of channel ``c`` from the planes added so far.
+
+        Once every plane of the channel is in, this is the value :meth:`result` gives,
+        so work that needs it (SNR) can start before the other channels are read.
+        """
+        with self._lock:
+            own = [p for p in self._planes.values() if p.c == c]
+            if not own:
+                return None
+            if self._exact:
+                return self._exact_channel(c, own).ceiling.value
+            return self._binned_channel(c, own).ceiling.value
+
     def _exact_channel(self, c: int, own: list[PlaneStats]) -> ChannelStats:
         counts = self._channel_hist[c]
         values = np.arange(self._nbins, dtype=np.int64) + self._offset
@@ -649,6 +667,7 @@ def pixel_statistics_steps(
     acq: Acquisition,
     workers: int | None = None,
     keep: Callable[[PlaneStats, np.ndarray], None] | None = None,
+    accumulator: PlaneStatsAccumulator | None = None,
 ) -> Generator[Progress, None, PixelStatistics]:
     """One chunked read of every pixel, yielding Progress after each batch of planes.
 
@@ -657,13 +676,15 @@ def pixel_statistics_steps(
     otherwise blocks of whole planes (≤ 16 MB) are assembled from the chunks in a
     small thread pool. Memory stays bounded on files larger than RAM, and reading
     overlaps with the histograms. ``keep(stats, plane)`` sees every plane as it passes
-    (the SNR step keeps the few it needs). Cancel (``close()``) takes effect after the
+    (the SNR step keeps the few it needs). ``accumulator``: one made by the caller
+    (for the dtype, shape and SignificantBits of ``acq``), to ask it about channels
+    already read while the pass goes on. Cancel (``close()``) takes effect after the
     batch being read.
     """
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)
     sb = acq.metadata.significant_bits.value
-    acc = PlaneStatsAccumulator(data.dtype, shape, significant_bits=sb)
+    acc = accumulator or PlaneStatsAccumulator(data.dtype, shape, significant_bits=sb)
     n_workers = workers or min(MAX_WORKERS, os.cpu_count() or 1)
     total_planes = shape[0] * shape[1] * shape[2]
 
@@ -699,8 +720,8 @@ def _chunk_steps(
     optimised once); tasks report to a queue that this generator turns into Progress.
     Closing the generator makes the remaining tasks stop at once.
     """
-    import dask
-    from dask import delayed
+    from dask.core import flatten
+    from dask.threaded import get as threaded_get
 
     reports: queue.SimpleQueue[int | BaseException | None] = queue.SimpleQueue()
     stop = threading.Event()
@@ -714,18 +735,32 @@ def _chunk_steps(
         return n
 
     starts = [np.cumsum((0, *sizes[:-1])).tolist() for sizes in data.chunks[:3]]
-    chunks = data.to_delayed()
-    run = delayed(process, pure=False)
-    tasks = [
-        run(chunks[it, ic, iz, 0, 0], starts[0][it], starts[1][ic], starts[2][iz])
+    chunk_keys = data.__dask_keys__()
+    # one task per chunk, added to the array's own (optimised) graph: cheap to build,
+    # where ``to_delayed()`` and one ``delayed`` call per chunk cost ~1 ms each.
+    # dask runs independent tasks from the highest key down: names counting down in
+    # file order (t, c, z) make it read front to back (read-ahead works) and finish
+    # the channels one by one (SNR on a channel starts while the next is read)
+    name = f"fairly-stats-{uuid.uuid4().hex}"
+    order = [
+        (it, ic, iz)
         for it in range(len(starts[0]))
         for ic in range(len(starts[1]))
         for iz in range(len(starts[2]))
     ]
+    graph: dict[Any, Any] = dict(
+        data.__dask_optimize__(data.__dask_graph__(), list(flatten(chunk_keys)))
+    )
+    keys = []
+    for i, (it, ic, iz) in enumerate(order):
+        key = f"{name}-{len(order) - i:09d}"
+        chunk = chunk_keys[it][ic][iz][0][0]
+        graph[key] = (process, chunk, starts[0][it], starts[1][ic], starts[2][iz])
+        keys.append(key)
 
     def compute_all() -> None:
         try:
-            dask.compute(*tasks, scheduler="threads", num_workers=n_workers)
+            threaded_get(graph, keys, num_workers=n_workers)
         except BaseException as err:  # handed to the generator, raised there
             reports.put(err)
         else:
