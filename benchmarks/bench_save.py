@@ -210,9 +210,15 @@ def run_floor(source: Path, out: Path) -> None:
         _report(start, cpu_start, bytes=total)
 
 
-def measure(kind: str, source: Path, work: Path) -> dict[str, float]:
-    out = work / f"{kind}-out"
-    shutil.rmtree(out, ignore_errors=True)
+def measure(kind: str, source: Path, work: Path, run_index: int) -> dict[str, float]:
+    """One run of one tool in a fresh interpreter, into its own new folder.
+
+    Outputs are removed at the end of the benchmark, not between runs: for a few
+    minutes after thousands of files are deleted, ext4 allocates new inodes slowly
+    (it skips recently deleted ones), which would slow down whichever tool runs next.
+    """
+    out = work / "outputs" / f"{kind}-{run_index}"
+    out.parent.mkdir(exist_ok=True)
     if kind in ("ours", "writer"):
         out.mkdir()
     run = subprocess.run(
@@ -232,7 +238,6 @@ def measure(kind: str, source: Path, work: Path) -> dict[str, float]:
     )
     if run.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{run.stderr[-3000:]}")
-    shutil.rmtree(out, ignore_errors=True)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -273,13 +278,14 @@ def main() -> None:
                 f"generated {source} ({source.stat().st_size / 1e9:.2f} GB) "
                 f"in {time.perf_counter() - t0:.0f} s"
             )
-        for _ in range(args.repeat):
+        for index in range(args.repeat):
             for kind in ("floor", "writer", "ours", "ome_zarr"):
-                run = measure(kind, source, work)
+                run = measure(kind, source, work, index)
                 best = results.get(kind)
                 if best is None or run["seconds"] < best["seconds"]:
                     results[kind] = run
     finally:
+        shutil.rmtree(work / "outputs", ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     print(f"nproc: {os.cpu_count()}; best of {args.repeat}; load {os.getloadavg()}")

@@ -11,9 +11,11 @@ BLOCK_BYTES = 8 * 1024 * 1024
 def sha256_file(path: Path | str, block: int = BLOCK_BYTES) -> str:
     """Hex SHA-256 of one file, read in ``block``-byte pieces, opened read-only."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
+    buffer = bytearray(block)  # one buffer for the whole file: no allocation per piece
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            digest.update(view[:size])
     return digest.hexdigest()
 
 
