@@ -198,3 +198,38 @@ def test_every_flush_ends_before_the_dataset_is_published(
     assert flushed[0].startswith(f".{dataset.name}.partial-")
     assert flushed[1] == dataset.zarr_path.name
     assert (dataset.folder / f"{dataset.name}.sha256").is_file()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_source_read_is_called_once_right_after_the_last_read(
+    tmp_path: Path, direct: bool
+) -> None:
+    """The save starts the raw file's second hash there, not after the compression."""
+    pixels = np.arange(2 * 3 * 40 * 40, dtype=np.uint16).reshape(1, 2, 3, 40, 40)
+    reads: list[tuple[int, int, int]] = []
+    calls: list[int] = []
+
+    def read_plane(t: int, c: int, z: int) -> np.ndarray:
+        reads.append((t, c, z))
+        return pixels[t, c, z]
+
+    def record(block: np.ndarray, block_info: dict | None = None) -> np.ndarray:
+        if block_info is not None:
+            loc = block_info[0]["chunk-location"]
+            reads.extend((loc[0], loc[1], z) for z in range(block.shape[2]))
+        return block
+
+    data = da.from_array(pixels, chunks=(1, 1, 1, 40, 40))
+    if not direct:
+        data = data.map_blocks(record, dtype=pixels.dtype)
+    written = drive(
+        write_ome_zarr_steps(
+            data,
+            tmp_path / "x.ome.zarr",
+            ZarrSpec(name="x", fsync=False),
+            read_plane=read_plane if direct else None,
+            source_read=lambda: calls.append(len(reads)),
+        )
+    )
+    assert calls == [6]  # once, with every plane read
+    assert len(written.plane_sha256) == 6

@@ -453,6 +453,22 @@ def _save_one(
                 return None
             return [(float(ch.p0_1_adu), float(ch.p99_9_adu)) for ch in channels]
 
+        # the writer's reads are the last of the raw file when the checks read no
+        # plane again (SNR planes kept, or a report given) and neither the labels nor
+        # --copy-raw read it later: the second hash then starts with the last read
+        started_rehash: list[threading.Thread] = []
+        writer_reads_last = (
+            not request.copy_raw
+            and request.labels is None
+            and (
+                report_given is not None
+                or (snr_cache is not None and snr_cache.enabled)
+            )
+        )
+
+        def source_read() -> None:
+            started_rehash.append(_start_rehash(acq.path, after))
+
         writer = write_ome_zarr_steps(
             pixels,
             partial / zarr_name,
@@ -464,15 +480,19 @@ def _save_one(
             read_plane=acq.read_plane
             if acq.plane_reader is not None and acq.dims == "TCZYX"
             else None,
+            source_read=source_read if writer_reads_last else None,
         )
         total = int(np.prod(pixels.shape[:3]))
-        while True:
-            try:
-                step = next(writer)
-            except StopIteration as stop:
-                written = stop.value
-                break
-            yield Progress(step.done, total, f"{label}: writing OME-Zarr")
+        try:
+            while True:
+                try:
+                    step = next(writer)
+                except StopIteration as stop:
+                    written = stop.value
+                    break
+                yield Progress(step.done, total, f"{label}: writing OME-Zarr")
+        finally:
+            rehash = started_rehash[0] if started_rehash else None
         zarr_root = partial / zarr_name
         plane_hashes = {
             plane_key(*k): v for k, v in sorted(written.plane_sha256.items())
@@ -488,7 +508,7 @@ def _save_one(
             kept = snr_cache.planes() if snr_cache is not None else None
             qc_report = yield from _run_qc(acq, request, stats, kept, early_snr)
             del kept
-        if not request.copy_raw and request.labels is None:
+        if rehash is None and not request.copy_raw and request.labels is None:
             # the last read of the raw file is done (labels and --copy-raw read it
             # later): hash it again while the documents are written and checked
             rehash = _start_rehash(acq.path, after)

@@ -315,6 +315,7 @@ def write_ome_zarr_steps(
     workers: int | None = None,
     windows: WindowSource | None = None,
     read_plane: PlaneReader | None = None,
+    source_read: Callable[[], None] | None = None,
 ) -> Generator[Progress, None, WrittenZarr]:
     """Write a TCZYX dask array as an OME-Zarr image at ``target`` (must not exist).
 
@@ -339,6 +340,10 @@ def write_ome_zarr_steps(
         ``read_plane(t, c, z)`` returns the same plane as ``data[t, c, z]`` straight
         from the file (``Acquisition.read_plane`` of a TIFF): each task then reads its
         own plane, skipping dask's graph and scheduler.
+    source_read
+        Called once, as soon as the last plane has been read from the source (while
+        the last planes are still compressed): the save hashes the raw file again
+        from then on.
     """
     import zarr
 
@@ -458,9 +463,19 @@ def write_ome_zarr_steps(
             counters["files"] += 1
             result.chunk_sha256[relative] = digest
 
+    planes_read = {"count": 0}
+
+    def plane_read() -> None:
+        with count_lock:
+            planes_read["count"] += 1
+            last = planes_read["count"] == total
+        if last and source_read is not None:
+            source_read()
+
     def process(t: int, c: int, z: int, plane: np.ndarray | None) -> str:
         if plane is None:
             plane = read_plane(t, c, z)  # type: ignore[misc]
+            plane_read()
         plane = np.ascontiguousarray(plane, dtype=dtype)
         digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
         if plane_sink is not None:
@@ -531,6 +546,7 @@ def write_ome_zarr_steps(
                 # distributed to look for a client
                 block = np.asarray(data[t, c, z0:z1].compute(scheduler=get_sync))
                 for i in range(z1 - z0):
+                    plane_read()
                     submit(t, c, z0 + i, block[i])
                 del block
                 collect({f for f in pending if f.done()})
