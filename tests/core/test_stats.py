@@ -218,3 +218,58 @@ def test_compiled_kernel_in_blocks_and_odd_sizes(
     blocks = stats_module.exact_histogram(pixels, -32768, 65536)
     np.testing.assert_array_equal(whole, expected)
     np.testing.assert_array_equal(blocks, expected)
+
+
+def test_plane_reads_and_dask_chunks_give_the_same_statistics(tmp_path: Path) -> None:
+    """A one-page-per-plane TIFF is read page by page; the dask path agrees exactly."""
+    import dataclasses
+
+    import tifffile
+
+    from napari_fairly.core.reading import open_acquisition
+
+    rng = np.random.default_rng(11)
+    stack = rng.integers(0, 4096, (3, 5, 48, 40), dtype=np.uint16)  # C, Z, Y, X
+    path = tmp_path / "stack.ome.tif"
+    tifffile.imwrite(path, stack, ome=True, metadata={"axes": "CZYX"})
+    acq = open_acquisition(path)
+    assert acq.plane_reader is not None
+    read: list[tuple[int, int, int]] = []
+    original = acq.plane_reader
+
+    def counting(t: int, c: int, z: int) -> np.ndarray:
+        read.append((t, c, z))
+        return original(t, c, z)
+
+    direct = drive(
+        pixel_statistics_steps(dataclasses.replace(acq, plane_reader=counting))
+    )
+    through_dask = drive(
+        pixel_statistics_steps(dataclasses.replace(acq, plane_reader=None))
+    )
+    assert sorted(read) == [(0, c, z) for c in range(3) for z in range(5)]
+    assert direct.planes == through_dask.planes
+    for mine, theirs in zip(direct.channels, through_dask.channels, strict=True):
+        np.testing.assert_array_equal(mine.hist_counts, theirs.hist_counts)
+        assert mine.ceiling == theirs.ceiling
+    assert direct.plane(0, 2, 4).max_adu == stack[2, 4].max()
+    acq.close()
+
+
+def test_cancel_stops_the_plane_reads(tmp_path: Path) -> None:
+    import tifffile
+
+    from napari_fairly.core.reading import open_acquisition
+
+    path = tmp_path / "long.ome.tif"
+    tifffile.imwrite(
+        path, np.zeros((200, 16, 16), np.uint16), ome=True, metadata={"axes": "ZYX"}
+    )
+    acq = open_acquisition(path)
+    job = pixel_statistics_steps(acq, workers=1)
+    first, second = next(job), next(job)
+    assert first.done == 0 and 0 < second.done < 200
+    job.close()
+    with pytest.raises(StopIteration):
+        next(job)
+    acq.close()

@@ -671,8 +671,10 @@ def pixel_statistics_steps(
 ) -> Generator[Progress, None, PixelStatistics]:
     """One chunked read of every pixel, yielding Progress after each batch of planes.
 
-    When the dask chunks hold whole planes, each chunk is read and summarised by one
-    task of dask's threaded scheduler (no copy, at most ``workers`` chunks in memory);
+    One TIFF page per plane: each chunk is read by the array's own plane reader (what
+    ``acq.data[t, c, z]`` does) in a small pool, in file order. Other chunks of whole
+    planes: each is read and summarised by one task of dask's threaded scheduler (no
+    copy, at most ``workers`` chunks in memory);
     otherwise blocks of whole planes (≤ 16 MB) are assembled from the chunks in a
     small thread pool. Memory stays bounded on files larger than RAM, and reading
     overlaps with the histograms. ``keep(stats, plane)`` sees every plane as it passes
@@ -699,7 +701,9 @@ def pixel_statistics_steps(
 
     yield Progress(0, total_planes, "reading pixels")
     whole_planes = len(data.chunks[3]) == 1 and len(data.chunks[4]) == 1
-    if whole_planes:
+    if acq.plane_reader is not None and acq.dims == "TCZYX":
+        steps = _plane_steps(acq, add, n_workers, total_planes)
+    elif whole_planes:
         steps = _chunk_steps(data, add, n_workers, total_planes)
     else:
         steps = _block_steps(data, add, n_workers, total_planes)
@@ -786,6 +790,28 @@ def _chunk_steps(
         worker.join()
 
 
+def _plane_steps(
+    acq: Acquisition, add: Callable[..., int], n_workers: int, total_planes: int
+) -> Generator[Progress, None, None]:
+    """One chunk per plane, read by the array's own plane reader (a TIFF page each).
+
+    The chunks of ``acq.data`` in file order, each read the way ``acq.data[t, c, z]``
+    reads it (``Acquisition.read_plane``): no task graph nor scheduler per plane.
+    """
+    size_t, size_c, size_z = (int(n) for n in acq.data.shape[:3])
+    blocks = [
+        (t, c, c + 1, z, z + 1)
+        for t in range(size_t)
+        for c in range(size_c)
+        for z in range(size_z)
+    ]
+
+    def read(t: int, c0: int, c1: int, z0: int, z1: int) -> np.ndarray:
+        return acq.read_plane(t, c0, z0)[None, None]
+
+    yield from _pooled_steps(blocks, read, add, n_workers, total_planes)
+
+
 def _block_steps(
     data: Any, add: Callable[..., int], n_workers: int, total_planes: int
 ) -> Generator[Progress, None, None]:
@@ -793,10 +819,28 @@ def _block_steps(
     shape = tuple(int(s) for s in data.shape)
     blocks = _blocks(shape, data.chunks, data.dtype.itemsize)
 
+    def read(t: int, c0: int, c1: int, z0: int, z1: int) -> np.ndarray:
+        return np.asarray(data[t, c0:c1, z0:z1].compute(scheduler="synchronous"))
+
+    yield from _pooled_steps(blocks, read, add, n_workers, total_planes)
+
+
+def _pooled_steps(
+    blocks: list[tuple[int, int, int, int, int]],
+    read: Callable[..., np.ndarray],
+    add: Callable[..., int],
+    n_workers: int,
+    total_planes: int,
+) -> Generator[Progress, None, None]:
+    """Read and summarise ``(t, c0, c1, z0, z1)`` blocks in a small pool, in order.
+
+    At most ``n_workers + 1`` blocks in flight (bounded memory); closing the generator
+    cancels the blocks not started.
+    """
+
     def work(block: tuple[int, int, int, int, int]) -> int:
         t, c0, c1, z0, z1 = block
-        pixels = np.asarray(data[t, c0:c1, z0:z1].compute(scheduler="synchronous"))
-        return add(pixels, t, c0, z0)
+        return add(read(t, c0, c1, z0, z1), t, c0, z0)
 
     done = 0
     pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-stats")
