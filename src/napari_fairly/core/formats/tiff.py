@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +347,7 @@ class _PageReader:
         self.path = path
         self.series_index = series_index
         self._tf = tf
+        self._advised = False
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -363,7 +365,11 @@ class _PageReader:
                 if self.series_index is None
                 else self._tf.series[self.series_index].pages
             )
-            return np.asarray(pages[k].asarray())
+            page = pages[k]
+            if not self._advised:
+                self._advised = True
+                _advise_whole_plane_reads(self._tf, int(getattr(page, "nbytes", 0)))
+            return np.asarray(page.asarray())
 
     def close(self) -> None:
         """Close the file; the next read opens it again."""
@@ -371,6 +377,24 @@ class _PageReader:
             if self._tf is not None:
                 self._tf.close()
                 self._tf = None
+                self._advised = False
+
+
+WHOLE_PLANE_READ_BYTES = 1 << 20
+
+
+def _advise_whole_plane_reads(tf: Any, plane_bytes: int) -> None:
+    """Tell the kernel not to read ahead when every read is a large whole plane.
+
+    Each plane is one request of at least 1 MiB already; the kernel's read-ahead on
+    top (8 MiB here) doubled the time and CPU of a pass over a 1.6 GB stack read
+    from disk, in file order (``benchmarks/bench_qc.py``, cold). Smaller planes keep
+    the default. Advice only: where it is unavailable nothing changes.
+    """
+    if plane_bytes < WHOLE_PLANE_READ_BYTES or not hasattr(os, "posix_fadvise"):
+        return
+    with suppress(OSError, AttributeError, ValueError):
+        os.posix_fadvise(tf.filehandle.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
 
 
 class _SeriesArray:
