@@ -21,8 +21,9 @@ import json
 import math
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -506,27 +507,32 @@ def write_ome_zarr_steps(
 
     total = size_t * size_c * size_z
     workers = workers or os.cpu_count() or 2
-    max_in_flight = workers + 1
-    pending: dict[Future[str], tuple[int, int, int]] = {}
+    # tasks finish about in the order they start: waiting on the oldest costs one
+    # lock, where wait(FIRST_COMPLETED) sets up a waiter on every pending task; one
+    # task more in flight keeps the workers busy while the oldest finishes
+    max_in_flight = workers + 2
+    pending: deque[tuple[Future[str], tuple[int, int, int]]] = deque()
     done_planes = 0
 
-    def collect(futures: set[Future[str]]) -> None:
+    def collect_oldest() -> None:
         nonlocal done_planes
-        for future in futures:
-            key = pending.pop(future)
-            try:
-                result.plane_sha256[key] = future.result()
-            except FairlyError:
-                raise  # a plane that cannot be read names the raw file
-            except OSError as err:
-                raise _ensure_writable(err, target) from err
-            done_planes += 1
+        future, key = pending.popleft()
+        try:
+            result.plane_sha256[key] = future.result()
+        except FairlyError:
+            raise  # a plane that cannot be read names the raw file
+        except OSError as err:
+            raise _ensure_writable(err, target) from err
+        done_planes += 1
+
+    def collect_finished() -> None:
+        while pending and pending[0][0].done():
+            collect_oldest()
 
     def submit(t: int, c: int, z: int, plane: np.ndarray | None) -> None:
         while len(pending) >= max_in_flight:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            collect(finished)
-        pending[pool.submit(process, t, c, z, plane)] = (t, c, z)
+            collect_oldest()
+        pending.append((pool.submit(process, t, c, z, plane), (t, c, z)))
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fairly-zarr")
     try:
@@ -536,7 +542,7 @@ def write_ome_zarr_steps(
                 range(size_t), range(size_c), range(size_z)
             ):
                 submit(t, c, z, None)
-                collect({f for f in pending if f.done()})
+                collect_finished()
                 yield Progress(done_planes, total, "writing OME-Zarr")
         else:
             from dask.local import get_sync
@@ -549,14 +555,13 @@ def write_ome_zarr_steps(
                     plane_read()
                     submit(t, c, z0 + i, block[i])
                 del block
-                collect({f for f in pending if f.done()})
+                collect_finished()
                 yield Progress(done_planes, total, "writing OME-Zarr")
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            collect(finished)
+            collect_oldest()
         yield Progress(done_planes, total, "writing OME-Zarr")
     finally:
-        for future in pending:
+        for future, _key in pending:
             future.cancel()
         pool.shutdown(wait=True)
 
