@@ -282,3 +282,30 @@ def test_long_paths_and_same_disk_are_noted(acq: Acquisition, tmp_path: Path) ->
     assert [s.step for s in steps if s.step.startswith("note:")] == [
         f"note: {n}" for n in notes
     ]
+
+
+@pytest.mark.parametrize("syncfs_works", [True, False])
+def test_flush_tree_syncs_the_filesystem_or_every_file_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs_works: bool
+) -> None:
+    """One syncfs where Linux has it; elsewhere an fsync per file, then per folder."""
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("x", "a/y", "a/b/z"):
+        (tmp_path / name).write_bytes(b"data")
+    synced: list[Path] = []
+    fsynced: list[int] = []
+    real_fsync = os.fsync
+
+    def fake_syncfs(folder: Path) -> bool:
+        synced.append(folder)
+        return syncfs_works
+
+    def counting_fsync(fd: int) -> None:
+        fsynced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(safety_module, "_syncfs", fake_syncfs)
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    safety_module.flush_tree(tmp_path)
+    assert synced == [tmp_path]
+    assert len(fsynced) == (0 if syncfs_works else 3 + 3)  # 3 files, 3 folders

@@ -142,17 +142,19 @@ def flush_tree(folder: Path) -> None:
     """Make every file and directory under ``folder`` durable before it is published.
 
     One ``syncfs`` of the destination's filesystem (Linux) costs far less than an
-    ``fsync`` per chunk file; elsewhere every file is fsynced. Directories are fsynced
-    so their entries survive a power cut too.
+    ``fsync`` per chunk file: it writes back every dirty file and directory of that
+    filesystem and commits its journal. Elsewhere every file is fsynced, then every
+    directory, so their entries survive a power cut too.
     """
-    if not _syncfs(folder):
-        for current, _dirs, files in os.walk(folder):
-            for name in files:
-                try:
-                    with open(Path(current) / name, "rb+") as handle:
-                        os.fsync(handle.fileno())
-                except OSError:
-                    continue
+    if _syncfs(folder):
+        return
+    for current, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                with open(Path(current) / name, "rb+") as handle:
+                    os.fsync(handle.fileno())
+            except OSError:
+                continue
     for current, _dirs, _files in os.walk(folder):
         _fsync_dir(Path(current))
 
