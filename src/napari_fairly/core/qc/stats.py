@@ -16,8 +16,9 @@ import os
 import queue
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Generator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -844,7 +845,9 @@ def _pooled_steps(
 
     done = 0
     pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-stats")
-    pending: set[Future[int]] = set()
+    # blocks finish about in the order they start: waiting on the oldest costs one
+    # lock (wait(FIRST_COMPLETED) would set up a waiter on every pending block)
+    pending: deque[Future[int]] = deque()
     todo = iter(blocks)
     try:
         while True:
@@ -852,12 +855,12 @@ def _pooled_steps(
                 block = next(todo, None)
                 if block is None:
                     break
-                pending.add(pool.submit(work, block))
+                pending.append(pool.submit(work, block))
             if not pending:
                 break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                done += fut.result()
+            done += pending.popleft().result()
+            while pending and pending[0].done():
+                done += pending.popleft().result()
             yield Progress(done, total_planes, "reading pixels")
     finally:
         for fut in pending:
