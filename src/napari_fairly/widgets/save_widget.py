@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from napari_fairly.core.export import (
     checked_save_steps,
     dataset_name,
     find_partials,
+    preload,
 )
 from napari_fairly.core.form import FairForm, form_from_json
 from napari_fairly.core.progress import Progress
@@ -43,6 +46,12 @@ GREEN = "color: white; background-color: #2e7d32; padding: 4px;"
 
 def _drive(job: Generator[Progress, None, Any]) -> Generator[Progress, None, Any]:
     return (yield from job)
+
+
+def _preload_quietly() -> None:
+    """Warm the save's imports; a failure here shows up, explained, at the save."""
+    with contextlib.suppress(Exception):
+        preload()
 
 
 class SaveDatasetWidget(QWidget):
@@ -155,6 +164,10 @@ class SaveDatasetWidget(QWidget):
         self._viewer.layers.events.inserted.connect(self._on_layers_changed)
         self._viewer.layers.events.removed.connect(self._on_layers_changed)
         self.refresh()
+        # the first save would otherwise spend ~1 s importing and loading kernels
+        threading.Thread(
+            target=_preload_quietly, name="fairly-save-preload", daemon=True
+        ).start()
 
     # ---------------------------------------------------------------- public API
 

@@ -7,6 +7,7 @@ from napari_fairly.core.export.save import (
     SaveResult,
     checked_save_steps,
     dataset_name,
+    preload,
     save_steps,
 )
 from napari_fairly.core.export.verify import VerifyReport, verify_dataset
@@ -28,6 +29,7 @@ __all__ = [
     "checked_save_steps",
     "dataset_name",
     "find_partials",
+    "preload",
     "save_steps",
     "verify_dataset",
     "write_ome_zarr_steps",
