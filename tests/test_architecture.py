@@ -27,6 +27,8 @@ def test_core_and_cli_import_without_gui() -> None:
         "    for m in pkgutil.walk_packages(pkg.__path__, prefix):\n"
         "        importlib.import_module(m.name)\n"
         "napari_fairly.cli.build_parser()\n"
+        "from napari_fairly.core.export import preload\n"
+        "preload()  # what the Save widget warms: zarr, scikit-image, the kernels\n"
         "print(*{n.split('.')[0] for n in sys.modules})"
     )
     run = subprocess.run(

@@ -265,7 +265,7 @@ def _write_text(path: Path, text: str, fsync: bool) -> str:
 def preload() -> None:
     """Import what a save uses and load its compiled kernels, ahead of the first save.
 
-    Otherwise the first save of a session spends ~0.6 s (here) importing zarr, numba,
+    Otherwise the first save of a session spends ~0.8 s (here) importing zarr, numba,
     scikit-image and the RO-Crate library and loading the kernels from numba's cache.
     The Save widget calls it in a background thread when it opens; safe to call
     several times and from any thread.
@@ -485,13 +485,9 @@ def _save_one(
         # plane again (SNR planes kept, or a report given) and neither the labels nor
         # --copy-raw read it later: the second hash then starts with the last read
         started_rehash: list[threading.Thread] = []
-        writer_reads_last = (
-            not request.copy_raw
-            and request.labels is None
-            and (
-                report_given is not None
-                or (snr_cache is not None and snr_cache.enabled)
-            )
+        raw_read_later = request.copy_raw or request.labels is not None
+        writer_reads_last = not raw_read_later and (
+            report_given is not None or (snr_cache is not None and snr_cache.enabled)
         )
 
         def source_read() -> None:
@@ -536,7 +532,7 @@ def _save_one(
             kept = snr_cache.planes() if snr_cache is not None else None
             qc_report = yield from _run_qc(acq, request, stats, kept, early_snr)
             del kept
-        if rehash is None and not request.copy_raw and request.labels is None:
+        if rehash is None and not raw_read_later:
             # the last read of the raw file is done (labels and --copy-raw read it
             # later): hash it again while the documents are written and checked
             rehash = _start_rehash(acq.path, after)

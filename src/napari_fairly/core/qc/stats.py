@@ -434,13 +434,10 @@ class PlaneStatsAccumulator:
         with self._lock:
             planes = dict(self._planes)
             channel_ids = sorted({c for (_, c, _) in planes})
-            channels = []
-            for c in channel_ids:
-                own = [p for p in planes.values() if p.c == c]
-                if self._exact:
-                    channels.append(self._exact_channel(c, own))
-                else:
-                    channels.append(self._binned_channel(c, own))
+            channels = [
+                self._channel(c, [p for p in planes.values() if p.c == c])
+                for c in channel_ids
+            ]
         by_channel = {ch.c: ch for ch in channels}
         for key, p in planes.items():
             value = by_channel[p.c].ceiling.value
@@ -462,11 +459,12 @@ class PlaneStatsAccumulator:
         """
         with self._lock:
             own = [p for p in self._planes.values() if p.c == c]
-            if not own:
-                return None
-            if self._exact:
-                return self._exact_channel(c, own).ceiling.value
-            return self._binned_channel(c, own).ceiling.value
+            return self._channel(c, own).ceiling.value if own else None
+
+    def _channel(self, c: int, own: list[PlaneStats]) -> ChannelStats:
+        if self._exact:
+            return self._exact_channel(c, own)
+        return self._binned_channel(c, own)
 
     def _exact_channel(self, c: int, own: list[PlaneStats]) -> ChannelStats:
         counts = self._channel_hist[c]
