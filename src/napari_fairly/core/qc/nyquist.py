@@ -352,34 +352,40 @@ def check_channel_sampling(
     axes: list[NyquistAxis] = []
     base = {"channel": channel, "channel_name": channel_name}
 
+    def axis_not_checked(
+        axis: str, actual: float | None, ideal: float | None, formula: str, reason: str
+    ) -> None:
+        axes.append(
+            NyquistAxis(
+                channel=channel,
+                axis=axis,
+                actual_nm=actual,
+                nyquist_nm=ideal,
+                ratio=None,
+                verdict="not_checked",
+                severity=Severity.NOT_CHECKED,
+                formula=formula,
+                message=reason,
+            )
+        )
+        rows.append(
+            CheckResult(
+                check=f"nyquist_{axis}",
+                **base,
+                value=actual,
+                unit="nm",
+                threshold=ideal,
+                verdict="not_checked",
+                severity=Severity.NOT_CHECKED,
+                message=reason,
+            )
+        )
+
     def not_checked(
         reason: str, formula: str = ""
     ) -> tuple[NyquistChannel, list[CheckResult]]:
-        for axis in pixel_size_nm:
-            axes.append(
-                NyquistAxis(
-                    channel=channel,
-                    axis=axis,
-                    actual_nm=pixel_size_nm[axis],
-                    nyquist_nm=None,
-                    ratio=None,
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    formula=formula,
-                    message=reason,
-                )
-            )
-            rows.append(
-                CheckResult(
-                    check=f"nyquist_{axis}",
-                    **base,
-                    value=pixel_size_nm[axis],
-                    unit="nm",
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    message=reason,
-                )
-            )
+        for axis, actual in pixel_size_nm.items():
+            axis_not_checked(axis, actual, None, formula, reason)
         result = NyquistChannel(
             channel=channel,
             channel_name=channel_name,
@@ -423,31 +429,7 @@ def check_channel_sampling(
             else:
                 what = "z-step" if axis == "z" else f"pixel size {axis}"
                 reason = f"cannot check: {what} missing (set it in the form)"
-            axes.append(
-                NyquistAxis(
-                    channel=channel,
-                    axis=axis,
-                    actual_nm=actual,
-                    nyquist_nm=ideal,
-                    ratio=None,
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    formula=formula,
-                    message=reason,
-                )
-            )
-            rows.append(
-                CheckResult(
-                    check=check,
-                    **base,
-                    value=actual,
-                    unit="nm",
-                    threshold=ideal,
-                    verdict="not_checked",
-                    severity=Severity.NOT_CHECKED,
-                    message=reason,
-                )
-            )
+            axis_not_checked(axis, actual, ideal, formula, reason)
             continue
         ratio = actual / ideal
         ratios.append(ratio)
