@@ -14,6 +14,7 @@ import zarr
 from conftest import DATA, EXPECTED
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.export import SaveRequest, save_steps, verify_dataset
+from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
 from napari_fairly.core.export.tables import MEASUREMENT_COLUMNS, read_csv
 from napari_fairly.core.form import FairForm, prefill_form
 from napari_fairly.core.progress import Progress, drive
@@ -234,7 +235,8 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
         assert columns["pixel_size_x_um"] == "um"
         image = side["outputs"][0]
         assert image["ngff_version"] == saved["version"]
-        assert len(image["plane_sha256"]) == size_t * size_c * size_z
+        planes = min(size_t * size_c * size_z, VERIFY_SAMPLE_PLANES)
+        assert len(image["plane_sha256"]) == planes  # the read-back's sample
 
         datacite = json.loads((folder / f"{name}_datacite.json").read_text())
         assert datacite["types"]["resourceTypeGeneral"] == "Image"
@@ -276,7 +278,7 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
 
         report = verify_dataset(folder)
         assert report.ok, report.problems
-        assert report.planes_checked == size_t * size_c * size_z
+        assert report.planes_checked == planes
 
 
 def test_labels_give_object_measurements_in_physical_units(tmp_path: Path) -> None:

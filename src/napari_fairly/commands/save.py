@@ -54,6 +54,12 @@ def register(subparsers: Any) -> None:
         default="bump",
         help="when the name exists: save as the next version (default) or stop",
     )
+    save.add_argument(
+        "--verify-all-planes",
+        action="store_true",
+        help="hash every level-0 plane while reading and compare them all before "
+        "publishing (slower; default: a sample spread over T, C and Z)",
+    )
     save.set_defaults(func=run_save)
 
     verify = subparsers.add_parser(
@@ -107,6 +113,7 @@ def run_save(args: argparse.Namespace) -> int:
         labels=args.labels,
         copy_raw=args.copy_raw,
         template=template,
+        verify_all_planes=args.verify_all_planes,
     )
     err_console = Console(file=sys.stderr)
     try:

@@ -37,6 +37,7 @@ from napari_fairly.core.export.verify import (
     check_zarr,
     file_sha256,
     plane_key,
+    spread_planes,
 )
 from napari_fairly.core.export.zarr_writer import (
     ChannelDisplay,
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
 
 OnExists = Literal["bump", "refuse"]
 PATH_WARNING_CHARS = 250  # SPEC 1.2 convention
-VERIFY_SAMPLE_PLANES = 32  # level-0 planes decoded and hashed again before the rename
+# level-0 planes hashed while read, then decoded and hashed again before the rename
+VERIFY_SAMPLE_PLANES = 32
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class SaveRequest:
     template: Any = None
     fsync: bool = True
     workers: int | None = None
-    verify_all_planes: bool = False  # else a spread sample; fairly verify: all
+    verify_all_planes: bool = False  # else a spread sample (VERIFY_SAMPLE_PLANES)
 
 
 @dataclass
@@ -493,6 +495,11 @@ def _save_one(
         def source_read() -> None:
             started_rehash.append(_start_rehash(acq.path, after))
 
+        # the planes the read-back compares are the ones hashed while reading
+        verified_planes = spread_planes(
+            tuple(int(n) for n in pixels.shape),
+            None if request.verify_all_planes else VERIFY_SAMPLE_PLANES,
+        )
         writer = write_ome_zarr_steps(
             pixels,
             partial / zarr_name,
@@ -505,6 +512,7 @@ def _save_one(
             if acq.plane_reader is not None and acq.dims == "TCZYX"
             else None,
             source_read=source_read if writer_reads_last else None,
+            hash_planes=set(verified_planes),
         )
         total = int(np.prod(pixels.shape[:3]))
         try:
@@ -762,7 +770,7 @@ def _save_one(
                 # a sample takes less time than the raw file's hash beside it: one
                 # thread does, and keeps memory low
                 workers=request.workers if request.verify_all_planes else 1,
-                sample=None if request.verify_all_planes else VERIFY_SAMPLE_PLANES,
+                planes=verified_planes,
             )
             problems += check_documents(partial, name)
         finally:

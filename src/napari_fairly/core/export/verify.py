@@ -1,8 +1,9 @@
 """Read-back checks: before the rename (SPEC 8) and later with ``fairly verify DIR``.
 
 The OME-Zarr is reopened through zarr's own reader, an independent path from the
-writer, and every level-0 plane is hashed again and compared with the hash taken while
-the source was read.
+writer, and level-0 planes are hashed again and compared with the hashes taken while
+the source was read: a sample spread over T, C and Z by default (the save hashes only
+those), every plane when the save was asked to verify them all.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,43 @@ def plane_key(t: int, c: int, z: int) -> str:
     return f"{t},{c},{z}"
 
 
+def spread_planes(
+    shape_tczyx: tuple[int, ...], count: int | None
+) -> list[tuple[int, int, int]]:
+    """``count`` level-0 planes (t, c, z) spread evenly in file order, first and last
+    included; every plane when ``count`` is None or covers them all."""
+    size_t, size_c, size_z = (int(n) for n in shape_tczyx[:3])
+    keys = [
+        (t, c, z) for t in range(size_t) for c in range(size_c) for z in range(size_z)
+    ]
+    if count is None or len(keys) <= count:
+        return keys
+    picks = np.unique(np.linspace(0, len(keys) - 1, count).round().astype(int))
+    return [keys[i] for i in picks]
+
+
+def recorded_planes(
+    plane_sha256: Mapping[str, str], shape_tczyx: tuple[int, ...]
+) -> tuple[list[tuple[int, int, int]], list[str]]:
+    """The planes a sidecar's ``plane_sha256`` names, and what is wrong with it."""
+    keys: list[tuple[int, int, int]] = []
+    problems: list[str] = []
+    for text in plane_sha256:
+        try:
+            key = tuple(int(part) for part in text.split(","))
+        except ValueError:
+            key = ()
+        if len(key) != 3 or not all(
+            0 <= k < int(n) for k, n in zip(key, shape_tczyx[:3], strict=True)
+        ):
+            problems.append(f"plane_sha256 names a plane outside the image: '{text}'")
+            continue
+        keys.append(key)  # type: ignore[arg-type]
+    if not plane_sha256:
+        problems.append("the sidecar records no plane hash to compare")
+    return sorted(keys), problems
+
+
 def check_zarr(
     zarr_path: Path,
     *,
@@ -81,12 +119,12 @@ def check_zarr(
     plane_sha256: Mapping[str, str],
     scale0: list[float] | None = None,
     workers: int | None = None,
-    sample: int | None = None,
+    planes: Sequence[tuple[int, int, int]] | None = None,
 ) -> tuple[list[str], int]:
     """Reopen the OME-Zarr with zarr; compare metadata and level-0 plane hashes.
 
-    ``sample`` limits the planes decoded to that many, spread evenly (first and last
-    included); None checks every plane.
+    ``planes`` are the (t, c, z) planes decoded and compared with ``plane_sha256``;
+    None compares every plane.
     """
     import zarr
 
@@ -128,8 +166,6 @@ def check_zarr(
     if problems:
         return problems, 0
 
-    size_t, size_c, size_z = shape_tczyx[:3]
-
     def index(t: int, c: int, z: int) -> tuple[int, ...]:
         pos = {"t": t, "c": c, "z": z}
         return tuple(pos[a] for a in axes if a in pos)
@@ -158,12 +194,7 @@ def check_zarr(
             return f"plane t={key[0]} c={key[1]} z={key[2]} differs from the source"
         return None
 
-    keys = [
-        (t, c, z) for t in range(size_t) for c in range(size_c) for z in range(size_z)
-    ]
-    if sample is not None and len(keys) > sample:
-        picks = np.unique(np.linspace(0, len(keys) - 1, sample).round().astype(int))
-        keys = [keys[i] for i in picks]
+    keys = list(planes) if planes is not None else spread_planes(shape_tczyx, None)
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         for problem in pool.map(check, keys):
             if problem:
@@ -249,15 +280,20 @@ def verify_dataset(folder: Path | str) -> VerifyReport:
     if image is None:
         report.problems.append("the sidecar lists no OME-Zarr image")
         return report
-    problems, planes = check_zarr(
+    shape = tuple(image["shape_tczyx"])
+    hashes = image.get("plane_sha256") or {}
+    planes, problems = recorded_planes(hashes, shape)  # all, or the save's sample
+    report.problems.extend(problems)
+    problems, checked = check_zarr(
         folder / image["path"],
         ngff_version=image["ngff_version"],
-        shape_tczyx=tuple(image["shape_tczyx"]),
+        shape_tczyx=shape,
         dtype=image["dtype"],
-        plane_sha256=image["plane_sha256"],
+        plane_sha256=hashes,
         scale0=image.get("scale_level0"),
+        planes=planes,
     )
     report.problems.extend(problems)
-    report.planes_checked = planes
+    report.planes_checked = checked
     report.problems.extend(check_documents(folder, name))
     return report

@@ -1,12 +1,12 @@
 """Our own OME-Zarr writer: one pass over the pixels, chunks compressed in threads.
 
-Each level-0 plane is read once; while it is in memory we hash it (for the read-back
-check), hand it to the statistics accumulator, build every pyramid level from it and
-compress and write every chunk of every level. One task of a thread pool does all of
-that for one plane (reading it too when the file gives direct plane reads), with a
-bounded number of planes in flight, so memory stays bounded whatever the size of the
-file. Every heavy step releases the GIL (Blosc, sha256, the compiled 2×2 mean and
-histogram kernels), so the tasks run on all cores.
+Each level-0 plane is read once; while it is in memory we hash it (if the read-back
+check compares it), hand it to the statistics accumulator, build every pyramid level
+from it and compress and write every chunk of every level. One task of a thread pool
+does all of that for one plane (reading it too when the file gives direct plane
+reads), with a bounded number of planes in flight, so memory stays bounded whatever
+the size of the file. Every heavy step releases the GIL (Blosc, sha256, the compiled
+2×2 mean and histogram kernels), so the tasks run on all cores.
 
 Array metadata (``.zarray`` / ``zarr.json``) is written by zarr itself; chunk bytes are
 written as files at the keys zarr expects, with the exact codec zarr would use, and the
@@ -22,7 +22,7 @@ import math
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,7 @@ import numpy as np
 from numcodecs import Blosc
 
 from napari_fairly.core.errors import FairlyError, OutputError
+from napari_fairly.core.export.new_files import NewFileWriter
 from napari_fairly.core.progress import Progress
 
 if TYPE_CHECKING:
@@ -191,6 +192,8 @@ class ZarrSpec:
     channels: tuple[ChannelDisplay, ...] = ()
     ome_xml: str | None = None
     fsync: bool = True  # flush the whole folder to disk once, at the end
+    # chunks past the page cache (O_DIRECT); None: where the filesystem allows it
+    direct_io: bool | None = None
 
 
 @dataclass
@@ -317,6 +320,7 @@ def write_ome_zarr_steps(
     windows: WindowSource | None = None,
     read_plane: PlaneReader | None = None,
     source_read: Callable[[], None] | None = None,
+    hash_planes: Collection[tuple[int, int, int]] | None = None,
 ) -> Generator[Progress, None, WrittenZarr]:
     """Write a TCZYX dask array as an OME-Zarr image at ``target`` (must not exist).
 
@@ -345,6 +349,9 @@ def write_ome_zarr_steps(
         Called once, as soon as the last plane has been read from the source (while
         the last planes are still compressed): the save hashes the raw file again
         from then on.
+    hash_planes
+        The (t, c, z) planes whose sha256 the read-back check will compare; None:
+        every plane. Hashing a plane costs about an eighth of compressing it.
     """
     import zarr
 
@@ -447,17 +454,11 @@ def write_ome_zarr_steps(
         for (ly, lx), (cy, cx) in zip(levels, chunk_shapes, strict=True)
     ]
 
+    files = NewFileWriter(target, direct=spec.direct_io)
+
     def write_chunk(relative: str, chunk: np.ndarray) -> None:
         encoded = codec.encode(chunk)
-        fd = os.open(
-            f"{root_dir}/{relative}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644
-        )
-        try:
-            view = memoryview(encoded)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        files.write(relative, encoded)
         digest = hashlib.sha256(encoded).hexdigest()
         with count_lock:
             counters["bytes"] += len(encoded)
@@ -473,12 +474,14 @@ def write_ome_zarr_steps(
         if last and source_read is not None:
             source_read()
 
-    def process(t: int, c: int, z: int, plane: np.ndarray | None) -> str:
+    def process(t: int, c: int, z: int, plane: np.ndarray | None) -> str | None:
         if plane is None:
             plane = read_plane(t, c, z)  # type: ignore[misc]
             plane_read()
         plane = np.ascontiguousarray(plane, dtype=dtype)
-        digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
+        digest = None
+        if hash_planes is None or (t, c, z) in hash_planes:
+            digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
         if plane_sink is not None:
             plane_sink(t, c, z, plane)
         if plane_sink is None and plane.size:  # otherwise the statistics hold these
@@ -511,14 +514,16 @@ def write_ome_zarr_steps(
     # lock, where wait(FIRST_COMPLETED) sets up a waiter on every pending task; one
     # task more in flight keeps the workers busy while the oldest finishes
     max_in_flight = workers + 2
-    pending: deque[tuple[Future[str], tuple[int, int, int]]] = deque()
+    pending: deque[tuple[Future[str | None], tuple[int, int, int]]] = deque()
     done_planes = 0
 
     def collect_oldest() -> None:
         nonlocal done_planes
         future, key = pending.popleft()
         try:
-            result.plane_sha256[key] = future.result()
+            digest = future.result()
+            if digest is not None:
+                result.plane_sha256[key] = digest
         except FairlyError:
             raise  # a plane that cannot be read names the raw file
         except OSError as err:
