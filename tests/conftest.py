@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,33 @@ def _private_config_dir(
     monkeypatch.setenv("FAIRLY_CONFIG_DIR", str(config))
     monkeypatch.delenv("FAIRLY_TEMPLATE", raising=False)
     return config
+
+
+@pytest.fixture
+def local_disk(tmp_path: Path) -> Iterator[Path]:
+    """A small real ext4 filesystem (loop-mounted image): O_DIRECT and a real ENOSPC.
+
+    Skipped where mounting is not allowed (not root, no mkfs.ext4, no loop device).
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("mkfs.ext4") is None or os.geteuid() != 0:
+        pytest.skip("needs mkfs.ext4 and root to loop-mount an ext4 image")
+    image, mount_point = tmp_path / "disk.img", tmp_path / "disk"
+    with open(image, "wb") as handle:
+        handle.truncate(24 * 2**20)
+    mount_point.mkdir()
+    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True)
+    mounted = made.returncode == 0 and (
+        subprocess.run(
+            ["mount", "-o", "loop", str(image), str(mount_point)], capture_output=True
+        ).returncode
+        == 0
+    )
+    if not mounted:
+        pytest.skip("loop-mounting an ext4 image is not allowed here")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)

@@ -309,3 +309,28 @@ def test_flush_tree_syncs_the_filesystem_or_every_file_and_folder(
     safety_module.flush_tree(tmp_path)
     assert synced == [tmp_path]
     assert len(fsynced) == (0 if syncfs_works else 3 + 3)  # 3 files, 3 folders
+
+
+def test_save_on_a_local_disk_goes_past_the_cache_and_verifies(
+    acq: Acquisition, local_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real save on ext4: chunks written with O_DIRECT, the dataset verifies."""
+    import fcntl
+
+    from napari_fairly.core.export import new_files
+
+    direct_writes = {"n": 0}
+    real_write = os.write
+
+    def counting_write(fd: int, data: bytes) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            direct_writes["n"] += 1
+        return real_write(fd, data)
+
+    monkeypatch.setattr(new_files.os, "write", counting_write)
+    before = _raw_state(RAW)
+    result, _steps = _save(acq, local_disk)
+    assert direct_writes["n"] > 0
+    report = verify_dataset(result.datasets[0].folder)
+    assert report.ok, report.problems
+    assert _raw_state(RAW) == before

@@ -136,3 +136,20 @@ def test_filesystem_types_and_the_switch(
     monkeypatch.setenv("FAIRLY_DIRECT_IO", "0")
     assert not direct_io_possible(tmp_path)
     assert not NewFileWriter(tmp_path).direct
+
+
+@linux_only
+def test_a_full_local_disk_says_so_and_keeps_what_was_written(local_disk: Path) -> None:
+    """Direct writes on a real ext4 until it is full: ENOSPC, earlier files intact."""
+    writer = NewFileWriter(local_disk)
+    assert writer.direct
+    written: dict[str, bytes] = {}
+    with pytest.raises(OSError) as info:
+        for i in range(100):  # 100 MB into 24 MB
+            data = _payload(2**20 + 123, seed=i)
+            writer.write(f"{i}", data)
+            written[f"{i}"] = data
+    assert info.value.errno == errno.ENOSPC
+    assert len(written) > 5
+    for key, data in written.items():
+        assert (local_disk / key).read_bytes() == data

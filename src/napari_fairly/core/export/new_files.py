@@ -74,7 +74,8 @@ class NewFileWriter:
 
     def __init__(self, folder: Path, direct: bool | None = None) -> None:
         self.folder = os.fspath(folder)
-        self.direct = direct_io_possible(folder) if direct is None else direct
+        asked = direct_io_possible(folder) if direct is None else direct
+        self.direct = asked and hasattr(os, "O_DIRECT")  # Linux (and a few others)
         self._local = threading.local()
 
     def write(self, relative: str, data: bytes | memoryview) -> None:
