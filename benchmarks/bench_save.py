@@ -136,6 +136,8 @@ def _bench_form(metadata, date):
 def run_writer(source: Path, out: Path) -> None:
     """Only our OME-Zarr writer (with the QC statistics fed from the same planes)."""
     from napari_fairly.core.export import ZarrSpec, preload, write_ome_zarr_steps
+    from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
+    from napari_fairly.core.export.verify import spread_planes
     from napari_fairly.core.progress import drive
     from napari_fairly.core.qc import PlaneStatsAccumulator
     from napari_fairly.core.reading import open_acquisition
@@ -151,6 +153,8 @@ def run_writer(source: Path, out: Path) -> None:
             ZarrSpec(name="x"),
             plane_sink=stats.add_plane,
             read_plane=acq.read_plane,  # as the save does for one page per plane
+            # the planes the save's read-back compares are hashed, as in the save
+            hash_planes=set(spread_planes(acq.data.shape, VERIFY_SAMPLE_PLANES)),
         )
     )
     stats.result()
