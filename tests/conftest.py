@@ -77,3 +77,21 @@ def local_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def naming_form(acq: Any, sample: str) -> Any:
+    """A form with every naming component given (date 2024-01-15), nothing else."""
+    from napari_fairly.core.form import prefill_form
+
+    return prefill_form(
+        acq.metadata,
+        None,
+        None,
+        {
+            "naming.date": "2024-01-15",
+            "naming.project": "TNT",
+            "naming.sample": sample,
+            "naming.creator": "ALebon",
+            "naming.condition": "Controle",
+        },
+    )

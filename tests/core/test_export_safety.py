@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, naming_form
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.errors import OutputError
 from napari_fairly.core.export import (
@@ -106,18 +106,7 @@ def test_leftover_partial_is_reported_and_left_alone(
 def test_destination_inside_an_ome_zarr_source_is_refused(tmp_path: Path) -> None:
     source = DATA / "ome-zarr/blobs_image_v04.ome.zarr"
     acq = open_acquisition(source)
-    form = prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.date": "2024-01-15",
-            "naming.project": "TNT",
-            "naming.sample": "Blobs",
-            "naming.creator": "ALebon",
-            "naming.condition": "Controle",
-        },
-    )
+    form = naming_form(acq, "Blobs")
     before = sorted(p.relative_to(source) for p in source.rglob("*"))
     with pytest.raises(OutputError, match="inside the raw data"):
         drive(save_steps(SaveRequest((acq,), form, source / "out")))

@@ -11,11 +11,11 @@ import pytest
 import tifffile
 import zarr
 
+from conftest import naming_form
 from napari_fairly.core.export import SaveRequest, save_steps, verify_dataset
 from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
 from napari_fairly.core.export.verify import plane_key, recorded_planes, spread_planes
 from napari_fairly.core.export.zarr_writer import ZarrSpec, write_ome_zarr_steps
-from napari_fairly.core.form import prefill_form
 from napari_fairly.core.progress import drive
 from napari_fairly.core.reading import open_acquisition
 
@@ -81,18 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _save(source: Path, out: Path, **options: bool) -> Path:
     acq = open_acquisition(source)
-    form = prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.date": "2024-01-15",
-            "naming.project": "TNT",
-            "naming.sample": "Stack",
-            "naming.creator": "ALebon",
-            "naming.condition": "Controle",
-        },
-    )
+    form = naming_form(acq, "Stack")
     result = drive(save_steps(SaveRequest((acq,), form, out, **options)))
     return result.datasets[0].folder
 
