@@ -99,6 +99,9 @@ def test_default_save_records_and_compares_the_spread_sample(
     sample = spread_planes((1, SIZE_C, SIZE_Z, 64, 64), VERIFY_SAMPLE_PLANES)
     assert sorted(hashes) == sorted(plane_key(*k) for k in sample)
     assert len(hashes) == VERIFY_SAMPLE_PLANES < SIZE_C * SIZE_Z
+    assert _image(folder)["plane_sha256_scope"] == (
+        f"sample of {VERIFY_SAMPLE_PLANES} planes spread over T, C, Z"
+    )
     # each recorded hash is the source plane's, bytes in C order, little-endian
     source = tifffile.imread(stack)
     for t, c, z in sample:
@@ -114,6 +117,7 @@ def test_verify_all_planes_hashes_and_compares_every_plane(
 ) -> None:
     folder = _save(stack, tmp_path, verify_all_planes=True)
     assert len(_image(folder)["plane_sha256"]) == SIZE_C * SIZE_Z
+    assert _image(folder)["plane_sha256_scope"] == "all"
     report = verify_dataset(folder)
     assert report.ok, report.problems
     assert report.planes_checked == SIZE_C * SIZE_Z

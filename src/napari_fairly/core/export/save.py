@@ -589,7 +589,12 @@ def _save_one(
                 "unknown_scale_axes": list(written.unknown_scale_axes),
                 "bytes_uncompressed": written.bytes_uncompressed,
                 "bytes_written": written.bytes_written,
+                # sha256 of level-0 planes (C order, little-endian) taken while the
+                # raw file was read: the planes the read-back compared
                 "plane_sha256": plane_hashes,
+                "plane_sha256_scope": "all"
+                if len(plane_hashes) == total
+                else f"sample of {len(plane_hashes)} planes spread over T, C, Z",
             }
         )
         outputs.append(
