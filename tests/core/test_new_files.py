@@ -153,3 +153,33 @@ def test_a_full_local_disk_says_so_and_keeps_what_was_written(local_disk: Path) 
     assert len(written) > 5
     for key, data in written.items():
         assert (local_disk / key).read_bytes() == data
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_direct_writes_get_one_more_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    """A direct write holds its task: one more thread than cores keeps them busy."""
+    import dask.array as da
+
+    from napari_fairly.core.export import zarr_writer
+    from napari_fairly.core.progress import drive
+
+    pools: list[int] = []
+
+    class RecordingPool(zarr_writer.ThreadPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(zarr_writer, "ThreadPoolExecutor", RecordingPool)
+    pixels = da.zeros((1, 1, 3, 64, 64), dtype=np.uint16, chunks=(1, 1, 1, 64, 64))
+    drive(
+        zarr_writer.write_ome_zarr_steps(
+            pixels,
+            tmp_path / "x.ome.zarr",
+            zarr_writer.ZarrSpec(name="x", fsync=False, direct_io=direct),
+        )
+    )
+    cores = os.cpu_count() or 2
+    assert pools == [cores + 1 if direct and hasattr(os, "O_DIRECT") else cores]

@@ -336,7 +336,7 @@ def write_ome_zarr_steps(
         Called as ``plane_sink(t, c, z, plane)`` with every level-0 plane, from worker
         threads: the QC statistics are computed from the same read.
     workers
-        Compression threads (default: one per core).
+        Compression threads (default: one per core, one more with direct writes).
     windows
         Called once every plane is written; returns the (start, end) display window
         per channel (the QC statistics' 0.1/99.9 percentiles). Without it, or when
@@ -509,7 +509,12 @@ def write_ome_zarr_steps(
         return digest
 
     total = size_t * size_c * size_z
-    workers = workers or os.cpu_count() or 2
+    if not workers:
+        workers = os.cpu_count() or 2
+        if files.direct:
+            # a direct write holds its task until the disk has the chunk: one task
+            # more than cores keeps every core compressing meanwhile (slow disks)
+            workers += 1
     # tasks finish about in the order they start: waiting on the oldest costs one
     # lock, where wait(FIRST_COMPLETED) sets up a waiter on every pending task; one
     # task more in flight keeps the workers busy while the oldest finishes
