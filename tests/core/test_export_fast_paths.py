@@ -23,13 +23,15 @@ from napari_fairly.core.export.zarr_writer import (
     write_ome_zarr_steps,
 )
 from napari_fairly.core.progress import drive
+from napari_fairly.core.qc import compiled
+from napari_fairly.core.qc.compiled import compiled_kernel
 from napari_fairly.core.reading import open_acquisition
 
 
 def _numpy_mean(plane: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> np.ndarray:
     with monkeypatch.context() as patch:
-        patch.setattr(zarr_writer, "_MEAN_2X2", False)  # as without numba
-        assert zarr_writer._mean_2x2_kernel() is None
+        patch.setitem(compiled._LOADED, "mean_2x2", None)  # as without numba
+        assert compiled_kernel("mean_2x2") is None
         return downsample_plane(plane)
 
 
@@ -43,7 +45,7 @@ def test_compiled_mean_equals_numpy_mean(
     plane = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
     plane[0, 0] = info.max  # extremes: no overflow, rounding half up at the top
     plane[-1, -1] = info.min
-    assert zarr_writer._mean_2x2_kernel() is not None  # numba installed: compiled
+    assert compiled_kernel("mean_2x2") is not None  # numba installed: compiled
     compiled = downsample_plane(plane)
     reference = _numpy_mean(plane, monkeypatch)
     assert compiled.dtype == reference.dtype == plane.dtype

@@ -12,7 +12,12 @@ import pytest
 from napari_fairly.core.metadata import AcquisitionMetadata
 from napari_fairly.core.model import Sourced
 from napari_fairly.core.progress import drive
-from napari_fairly.core.qc import PlaneStatsAccumulator, pixel_statistics_steps
+from napari_fairly.core.qc import (
+    PlaneStatsAccumulator,
+    compiled,
+    pixel_statistics_steps,
+)
+from napari_fairly.core.qc.compiled import compiled_kernel
 from napari_fairly.core.qc.stats import infer_ceiling
 from napari_fairly.core.reading import Acquisition
 
@@ -195,8 +200,8 @@ def test_compiled_kernel_equals_bincount(
     plane = rng.integers(info.min, info.max, (61, 77), endpoint=True).astype(dtype)
     nbins = 2 ** (8 * plane.dtype.itemsize)
     fast = stats_module.exact_histogram(plane, int(info.min), nbins)
-    assert stats_module._histogram_kernel() is not None  # numba installed: kernel used
-    monkeypatch.setattr(stats_module, "_KERNEL", False)  # force the numpy path
+    assert compiled_kernel("add_histogram") is not None  # numba installed: used
+    monkeypatch.setitem(compiled._LOADED, "add_histogram", None)  # the numpy path
     slow = stats_module.exact_histogram(plane, int(info.min), nbins)
     np.testing.assert_array_equal(fast, slow)
     assert fast.sum() == plane.size

@@ -34,6 +34,7 @@ from numcodecs import Blosc
 from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.export.new_files import NewFileWriter
 from napari_fairly.core.progress import Progress
+from napari_fairly.core.qc.compiled import compiled_kernel
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -95,46 +96,6 @@ def pyramid_shapes(size_y: int, size_x: int) -> list[tuple[int, int]]:
     return shapes
 
 
-def _mean_2x2_loop(plane: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
-    """``out[i, j]`` = mean of the 2×2 block rounded half up, for even-sided integers.
-
-    Plain Python, compiled by numba (see ``_mean_2x2_kernel``): one pass over the
-    plane that holds no GIL, where the numpy version makes seven.
-    """
-    for i in range(out.shape[0]):
-        top = plane[2 * i]
-        bottom = plane[2 * i + 1]
-        for j in range(out.shape[1]):
-            total = (
-                np.int32(top[2 * j])
-                + np.int32(top[2 * j + 1])
-                + np.int32(bottom[2 * j])
-                + np.int32(bottom[2 * j + 1])
-                + 2
-            )
-            out[i, j] = total >> 2  # floor((sum + 2) / 4): the mean rounded half up
-
-
-_KERNEL_LOCK = threading.Lock()
-_MEAN_2X2: Any = None
-
-
-def _mean_2x2_kernel() -> Any:
-    """The compiled 2×2 mean, or None (numba missing, or FAIRLY_NO_NUMBA set)."""
-    global _MEAN_2X2
-    with _KERNEL_LOCK:
-        if _MEAN_2X2 is None:
-            _MEAN_2X2 = False
-            if not os.environ.get("FAIRLY_NO_NUMBA"):
-                try:
-                    from numba import njit
-                except ImportError:
-                    pass
-                else:
-                    _MEAN_2X2 = njit(nogil=True, cache=True)(_mean_2x2_loop)
-    return _MEAN_2X2 or None
-
-
 def downsample_plane(plane: np.ndarray) -> np.ndarray:
     """Halve a Y×X plane by 2×2 local mean; an odd last row/column averages what exists.
 
@@ -148,7 +109,7 @@ def downsample_plane(plane: np.ndarray) -> np.ndarray:
         plane = np.pad(plane, ((0, y % 2), (0, x % 2)), mode="edge")
     small_int = np.issubdtype(plane.dtype, np.integer) and plane.dtype.itemsize <= 2
     if small_int and plane.dtype.isnative and plane.size:
-        kernel = _mean_2x2_kernel()
+        kernel = compiled_kernel("mean_2x2")
         if kernel is not None:
             out = np.empty((plane.shape[0] // 2, plane.shape[1] // 2), plane.dtype)
             kernel(np.ascontiguousarray(plane), out)

@@ -19,14 +19,14 @@ Everything else comes from the streaming pass.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from napari_fairly.core.model import FrozenModel
+from napari_fairly.core.qc.compiled import compiled_kernel
 from napari_fairly.core.qc.results import CheckResult, Severity
 
 if TYPE_CHECKING:
@@ -105,7 +105,6 @@ def _smooth_weights() -> np.ndarray:
 
 
 SMOOTH_WEIGHTS = _smooth_weights()
-_SMOOTH_KERNEL: Any = None
 
 
 def smooth(tile: np.ndarray) -> np.ndarray:
@@ -114,18 +113,9 @@ def smooth(tile: np.ndarray) -> np.ndarray:
     Exactly ``ndimage.gaussian_filter(tile, 1.0, mode="nearest")``; through the
     compiled kernel when numba is installed (``FAIRLY_NO_NUMBA`` unset).
     """
-    global _SMOOTH_KERNEL
-    if _SMOOTH_KERNEL is None:
-        _SMOOTH_KERNEL = False
-        if not os.environ.get("FAIRLY_NO_NUMBA"):
-            try:
-                from napari_fairly.core.qc._kernels import smooth_nearest
-            except ImportError:
-                pass
-            else:
-                _SMOOTH_KERNEL = smooth_nearest
-    if _SMOOTH_KERNEL and tile.ndim == 2 and tile.dtype == np.float32:
-        result: np.ndarray = _SMOOTH_KERNEL(np.ascontiguousarray(tile), SMOOTH_WEIGHTS)
+    kernel = compiled_kernel("smooth_nearest")
+    if kernel is not None and tile.ndim == 2 and tile.dtype == np.float32:
+        result: np.ndarray = kernel(np.ascontiguousarray(tile), SMOOTH_WEIGHTS)
         return result
     from scipy import ndimage
 

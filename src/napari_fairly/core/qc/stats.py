@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from napari_fairly.core.progress import Progress
+from napari_fairly.core.qc.compiled import compiled_kernel
 
 if TYPE_CHECKING:
     from napari_fairly.core.qc.snr import SnrResult
@@ -40,24 +41,6 @@ MAX_WORKERS = 4
 PlaneKey = tuple[int, int, int]  # (t, c, z)
 
 
-_KERNEL: Any = None
-
-
-def _histogram_kernel() -> Any:
-    """The compiled kernel, or None (numba missing, or FAIRLY_NO_NUMBA set)."""
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = False
-        if not os.environ.get("FAIRLY_NO_NUMBA"):
-            try:
-                from napari_fairly.core.qc._kernels import add_histogram
-            except ImportError:
-                pass
-            else:
-                _KERNEL = add_histogram
-    return _KERNEL or None
-
-
 def exact_histogram(pixels: np.ndarray, offset: int, nbins: int) -> np.ndarray:
     """Counts of every integer value ``offset … offset + nbins − 1`` in ``pixels``.
 
@@ -65,7 +48,7 @@ def exact_histogram(pixels: np.ndarray, offset: int, nbins: int) -> np.ndarray:
     ``np.bincount``; both give the same counts.
     """
     flat = np.ascontiguousarray(pixels).ravel()
-    kernel = _histogram_kernel()
+    kernel = compiled_kernel("add_histogram")
     if kernel is not None:
         from napari_fairly.core.qc._kernels import HISTOGRAM_BLOCK
 
