@@ -79,19 +79,59 @@ def local_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount_point)], check=True)
 
 
-def naming_form(acq: Any, sample: str) -> Any:
-    """A form with every naming component given (date 2024-01-15), nothing else."""
+COMPLETE = {
+    "naming.project": "TNT",
+    "naming.creator": "ALebon",
+    "naming.condition": "Controle",
+    "study.title": "Test acquisitions",
+    "study.authors": [{"name": "A. Lebon", "orcid": "0000-0002-1825-0097"}],
+    "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
+    "biosample.biological_entity": "cultured cells",
+}
+
+
+def naming_form(acq: Any, sample: str, **typed: Any) -> Any:
+    """A complete, valid form for ``acq`` (date 2024-01-15 when the file has none).
+
+    Every required field is filled: the save gate refuses anything less. Fields the
+    file does not state (instrument, imaging method, date) get test values.
+    """
     from napari_fairly.core.form import prefill_form
 
-    return prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.date": "2024-01-15",
-            "naming.project": "TNT",
-            "naming.sample": sample,
-            "naming.creator": "ALebon",
-            "naming.condition": "Controle",
-        },
-    )
+    md = acq.metadata
+    values: dict[str, Any] = {**COMPLETE, "naming.sample": sample}
+    if not md.acquisition_date.value:
+        values["naming.date"] = "2024-01-15"
+        values["image_acquisition.acquisition_datetime"] = "2024-01-15T10:00:00+01:00"
+    if not md.microscope.value:
+        values["image_acquisition.instrument"] = "Test microscope"
+    form = prefill_form(md, None, None, {**values, **typed})
+    if not form.study_component.imaging_method.id:
+        form = prefill_form(
+            md,
+            None,
+            None,
+            {
+                **values,
+                "study_component.imaging_method": "fluorescence microscopy",
+                **typed,
+            },
+        )
+    return form
+
+
+def sessions(acqs: Any, form: Any = None, **kw: Any) -> tuple[Any, ...]:
+    """One Session per acquisition, sharing ``form`` (a complete one by default)."""
+    from napari_fairly.core.session import Session
+
+    acqs = tuple(acqs)
+    form = form if form is not None else naming_form(acqs[0], "Cells")
+    return tuple(Session(a, form, any_scene=len(acqs) > 1, **kw) for a in acqs)
+
+
+def save_request(acqs: Any, form: Any, destination: Any, **options: Any) -> Any:
+    """A save of ``acqs`` with ``form``; failed checks accepted unless told not to."""
+    from napari_fairly.core.export import SaveRequest
+
+    options.setdefault("accept_qc_failures_by", "test")
+    return SaveRequest(sessions(acqs, form), destination, **options)

@@ -26,12 +26,13 @@ def test_summary_flags_missing_values(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_scene_option(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["inspect", str(DATA / "czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"), "--scene", "2"]
+        ["inspect", str(DATA / "czi/S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"), "--scene", "3"]
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "Scene    2 of 3 (TR2)" in out
-    assert "0: TR1, 1: P1, 2: TR2" in out
+    # scenes are numbered from 1 wherever a person reads or types them
+    assert "Scene    3 of 3 (TR2)" in out
+    assert "1: TR1, 2: P1, 3: TR2" in out
     assert "Y237 X352" in out
 
 

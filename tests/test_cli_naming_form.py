@@ -98,10 +98,10 @@ def test_name_with_invalid_component_says_why(
     assert "suggested: 2023-01-15_TNT_MicroAlgue_ALebon_Controle-10-uM_RAW_v01" in err
 
 
-def test_name_missing_components_is_bad_input(
+def test_name_missing_components_is_a_verdict(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["name", "--project", "TNT"]) == 2
+    assert main(["name", "--project", "TNT"]) == 1
     assert "--sample" in capsys.readouterr().err
 
 
@@ -156,9 +156,20 @@ def test_form_complete_exit_0_and_csv(
     form = form_from_csv(out.read_text(encoding="utf-8"))
     assert form.biosample.organism.id == "NCBITaxon:9606"
     assert form.image_acquisition.objective_na == 0.75
-    # never overwrites
-    assert main(["form", str(ND2), *COMPLETE, "--out", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err
+    # replaces a form it made for this acquisition, never any other file
+    assert main(["form", str(ND2), *COMPLETE, "--out", str(out)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "notes.csv"
+    other.write_text("my notes\n", encoding="utf-8")
+    assert main(["form", str(ND2), *COMPLETE, "--out", str(other)]) == 2
+    assert "not a form made for this acquisition" in capsys.readouterr().err
+    assert other.read_text(encoding="utf-8") == "my notes\n"
+    toxo_form = tmp_path / "toxo.csv"
+    assert main(["form", str(DATA / "dv/toxo.dv"), "--out", str(toxo_form)]) == 1
+    capsys.readouterr()
+    before = toxo_form.read_bytes()
+    assert main(["form", str(ND2), *COMPLETE, "--out", str(toxo_form)]) == 2
+    assert toxo_form.read_bytes() == before
 
 
 def test_form_with_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -195,7 +206,7 @@ def test_form_with_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
                 str(tmp_path / "b.json"),
             ]
         )
-        == 2
+        == 1
     )
     assert "fixed by the facility template" in capsys.readouterr().err
 
@@ -205,7 +216,8 @@ def test_form_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad_template.write_text("facility: A\n  licence: x\n", encoding="utf-8")
     assert main(["form", str(ND2), "--template", str(bad_template), "--out", "-"]) == 2
     assert "line 2" in capsys.readouterr().err
-    assert main(["form", str(ND2), "--set", "nonsense", "--out", "-"]) == 2
+    # a bad value typed for a form field is a verdict (exit 1), not bad input
+    assert main(["form", str(ND2), "--set", "nonsense", "--out", "-"]) == 1
     assert "FIELD=VALUE" in capsys.readouterr().err
-    assert main(["form", str(ND2), "--set", "study.colour=red", "--out", "-"]) == 2
+    assert main(["form", str(ND2), "--set", "study.colour=red", "--out", "-"]) == 1
     assert "unknown form field" in capsys.readouterr().err

@@ -124,11 +124,27 @@ def test_pass_and_warn_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("foo=1", "unknown setting"),
+        ("na=-1", "objective NA must be above 0"),
+        ("pz=abc", "not a number"),
+        ("image_acquisition.channels.3.name=x", "channel 3 does not exist"),
+    ],
+)
+def test_bad_setting_is_a_verdict_exit_1(
+    setting: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["qc", str(DATA / "dv/toxo.dv"), "--set", setting]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fairly qc: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["qc", "/nonexistent/file.czi"], "no such file"),
-        (["qc", str(DATA / "dv/toxo.dv"), "--set", "foo=1"], "unknown override"),
-        (["qc", str(DATA / "dv/toxo.dv"), "--scene", "7"], "scene"),
+        (["qc", str(DATA / "dv/toxo.dv"), "--scene", "7"], "scene 7 does not exist"),
     ],
 )
 def test_bad_input_exit_2(

@@ -1,9 +1,8 @@
 """The ``fairly`` command: the core, headless, for acquisition PCs and stations.
 
 Each subcommand lives in ``napari_fairly.commands.<module>`` and exposes
-``register(subparsers)``; its handler returns the exit code. Exit codes: 0 ok,
-1 a verdict says no (invalid name, missing required fields), 2 bad input,
-3 a quality check failed.
+``register(subparsers)``; its handler returns the exit code. One exit-code table for
+every command (``napari_fairly.commands.EXIT_CODES``, printed by ``fairly --help``).
 """
 
 from __future__ import annotations
@@ -14,12 +13,17 @@ import sys
 from collections.abc import Sequence
 
 from napari_fairly import __version__
-from napari_fairly.core.errors import FairlyError
-
-EXIT_OK = 0
-EXIT_VERDICT = 1
-EXIT_BAD_INPUT = 2
-EXIT_QC_FAILED = 3
+from napari_fairly.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_QC_FAILED,
+    EXIT_VERDICT,
+    exit_code_table,
+)
+from napari_fairly.core.errors import (
+    FairlyError,
+    InvalidFormValueError,
+    QcNotAcceptedError,
+)
 
 # order = order in `fairly --help`
 COMMAND_MODULES = ("inspect", "naming", "form", "qc", "save")
@@ -30,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fairly",
         description="Make microscopy acquisitions FAIR: inspect, name, check, save.",
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
@@ -46,15 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_code_for(err: FairlyError) -> int:
+    """The exit code of the README's table for an error the operator can act on."""
+    if isinstance(err, QcNotAcceptedError):
+        return EXIT_QC_FAILED
+    if isinstance(err, InvalidFormValueError):
+        return EXIT_VERDICT
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input is one line on stderr and exit code 2, no traceback."""
+    """Entry point: an operator's problem is a message on stderr and its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except FairlyError as err:
         print(f"fairly {args.command}: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_code_for(err)
     except KeyboardInterrupt:
         print(
             f"fairly {args.command}: cancelled; nothing was left half-written.",

@@ -1,4 +1,4 @@
-"""Metadata consistency rows, overrides and the report's JSON / tidy table."""
+"""Metadata consistency rows, settings (corrections and QC parameters), report."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import dask.array as da
 import numpy as np
 import pytest
 
+from napari_fairly.core.corrections import Corrections, effective_metadata
 from napari_fairly.core.errors import InvalidFormValueError, TemplateError
 from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata, Objective
 from napari_fairly.core.model import Sourced, Status
 from napari_fairly.core.qc import (
-    QcOverrides,
+    QcParameters,
     Severity,
     check_consistency,
-    parse_overrides,
+    parse_settings,
     resolve_inputs,
     resolve_thresholds,
     run_qc,
@@ -67,7 +68,7 @@ def metadata(**changes: object) -> AcquisitionMetadata:
 
 def rows_for(
     meta: AcquisitionMetadata,
-    overrides: QcOverrides | None = None,
+    overrides: QcParameters | None = None,
     today: date | None = None,
 ):
     inputs = resolve_inputs(meta, overrides)
@@ -116,12 +117,12 @@ def test_pixel_size_implausible_for_magnification() -> None:
 
 
 def test_camera_sampling_with_binning() -> None:
-    ov = QcOverrides(camera_pixel_um=6.5, binning=2)
+    ov = QcParameters(camera_pixel_um=6.5, binning=2)
     row = rows_for(metadata(), ov)[
         ("camera_sampling", None)
     ]  # 6.5 x 2 / 100 = 0.13 vs 0.065
     assert row.verdict == "mismatch" and row.value == pytest.approx(0.13)
-    row = rows_for(metadata(), QcOverrides(camera_pixel_um=6.5))[
+    row = rows_for(metadata(), QcParameters(camera_pixel_um=6.5))[
         ("camera_sampling", None)
     ]
     assert row.verdict == "consistent"
@@ -156,8 +157,8 @@ def test_missing_inputs_are_not_checked_with_the_reason() -> None:
     assert rows[("acquisition_date", None)].severity is Severity.NOT_CHECKED
 
 
-def test_parse_overrides() -> None:
-    ov = parse_overrides(
+def test_parse_settings_splits_corrections_and_parameters() -> None:
+    corrections, params = parse_settings(
         [
             "na=1,4",
             "em.1=600",
@@ -167,43 +168,68 @@ def test_parse_overrides() -> None:
             "adu_per_e=0.5",
             "pixel_size=0.1",
             "immersion=Water",
-        ]
+            "image_acquisition.channels.2.name=mCherry",
+        ],
+        channels=2,
     )
-    assert ov.na == 1.4 and ov.pixel_size_z_um == 0.3
-    assert ov.pixel_size_x_um == ov.pixel_size_y_um == 0.1
-    assert (
-        ov.for_channel("emission_nm", 1) == 600
-        and ov.for_channel("emission_nm", 0) is None
+    assert corrections["image_acquisition.objective_na"] == "1,4"
+    assert corrections["image_acquisition.pixel_size_z_um"] == "0.3"
+    assert corrections["image_acquisition.pixel_size_x_um"] == "0.1"
+    assert corrections["image_acquisition.pixel_size_y_um"] == "0.1"
+    # channels are counted from 1: em.1 is the first channel; ex= is every channel
+    assert corrections["image_acquisition.channels.1.emission_nm"] == "600"
+    assert "image_acquisition.channels.2.emission_nm" not in corrections
+    assert corrections["image_acquisition.channels.2.excitation_nm"] == "488"
+    assert corrections["image_acquisition.channels.2.name"] == "mCherry"
+    assert params.gain_e_per_adu == pytest.approx(2.0)
+    effective = effective_metadata(metadata(), Corrections().with_values(corrections))
+    assert effective.objective.na.value == pytest.approx(1.4)
+    assert effective.channels[0].emission_wavelength_nm.value == 600
+    assert effective.channels[1].acquisition_mode.value == (
+        "LaserScanningConfocalMicroscopy"
     )
-    assert ov.for_channel("excitation_nm", 3) == 488
-    assert ov.gain_e_per_adu == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(
     ("item", "match"),
     [
-        ("foo=1", "unknown override"),
-        ("na", "unknown override"),
-        ("na=abc", "not a number"),
-        ("na=-1", "greater than 0"),
-        ("modality=holography", "unknown modality"),
-        ("immersion=honey", "unknown immersion"),
-        ("na.2=1.4", "whole acquisition"),
+        ("foo=1", "unknown setting"),
+        ("na", "not FIELD=VALUE"),
+        ("gain=abc", "not a number"),
+        ("gain=-1", "greater than 0"),
     ],
 )
-def test_parse_overrides_errors(item: str, match: str) -> None:
+def test_parse_settings_errors(item: str, match: str) -> None:
     with pytest.raises(InvalidFormValueError, match=match):
-        parse_overrides([item])
+        parse_settings([item], channels=2)
 
 
-def test_overrides_are_recorded_as_such() -> None:
-    inputs = resolve_inputs(
-        metadata(), parse_overrides(["na=1.3", "immersion=Glycerol"])
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("image_acquisition.objective_na", "abc", "not a number"),
+        ("image_acquisition.objective_na", "-1", "above 0"),
+        ("image_acquisition.pixel_size_x_um", "-1", "above 0"),
+        ("image_acquisition.modality", "holography", "not known"),
+        ("image_acquisition.immersion", "honey", "not one of"),
+        ("image_acquisition.stack_axis", "C", "Z .* or T"),
+        ("image_acquisition.channels.1.name", "x" * 500, "printable text"),
+    ],
+)
+def test_correction_values_are_checked(name: str, value: str, match: str) -> None:
+    with pytest.raises(InvalidFormValueError, match=match):
+        Corrections().with_value(name, value)
+
+
+def test_corrections_are_recorded_as_such() -> None:
+    corrections = Corrections().with_values(
+        {"image_acquisition.objective_na": 1.3, "image_acquisition.immersion": "glyc"}
     )
+    inputs = resolve_inputs(effective_metadata(metadata(), corrections))
     assert inputs.na.status is Status.OPERATOR and inputs.na.value == 1.3
-    assert (
-        inputs.refractive_index.status is Status.INFERRED
-    )  # from the overridden immersion
+    assert inputs.na.original is not None and inputs.na.original.value == 1.4
+    # the refractive index follows the corrected immersion
+    assert inputs.refractive_index.status is Status.INFERRED
     assert inputs.refractive_index.value == pytest.approx(1.47)
     labels = {row[0]: row[2] for row in inputs.rows()}
     assert labels["na"] == "overridden"

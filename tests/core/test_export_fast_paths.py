@@ -13,7 +13,7 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, naming_form, save_request
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.export import zarr_writer
 from napari_fairly.core.export.verify import check_zarr, plane_key
@@ -157,11 +157,9 @@ def test_every_flush_ends_before_the_dataset_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The flushes run beside the checks, but the rename waits for them."""
-    import datetime as dt
 
     from napari_fairly.core.export import save as save_module
-    from napari_fairly.core.export.save import SaveRequest, save_steps
-    from napari_fairly.core.form import prefill_form
+    from napari_fairly.core.export.save import save_steps
 
     events: list[str] = []
     real_flush, real_publish = save_module.flush_tree, save_module.publish
@@ -177,21 +175,8 @@ def test_every_flush_ends_before_the_dataset_is_published(
     monkeypatch.setattr(save_module, "flush_tree", flush)
     monkeypatch.setattr(save_module, "publish", publish)
     acq = open_acquisition(DATA / "imagej-tiff" / "test_still_stack.tif")
-    form = prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.date": dt.date(2024, 1, 1).isoformat(),
-            "naming.project": "FAST",
-            "naming.sample": "Stack",
-            "naming.creator": "ATest",
-            "naming.condition": "Control",
-            "naming.datatype": "RAW",
-            "naming.version": "v01",
-        },
-    )
-    result = drive(save_steps(SaveRequest((acq,), form, tmp_path)))
+    form = naming_form(acq, "Stack")
+    result = drive(save_steps(save_request((acq,), form, tmp_path)))
     acq.close()
     (dataset,) = result.datasets
     assert events[-1] == "published"

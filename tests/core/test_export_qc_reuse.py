@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conftest import naming_form, save_request
 from napari_fairly.core import demo
-from napari_fairly.core.export import SaveRequest, save_steps
-from napari_fairly.core.form import prefill_form
+from napari_fairly.core.export import save_steps
 from napari_fairly.core.progress import drive
 from napari_fairly.core.qc import run_qc
 from napari_fairly.core.reading import open_acquisition
@@ -27,18 +27,7 @@ def test_save_qc_equals_standalone_qc_without_rereading(
     standalone = run_qc(open_acquisition(raw))
 
     acq = open_acquisition(raw)
-    form = prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.project": "TNT",
-            "naming.sample": "Demo",
-            "naming.creator": "ALebon",
-            "naming.condition": "Controle",
-            "study.title": "QC reuse",
-        },
-    )
+    form = naming_form(acq, "Demo")
     reads_after_writer: list[tuple[int, int, int]] = []
     writing = {"done": False}
     original = type(acq).read_plane
@@ -49,7 +38,7 @@ def test_save_qc_equals_standalone_qc_without_rereading(
         return original(self, t, c, z)
 
     monkeypatch.setattr(type(acq), "read_plane", counting_read_plane)
-    job = save_steps(SaveRequest(acquisitions=(acq,), form=form, destination=tmp_path))
+    job = save_steps(save_request((acq,), form, tmp_path))
 
     def on_progress(step) -> None:  # type: ignore[no-untyped-def]
         if "quality checks" in step.step:

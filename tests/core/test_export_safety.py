@@ -12,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA, naming_form
+from conftest import DATA, naming_form, save_request
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.errors import OutputError
+from napari_fairly.core.export import safety as safety_module
 from napari_fairly.core.export import (
-    SaveRequest,
     save_steps,
     verify_dataset,
     zarr_writer,
 )
-from napari_fairly.core.export import safety as safety_module
-from napari_fairly.core.form import prefill_form
 from napari_fairly.core.progress import Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
@@ -31,18 +29,7 @@ NAME = "2025-04-17_TNT_Cells_ALebon_Controle_RAW_v01"
 
 
 def _form(acq: Acquisition):
-    return prefill_form(
-        acq.metadata,
-        None,
-        None,
-        {
-            "naming.project": "TNT",
-            "naming.sample": "Cells",
-            "naming.creator": "ALebon",
-            "naming.condition": "Controle",
-            "study.title": "Safety",
-        },
-    )
+    return naming_form(acq, "Cells")
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def acq() -> Acquisition:
 def _save(acq: Acquisition, dest: Path, **kw):
     steps: list[Progress] = []
     result = drive(
-        save_steps(SaveRequest((acq,), _form(acq), dest, **kw)), steps.append
+        save_steps(save_request((acq,), _form(acq), dest, **kw)), steps.append
     )
     return result, steps
 
@@ -109,7 +96,7 @@ def test_destination_inside_an_ome_zarr_source_is_refused(tmp_path: Path) -> Non
     form = naming_form(acq, "Blobs")
     before = sorted(p.relative_to(source) for p in source.rglob("*"))
     with pytest.raises(OutputError, match="inside the raw data"):
-        drive(save_steps(SaveRequest((acq,), form, source / "out")))
+        drive(save_steps(save_request((acq,), form, source / "out")))
     assert sorted(p.relative_to(source) for p in source.rglob("*")) == before
 
 
@@ -221,7 +208,7 @@ def test_cancel_removes_only_our_temporary_folder(
 ) -> None:
     other = tmp_path / f".{NAME}.partial-feedbeef"
     other.mkdir()
-    job = save_steps(SaveRequest((acq,), _form(acq), tmp_path))
+    job = save_steps(save_request((acq,), _form(acq), tmp_path))
     for step in job:
         if "writing" in step.step:
             break

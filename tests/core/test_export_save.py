@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import DATA, EXPECTED
+from conftest import DATA, EXPECTED, naming_form, save_request, sessions
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.export import SaveRequest, save_steps, verify_dataset
 from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
 from napari_fairly.core.export.tables import MEASUREMENT_COLUMNS, read_csv
-from napari_fairly.core.form import FairForm, prefill_form
+from napari_fairly.core.form import FairForm
 from napari_fairly.core.progress import Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
@@ -40,10 +40,7 @@ FILES = {
 
 def make_form(acq: Acquisition, **typed: Any) -> FairForm:
     """A complete form for ``acq``; the date comes from the file when it states one."""
-    values = dict(TYPED, **typed)
-    if not acq.metadata.acquisition_date.value:
-        values.setdefault("naming.date", "2024-01-15")
-    return prefill_form(acq.metadata, None, None, values)
+    return naming_form(acq, "Cells", **{**TYPED, **typed})
 
 
 def open_scenes(rel: str) -> tuple[Acquisition, ...]:
@@ -70,7 +67,7 @@ def saved(
         steps: list[Progress] = []
         result = drive(
             save_steps(
-                SaveRequest(acqs, make_form(acqs[0]), out / key, ngff_version=version)
+                save_request(acqs, make_form(acqs[0]), out / key, ngff_version=version)
             ),
             steps.append,
         )
@@ -216,7 +213,7 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
         )
 
         side = json.loads((folder / f"{name}.json").read_text())
-        assert side["schema_version"] == "1.0.0"
+        assert side["schema_version"] == "1.1.0"
         assert side["source"]["sha256"] == raw_sha
         assert side["acquisition"]["pixel_size_x_um"]["value"] == pytest.approx(
             acq.metadata.pixel_size_x_um.value
@@ -287,7 +284,7 @@ def test_labels_give_object_measurements_in_physical_units(tmp_path: Path) -> No
     labels[10:20, 30:50] = 1  # 200 px
     labels[100:105, 100:105] = 7  # 25 px
     dataset = drive(
-        save_steps(SaveRequest((acq,), make_form(acq), tmp_path, labels=labels))
+        save_steps(save_request((acq,), make_form(acq), tmp_path, labels=labels))
     ).datasets[0]
     import pandas as pd
 
@@ -308,7 +305,7 @@ def test_labels_give_object_measurements_in_physical_units(tmp_path: Path) -> No
 def test_copy_raw_is_byte_identical(tmp_path: Path) -> None:
     acq = open_acquisition(DATA / "dv/toxo.dv")
     dataset = drive(
-        save_steps(SaveRequest((acq,), make_form(acq), tmp_path, copy_raw=True))
+        save_steps(save_request((acq,), make_form(acq), tmp_path, copy_raw=True))
     ).datasets[0]
     copy = dataset.folder / "raw" / f"{dataset.name}.dv"
     assert copy.read_bytes() == acq.path.read_bytes()
@@ -318,9 +315,9 @@ def test_copy_raw_is_byte_identical(tmp_path: Path) -> None:
 def test_rgb_samples_become_three_channels(tmp_path: Path) -> None:
     acq = open_acquisition(DATA / "czi/RGB-8bit.czi")
     assert acq.dims == "TCZYXS"
-    dataset = drive(save_steps(SaveRequest((acq,), make_form(acq), tmp_path))).datasets[
-        0
-    ]
+    dataset = drive(
+        save_steps(save_request((acq,), make_form(acq), tmp_path))
+    ).datasets[0]
     group = zarr.open_group(str(dataset.zarr_path), mode="r")
     source = np.asarray(acq.data[0, 0, 0].compute())  # Y, X, S
     level0 = group["0"]
@@ -343,32 +340,30 @@ def test_template_layout_creates_sub_folders_and_sets_thresholds(
         options=TemplateOptions(destination_layout="{project}/{year}"),
     )
     acq = open_acquisition(DATA / "dv/toxo.dv")
-    result = drive(
-        save_steps(SaveRequest((acq,), make_form(acq), tmp_path, template=template))
-    )
+    (session,) = sessions((acq,), make_form(acq), template=template)
+    result = drive(save_steps(SaveRequest((session,), tmp_path)))
     dataset = result.datasets[0]
     assert dataset.folder.parent == tmp_path / "TNT" / "2024"
     assert verify_dataset(dataset.folder).ok
 
 
-def test_given_qc_report_is_reused_not_recomputed(
+def test_session_report_is_reused_not_recomputed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from napari_fairly.core import qc
 
     acq = open_acquisition(DATA / "dv/toxo.dv")
-    report = qc.run_qc(acq)
+    (session,) = sessions((acq,), make_form(acq))
+    report = drive(session.run_qc_steps())
+    assert session.qc_runs == 1
 
     def forbidden(*_args: object, **_kw: object) -> None:
         raise AssertionError("statistics or checks computed a second time")
 
     monkeypatch.setattr(qc, "PlaneStatsAccumulator", forbidden)
     monkeypatch.setattr(qc, "run_qc_steps", forbidden)
-    request = SaveRequest(
-        (acq,), make_form(acq), tmp_path, qc_reports={acq.scene_index: report}
-    )
-    dataset = drive(save_steps(request)).datasets[0]
-    assert dataset.qc_report is report
+    dataset = drive(save_steps(SaveRequest((session,), tmp_path))).datasets[0]
+    assert dataset.qc_report is report and session.qc_runs == 1
     side = json.loads(dataset.sidecar_path.read_text())
     assert side["qc"] == json.loads(report.to_json())
     table = read_csv(
@@ -380,22 +375,47 @@ def test_given_qc_report_is_reused_not_recomputed(
     assert row["p99_9_adu"] == pytest.approx(plane.p99_9_adu)
 
 
-def test_checked_save_stops_on_red_checks_unless_told(tmp_path: Path) -> None:
-    from napari_fairly.core.export import checked_save_steps
+def test_failed_checks_stop_the_save_unless_accepted(tmp_path: Path) -> None:
+    from napari_fairly.core.errors import QcNotAcceptedError
 
     acq = open_acquisition(DATA / "nd2/example-zstack.nd2")  # z-step 8x undersampled
-    request = SaveRequest((acq,), make_form(acq), tmp_path / "out")
-    kind, report = drive(checked_save_steps(request))
-    assert kind == "blocked"
-    assert report.failed
-    assert any(
-        r.check == "nyquist_z" and r.severity.value == "error" for r in report.rows
-    )
-    assert not (tmp_path / "out").exists()
-    kind, (same, result) = drive(checked_save_steps(request, report, save_anyway=True))
-    assert kind == "saved" and same is report
-    assert result.datasets[0].qc_report is report
+    (session,) = sessions((acq,), make_form(acq))
+    with pytest.raises(QcNotAcceptedError, match="nyquist_z") as caught:
+        drive(save_steps(SaveRequest((session,), tmp_path / "out")))
+    assert "nyquist_z (channel 1)" in caught.value.failed
+    # nothing written: no dataset, no temporary folder left
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    report = session.report
+    assert report is not None and report.failed and session.qc_runs == 1
+    accepted = session.accept_failures("A. Lebon")
+    result = drive(save_steps(SaveRequest((session,), tmp_path / "out")))
+    assert result.datasets[0].qc_report is report and session.qc_runs == 1
+    side = json.loads(result.datasets[0].sidecar_path.read_text())
+    assert side["qc_acceptance"]["by"] == "A. Lebon"
+    assert side["qc_acceptance"]["checks"] == list(accepted.checks)
+    assert "nyquist_z (channel 1)" in side["qc_acceptance"]["checks"]
     assert verify_dataset(result.datasets[0].folder).ok
+
+
+def test_a_refused_scene_leaves_no_other_scene_behind(tmp_path: Path) -> None:
+    """Every scene is verified before any is published: one refusal, nothing kept."""
+    from napari_fairly.core.errors import QcNotAcceptedError
+
+    acqs = open_scenes("czi/WellD6-7_S2.czi")
+    both = sessions(acqs, make_form(acqs[0]))
+    # scene 2 only: pixels corrected to 5 µm, far coarser than Nyquist at NA 0.35
+    both[1].set_fields(
+        {
+            "image_acquisition.pixel_size_x_um": "5",
+            "image_acquisition.pixel_size_y_um": "5",
+        }
+    )
+    steps: list[Progress] = []
+    with pytest.raises(QcNotAcceptedError, match="nyquist_x"):
+        drive(save_steps(SaveRequest(both, tmp_path / "out")), steps.append)
+    assert any(s.step.endswith("scene 1: verified") for s in steps)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert both[0].report is not None and not both[0].report.failed
 
 
 def test_preload_loads_what_a_save_imports() -> None:

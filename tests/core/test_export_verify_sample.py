@@ -11,8 +11,8 @@ import pytest
 import tifffile
 import zarr
 
-from conftest import naming_form
-from napari_fairly.core.export import SaveRequest, save_steps, verify_dataset
+from conftest import naming_form, save_request
+from napari_fairly.core.export import save_steps, verify_dataset
 from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
 from napari_fairly.core.export.verify import plane_key, recorded_planes, spread_planes
 from napari_fairly.core.export.zarr_writer import ZarrSpec, write_ome_zarr_steps
@@ -82,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _save(source: Path, out: Path, **options: bool) -> Path:
     acq = open_acquisition(source)
     form = naming_form(acq, "Stack")
-    result = drive(save_steps(SaveRequest((acq,), form, out, **options)))
+    result = drive(save_steps(save_request((acq,), form, out, **options)))
     return result.datasets[0].folder
 
 

@@ -13,7 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA
-from napari_fairly.core.errors import InvalidFormValueError, TemplateError
+from napari_fairly.core.errors import (
+    FormFileError,
+    InvalidFormValueError,
+    TemplateError,
+)
 from napari_fairly.core.form import (
     FIELD_PATHS,
     FairForm,
@@ -410,10 +414,13 @@ def test_no_form_value_yields_an_unsafe_name(field: str, text: str) -> None:
 def test_json_round_trip_and_errors() -> None:
     form = complete_form()
     assert form_from_json(form_to_json(form)) == form
-    with pytest.raises(InvalidFormValueError, match="not valid JSON"):
+    # not a form at all: bad input (exit 2), not a form verdict
+    with pytest.raises(FormFileError, match="not valid JSON"):
         form_from_json("{")
-    with pytest.raises(InvalidFormValueError, match=r"study\.colour"):
+    with pytest.raises(FormFileError, match=r"study\.colour"):
         form_from_json(json.dumps({"study": {"colour": "red"}}))
+    with pytest.raises(FormFileError, match="not valid JSON"):
+        form_from_json("[" * 100_000 + "]" * 100_000)
 
 
 def test_csv_round_trip() -> None:

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import DATA, EXPECTED, naming_form
-from napari_fairly.core.export import SaveRequest, save_steps
+from conftest import DATA, EXPECTED, naming_form, save_request
+from napari_fairly.core.export import save_steps
 from napari_fairly.core.progress import drive
 from napari_fairly.core.reading import Acquisition, list_scenes, open_acquisition
 
@@ -140,7 +140,9 @@ def saved_images(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple, Any]:
             acqs = tuple(open_acquisition(DATA / rel, i) for i in range(count))
             result = drive(
                 save_steps(
-                    SaveRequest(acqs, naming_form(acqs[0], "Pixels"), out / f"f{n:02d}")
+                    save_request(
+                        acqs, naming_form(acqs[0], "Pixels"), out / f"f{n:02d}"
+                    )
                 ),
                 lambda _p: None,
             )

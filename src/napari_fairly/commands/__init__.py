@@ -1,1 +1,77 @@
-"""Subcommands of the ``fairly`` command, one module each (see ``cli.py``)."""
+"""Subcommands of the ``fairly`` command, one module each (see ``cli.py``).
+
+Exit codes, the same for every command (``fairly --help`` prints this table):
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EXIT_OK = 0
+EXIT_VERDICT = 1
+EXIT_BAD_INPUT = 2
+EXIT_QC_FAILED = 3
+EXIT_BATCH_FAILURES = 4
+
+EXIT_CODES = (
+    (EXIT_OK, "done"),
+    (
+        EXIT_VERDICT,
+        "a verdict says no: invalid name, incomplete or invalid form (any bad value "
+        "in a form field), or a form made for another acquisition; the fields are "
+        "listed",
+    ),
+    (
+        EXIT_BAD_INPUT,
+        "bad input: an unreadable, corrupt or self-contradicting file, a bad path, "
+        "a form file that is not a form",
+    ),
+    (
+        EXIT_QC_FAILED,
+        "a quality check failed (for save: failed checks not accepted, nothing "
+        "written)",
+    ),
+    (EXIT_BATCH_FAILURES, "a batch finished with failures"),
+)
+
+
+def exit_code_table() -> str:
+    """The exit-code table as text, for ``--help`` epilogs."""
+    lines = ["exit codes:"]
+    lines += [f"  {code}  {meaning}" for code, meaning in EXIT_CODES]
+    return "\n".join(lines)
+
+
+def add_scene_argument(parser: Any, what: str) -> None:
+    """``--scene N``: a scene number counted from 1 (as shown everywhere), or a name."""
+    parser.add_argument(
+        "--scene",
+        default=None,
+        metavar="N",
+        help=f"{what}: scene number (from 1, as `fairly inspect` lists them) or name",
+    )
+
+
+def scene_index(text: Any) -> int | str | None:
+    """The reader's scene index (from 0) for a scene number typed from 1, or a name.
+
+    Raises
+    ------
+    InvalidFormValueError
+        For 0 or a negative number: scenes are counted from 1.
+    """
+    from napari_fairly.core.errors import InvalidFormValueError
+
+    if text is None:
+        return None
+    value = str(text).strip()
+    if value.lstrip("-").isdigit():
+        number = int(value)
+        if number < 1:
+            raise InvalidFormValueError(
+                f"--scene {value}: scenes are numbered from 1.",
+                fix="Give a number from 1 (`fairly inspect FILE` lists the scenes).",
+            )
+        return number - 1
+    return value

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from napari_fairly.core.errors import InvalidFormValueError, OutputError
+from napari_fairly.commands import (
+    EXIT_OK,
+    EXIT_VERDICT,
+    add_scene_argument,
+    exit_code_table,
+    scene_index,
+)
+from napari_fairly.core.corrections import expand_alias, parse_assignments
+from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.form import (
     FIELD_PATHS,
+    FairForm,
+    form_from_csv,
+    form_from_json,
     form_issues,
     form_to_csv,
     form_to_json,
     prefill_form,
+    set_fields,
 )
 from napari_fairly.core.reading import open_acquisition
 from napari_fairly.core.settings import find_template, load_profile, load_template
-
-EXIT_OK = 0
-EXIT_VERDICT = 1
 
 
 def register(subparsers: Any) -> None:
@@ -31,12 +42,16 @@ def register(subparsers: Any) -> None:
             "Prefill the FAIR form from the acquisition's metadata, the facility "
             "template (--template, else FAIRLY_TEMPLATE, else <config>/template.yaml) "
             "and the operator's last entries, apply --set values, write it, and exit 1 "
-            "listing the required fields still missing or invalid."
+            "listing the required fields still missing or invalid. Acquisition values "
+            "(image_acquisition.pixel_size_z_um, image_acquisition.objective_na, "
+            "image_acquisition.channels.N.name…, or the short names of fairly qc: "
+            "na, pz, em.N…) are corrections: the save uses them."
         ),
-        epilog="Fields: " + ", ".join(FIELD_PATHS),
+        epilog="Fields: " + ", ".join(FIELD_PATHS) + "\n\n" + exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("acquisition", type=Path, help="raw file (czi, nd2, lif, …)")
-    parser.add_argument("--scene", type=int, default=None, help="scene index (0-based)")
+    add_scene_argument(parser, "the scene the form is for (default: the first)")
     parser.add_argument("--template", type=Path, default=None, help="facility YAML")
     parser.add_argument(
         "--operator", default=None, help="prefill from this operator's last entries"
@@ -53,67 +68,114 @@ def register(subparsers: Any) -> None:
         "--out",
         type=Path,
         required=True,
-        help="form file to write: .json, or .csv (field,value,source); - for stdout",
+        help="form file to write: .json, or .csv (field,value,source); - for stdout. "
+        "An existing file is replaced only if it is a form made for this acquisition.",
     )
     parser.set_defaults(func=handle_form)
 
 
-def _typed(pairs: list[str]) -> dict[str, str]:
+def _typed(pairs: list[str], channels: int) -> dict[str, str]:
+    """--set values by dotted name; the short correction names are translated."""
     typed: dict[str, str] = {}
-    for pair in pairs:
-        field, sep, value = pair.partition("=")
-        if not sep or not field.strip():
-            raise InvalidFormValueError(
-                f"--set '{pair}' is not FIELD=VALUE.",
-                fix="Write it as --set naming.project=TNT.",
-            )
-        typed[field.strip()] = value
+    for field, value in parse_assignments(pairs):
+        names = None if field in FIELD_PATHS else expand_alias(field, channels)
+        for name in names or [field]:
+            typed[name] = value
     return typed
+
+
+def _own_form(out: Path, metadata: Any) -> bool:
+    """True when ``out`` is a form this command wrote for the same acquisition."""
+    from napari_fairly.core.form import form_source_problem
+
+    try:
+        text = out.read_text(encoding="utf-8")
+        old = (
+            form_from_csv(text)
+            if out.suffix.lower() == ".csv"
+            else form_from_json(text)
+        )
+    except (FairlyError, OSError, UnicodeDecodeError):
+        return False
+    return bool(old.image_data.source_file) and (
+        form_source_problem(old, metadata) is None
+    )
+
+
+def _write_atomically(out: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``out``, then rename it into place."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{out.name}.", suffix=".partial", dir=out.parent or Path(".")
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, out)
+    except OSError as err:
+        raise OutputError(
+            f"cannot write the form ({err.strerror or err}).",
+            fix="Choose a writable --out folder.",
+            path=out,
+        ) from err
+
+
+def _write(out: Path, form: FairForm, metadata: Any) -> None:
+    text = form_to_csv(form) if out.suffix.lower() == ".csv" else form_to_json(form)
+    if str(out) == "-":
+        sys.stdout.write(text)
+        return
+    if out.is_dir():
+        raise OutputError(
+            "--out is a folder; give a file name such as form.json.",
+            fix="Add a file name to the path.",
+            path=out,
+        )
+    if out.exists() and not _own_form(out, metadata):
+        raise OutputError(
+            "the output file exists and is not a form made for this acquisition; "
+            "nothing was overwritten.",
+            fix="Choose another --out path or delete the old file.",
+            path=out,
+        )
+    _write_atomically(out, text)
+    print(f"form written to {out}", file=sys.stderr)
+
+
+def _with_identity(form: FairForm, acquisition: Any) -> FairForm:
+    """The form with the source's sha256: a save refuses it for another file."""
+    from napari_fairly.core.export.safety import FileFingerprint
+
+    sha = FileFingerprint.of(acquisition.path).sha256
+    return set_fields(form, {"image_data.sha256": sha}, source="file")
 
 
 def handle_form(args: argparse.Namespace) -> int:
     """Prefill, write, and report what is still missing (exit 1) or not (exit 0)."""
+    from napari_fairly.core.session import Session
+
     template = load_template(args.template) if args.template else find_template()
     profile = load_profile(args.operator) if args.operator else None
-    typed = _typed(args.values)
-    if args.operator and "operator" not in typed:
-        typed["operator"] = args.operator
-    acquisition = open_acquisition(args.acquisition, args.scene)
-    form = prefill_form(acquisition.metadata, template, profile, typed)
-    text = (
-        form_to_csv(form) if args.out.suffix.lower() == ".csv" else form_to_json(form)
-    )
-    if str(args.out) == "-":
-        sys.stdout.write(text)
-    else:
-        if args.out.exists():
-            raise OutputError(
-                "the output form file already exists; nothing was overwritten.",
-                fix="Choose another --out path or delete the old file.",
-                path=args.out,
-            )
-        try:
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise OutputError(
-                f"cannot write the form ({err.strerror}).",
-                fix="Choose a writable --out folder.",
-                path=args.out,
-            ) from err
-        print(f"form written to {args.out}", file=sys.stderr)
-    issues = form_issues(form)
-    errors = [i for i in issues if i.severity == "error"]
-    for issue in issues:
+    acquisition = open_acquisition(args.acquisition, scene_index(args.scene))
+    try:
+        typed = _typed(args.values, len(acquisition.metadata.channels))
+        if args.operator and "operator" not in typed:
+            typed["operator"] = args.operator
+        form = prefill_form(acquisition.metadata, template, profile, typed)
+        form = _with_identity(form, acquisition)
+        _write(args.out, form, acquisition.metadata)
+        problems = Session(acquisition, form, template=template).form_problems()
+    finally:
+        acquisition.close()
+    for issue in form_issues(form):
         if issue.severity == "warning":
             print(f"  warning [{issue.field}] {issue.message}", file=sys.stderr)
-    if errors:
+    if problems:
         print(
             "form incomplete; fix these fields (with --set FIELD=VALUE):",
             file=sys.stderr,
         )
-        for issue in errors:
-            fix = f" {issue.fix}" if issue.fix else ""
-            print(f"  error [{issue.field}] {issue.message}{fix}", file=sys.stderr)
+        for field, message in problems:
+            print(f"  error [{field}] {message}", file=sys.stderr)
         return EXIT_VERDICT
     print(f"form complete: {form.name()}", file=sys.stderr)
     return EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from napari_fairly.commands import add_scene_argument, scene_index
 from napari_fairly.core.display import summary_text
 from napari_fairly.core.reading import open_acquisition
 
@@ -23,9 +24,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "path", help="raw file (CZI, ND2, LIF, DV, TIFF) or .ome.zarr folder"
     )
-    parser.add_argument(
-        "--scene", default=None, help="scene index (from 0) or name; default: the first"
-    )
+    add_scene_argument(parser, "default: the first")
     parser.add_argument(
         "--json", action="store_true", help="print the metadata model as JSON"
     )
@@ -34,10 +33,7 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Print the summary (or JSON); a FairlyError becomes exit 2 in the CLI."""
-    scene: int | str | None = args.scene
-    if isinstance(scene, str) and scene.lstrip("-").isdigit():
-        scene = int(scene)
-    acq = open_acquisition(args.path, scene)
+    acq = open_acquisition(args.path, scene_index(args.scene))
     if args.json:
         payload = acq.metadata.model_dump(mode="json")
         payload["scene_names"] = list(acq.scene_names)

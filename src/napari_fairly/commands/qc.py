@@ -7,8 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_QC_FAILED = 3
+from napari_fairly.commands import (
+    EXIT_OK,
+    EXIT_QC_FAILED,
+    add_scene_argument,
+    exit_code_table,
+    scene_index,
+)
 
 SEVERITY_MARK = {
     "ok": "OK",
@@ -29,11 +34,19 @@ def register(subparsers: Any) -> None:
             "saturation and zero clipping, and metadata consistency. Exit 0 when every "
             "check passes or warns, 3 when one fails, 2 on bad input."
         ),
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "path", type=Path, help="raw acquisition file or OME-Zarr folder"
     )
-    parser.add_argument("--scene", default=None, help="scene index (from 0) or name")
+    add_scene_argument(parser, "the scene to check (default: the first)")
+    parser.add_argument(
+        "--form",
+        type=Path,
+        default=None,
+        help="a FAIR form JSON whose corrections (pixel sizes, NA…) the checks use",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--csv",
@@ -48,8 +61,9 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override an input, e.g. na=1.4, ri=1.515, em.1=520, modality=confocal, "
-        "pz=0.3, pinhole_au=1, gain=2.0 (e-/ADU), offset=100",
+        help="correct an acquisition value or set a QC parameter, e.g. na=1.4, "
+        "ri=1.515, em.1=520 (channel 1), modality=confocal, pz=0.3, pinhole_au=1, "
+        "image_acquisition.pixel_size_x_um=0.1, gain=2.0 (e-/ADU), offset=100",
     )
     parser.add_argument(
         "--lang",
@@ -61,21 +75,6 @@ def register(subparsers: Any) -> None:
         "--planes", action="store_true", help="also print the per-plane rows"
     )
     parser.set_defaults(func=run_qc_command)
-
-
-def _scene(text: str | None) -> int | str | None:
-    if text is None:
-        return None
-    return int(text) if text.isdigit() else text
-
-
-def _thresholds() -> dict[str, float] | None:
-    from napari_fairly.core.settings import find_template
-
-    template = find_template()
-    if template is None:
-        return None
-    return dict(template.options.qc_thresholds) or None
 
 
 def format_table(report: Any, planes: bool = False) -> str:
@@ -122,15 +121,65 @@ def format_table(report: Any, planes: bool = False) -> str:
     return "\n".join(out)
 
 
+def open_session(
+    path: Path, scene: Any, form_path: Path | None, settings: list[str], lang: str
+) -> Any:
+    """A Session for ``path`` with a form file's and ``--set`` corrections applied.
+
+    Shared by ``fairly qc`` and ``fairly save``: the same names, the same checks.
+    """
+    from napari_fairly.core.qc import parse_settings
+    from napari_fairly.core.reading import open_acquisition
+    from napari_fairly.core.session import Session
+    from napari_fairly.core.settings import find_template
+
+    form = read_form_file(form_path) if form_path is not None else None
+    acq = open_acquisition(path, scene_index(scene))
+    try:
+        corrections, parameters = parse_settings(settings, len(acq.metadata.channels))
+        session = Session(
+            acq,
+            form,
+            template=find_template(),
+            parameters=parameters,
+            language=lang,
+        )
+        if corrections:
+            session.set_fields(corrections)
+    except Exception:
+        acq.close()
+        raise
+    return session
+
+
+def read_form_file(path: Path) -> Any:
+    """The form in ``path`` (JSON or CSV); FormFileError names the file."""
+    from napari_fairly.core.errors import FormFileError
+    from napari_fairly.core.form import form_from_csv, form_from_json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        why = getattr(err, "strerror", None) or "not UTF-8 text"
+        raise FormFileError(
+            f"the form cannot be read ({why}).",
+            fix="Give the JSON written by 'fairly form' or the FAIR form panel.",
+            path=path,
+        ) from None
+    try:
+        if path.suffix.lower() == ".csv":
+            return form_from_csv(text)
+        return form_from_json(text)
+    except FormFileError as err:
+        raise FormFileError(err.problem, fix=err.fix, path=path) from None
+
+
 def run_qc_command(args: argparse.Namespace) -> int:
     """Open the file, run every check, print the table (or JSON), write the CSV."""
-    from napari_fairly.core.progress import Progress
-    from napari_fairly.core.qc import parse_overrides, run_qc
-    from napari_fairly.core.reading import open_acquisition
+    from napari_fairly.core.progress import Progress, drive
 
-    overrides = parse_overrides(args.overrides)
-    thresholds = _thresholds()
-    acq = open_acquisition(args.path, _scene(args.scene))
+    session = open_session(args.path, args.scene, args.form, args.overrides, args.lang)
+    acq = session.acquisition
     interactive = sys.stderr.isatty()
 
     def on_progress(p: Progress) -> None:
@@ -139,7 +188,10 @@ def run_qc_command(args: argparse.Namespace) -> int:
                 f"\r{p.step}: {p.done}/{p.total}", end="", file=sys.stderr, flush=True
             )
 
-    report = run_qc(acq, overrides, thresholds, lang=args.lang, on_progress=on_progress)
+    try:
+        report = drive(session.run_qc_steps(), on_progress)
+    finally:
+        session.close()
     if interactive:
         print(file=sys.stderr)
     if args.csv is not None:
@@ -148,7 +200,7 @@ def run_qc_command(args: argparse.Namespace) -> int:
         print(report.to_json())
     else:
         name = acq.path.name + (
-            f" [scene {acq.scene_index}: {acq.scene_name}]"
+            f" [scene {acq.scene_index + 1}: {acq.scene_name}]"
             if acq.metadata.scene_count > 1
             else ""
         )

@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_VERDICT = 1
-EXIT_QC_FAILED = 3
+from napari_fairly.commands import (
+    EXIT_OK,
+    EXIT_VERDICT,
+    add_scene_argument,
+    exit_code_table,
+    scene_index,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -19,8 +23,13 @@ def register(subparsers: Any) -> None:
         help="save an acquisition as a named OME-Zarr dataset with its documents",
         description=(
             "Write <out>/<name>/ (OME-Zarr, sidecar JSON, measurements CSV, DataCite, "
-            "RO-Crate, checksums) from a raw file and a FAIR form. Never overwrites."
+            "RO-Crate, checksums) from a raw file and a FAIR form. Never overwrites. "
+            "The form must be complete, valid and made for this file (else exit 1, "
+            "nothing written); a failed quality check stops the save (exit 3, nothing "
+            "written) unless --accept-qc-failures records that you accept it."
         ),
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     save.add_argument("path", type=Path, help="raw acquisition file")
     save.add_argument(
@@ -28,11 +37,30 @@ def register(subparsers: Any) -> None:
     )
     save.add_argument("--out", type=Path, required=True, help="destination folder")
     scenes = save.add_mutually_exclusive_group()
-    scenes.add_argument(
-        "--scene", type=int, default=None, help="save only this scene (0-based)"
-    )
+    add_scene_argument(scenes, "save only this scene")
     scenes.add_argument(
         "--all-scenes", action="store_true", help="one dataset per scene (default)"
+    )
+    save.add_argument(
+        "--set",
+        dest="values",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="correct an acquisition value (image_acquisition.pixel_size_z_um=0.2, "
+        "or na=1.4, pz=0.2, em.2=520…) or set a QC parameter (gain=2.0); as in "
+        "fairly form and fairly qc",
+    )
+    save.add_argument(
+        "--accept-qc-failures",
+        action="store_true",
+        help="save even if a quality check fails; the acceptance (which checks, who, "
+        "when) is recorded in the sidecar",
+    )
+    save.add_argument(
+        "--operator",
+        default=None,
+        help="who accepts failed checks (default: the form's operator)",
     )
     save.add_argument(
         "--ngff",
@@ -66,64 +94,91 @@ def register(subparsers: Any) -> None:
         "verify",
         help="check a saved dataset: checksums, OME-Zarr pixels, documents",
         description="Recompute every checksum, re-read the OME-Zarr; 0 if all hold.",
+        epilog=exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("dir", type=Path, help="dataset folder <out>/<name>")
     verify.set_defaults(func=run_verify)
 
 
-def _open_scenes(path: Path, scene: int | None) -> tuple[Any, ...]:
+def _open_sessions(args: argparse.Namespace, form: Any) -> tuple[Any, ...]:
+    """One Session per scene to save, each with the form and --set applied."""
+    from napari_fairly.core.errors import FormNotReadyError
+    from napari_fairly.core.qc import parse_settings
     from napari_fairly.core.reading import open_acquisition
+    from napari_fairly.core.session import Session
+    from napari_fairly.core.settings import find_template
 
-    if scene is not None:
-        return (open_acquisition(path, scene),)
-    first = open_acquisition(path, 0)
-    count = first.metadata.scene_count
-    return (first, *(open_acquisition(path, i) for i in range(1, count)))
+    index = scene_index(args.scene)
+    first = open_acquisition(args.path, index)
+    acqs = [first]
+    if index is None and first.metadata.scene_count > 1:
+        acqs += [
+            open_acquisition(args.path, i) for i in range(1, len(first.scene_names))
+        ]
+    template = find_template()
+    sessions = []
+    try:
+        corrections, parameters = parse_settings(
+            args.values, len(first.metadata.channels)
+        )
+        for acq in acqs:
+            session = Session(
+                acq,
+                form,
+                template=template,
+                parameters=parameters,
+                any_scene=len(acqs) > 1,
+            )
+            if corrections:
+                session.set_fields(corrections)
+            session.check_form_ready(form_file=str(args.form))
+            sessions.append(session)
+    except FormNotReadyError as err:
+        for acq in acqs:
+            acq.close()
+        raise FormNotReadyError(
+            err.problem, problems=err.problems, fix=err.fix, path=args.form
+        ) from None
+    except Exception:
+        for acq in acqs:
+            acq.close()
+        raise
+    return tuple(sessions)
 
 
 def run_save(args: argparse.Namespace) -> int:
     """Handler of ``fairly save``."""
     from rich.console import Console
 
-    from napari_fairly.core.errors import InvalidFormValueError
+    from napari_fairly.commands.qc import read_form_file
     from napari_fairly.core.export import SaveRequest
-    from napari_fairly.core.form import form_from_json
-    from napari_fairly.core.settings import find_template
 
-    try:
-        form_text = args.form.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InvalidFormValueError(
-            f"the form cannot be read ({err.strerror}).",
-            fix="Give the JSON written by 'fairly form' or the FAIR form widget.",
-            path=args.form,
-        ) from err
-    form = form_from_json(form_text)
-    template = find_template()
+    form = read_form_file(args.form)
+    sessions = _open_sessions(args, form)
+    template = sessions[0].template
     ngff = args.ngff
     if ngff is None:
         ngff = template.options.ngff_version if template is not None else "0.4"
-    acquisitions = _open_scenes(args.path, args.scene)
+    accepted_by = None
+    if args.accept_qc_failures:
+        accepted_by = args.operator or form.operator or "operator (fairly save)"
     request = SaveRequest(
-        acquisitions=acquisitions,
-        form=form,
+        sessions=sessions,
         destination=args.out,
         ngff_version=ngff,
         on_exists=args.on_exists,
         labels=args.labels,
         copy_raw=args.copy_raw,
-        template=template,
+        accept_qc_failures_by=accepted_by,
         verify_all_planes=args.verify_all_planes,
     )
     err_console = Console(file=sys.stderr)
     try:
         result = _run_with_bar(request, err_console)
     finally:
-        for acq in acquisitions:  # release the raw file handles the readers keep
-            close = getattr(acq, "close", None)
-            if close is not None:
-                close()
-    code = EXIT_OK
+        for session in sessions:  # release the raw file handles the readers keep
+            session.close()
     for dataset in result.datasets:
         bumped = (
             f" (requested {dataset.requested_name} exists)" if dataset.bumped else ""
@@ -132,11 +187,10 @@ def run_save(args: argparse.Namespace) -> int:
         report = dataset.qc_report
         if report is not None and getattr(report, "failed", False):
             print(
-                f"  quality checks failed for {dataset.name}: see its sidecar",
+                f"  failed quality checks accepted for {dataset.name}: see its sidecar",
                 file=sys.stderr,
             )
-            code = EXIT_QC_FAILED
-    return code
+    return EXIT_OK
 
 
 def _run_with_bar(request: Any, err_console: Any) -> Any:

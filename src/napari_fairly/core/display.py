@@ -160,10 +160,10 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
     lines = [
         f"File     {md.source_path}",
         f"Size     {md.size_bytes:,} bytes   format {md.format}   reader {md.reader}",
-        f"Scene    {md.scene_index} of {md.scene_count}{scene}",
+        f"Scene    {md.scene_index + 1} of {md.scene_count}{scene}",
     ]
     if len(scene_names) > 1:
-        listed = ", ".join(f"{i}: {n}" for i, n in enumerate(scene_names))
+        listed = ", ".join(f"{i}: {n}" for i, n in enumerate(scene_names, start=1))
         lines.append(f"Scenes   {listed}")
     lines += [f"Pixels   {shape}  {md.dtype}  (dims {md.dims})", ""]
     rows = summary_rows(md)

@@ -48,3 +48,46 @@ class OutputError(FairlyError, OSError):
 
 class CancelledError(FairlyError):
     """The operator cancelled a long job; nothing was left half-written."""
+
+
+class FormNotReadyError(InvalidFormValueError):
+    """The form is incomplete, invalid or made for another acquisition: no save.
+
+    ``problems`` lists ``(field, message)`` pairs, so a widget can show each next to
+    its field and the CLI can print them one per line.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        problems: list[tuple[str, str]] | None = None,
+        fix: str = "",
+        path: Path | str | None = None,
+    ) -> None:
+        super().__init__(problem, fix=fix, path=path)
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        lines = [super().__str__()]
+        lines += [f"  - {field}: {message}" for field, message in self.problems]
+        return "\n".join(lines)
+
+
+class FormFileError(FairlyError, ValueError):
+    """A file given as a form is not a form (not JSON, not UTF-8, not our schema)."""
+
+
+class QcNotAcceptedError(FairlyError):
+    """Quality checks failed and the operator did not accept them: nothing written."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        failed: list[str] | None = None,
+        fix: str = "",
+        path: Path | str | None = None,
+    ) -> None:
+        super().__init__(problem, fix=fix, path=path)
+        self.failed = list(failed or [])

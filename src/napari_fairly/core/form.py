@@ -27,8 +27,17 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import Field, ValidationError
 
-from napari_fairly.core.errors import InvalidFormValueError, TemplateError
-from napari_fairly.core.model import FrozenModel
+from napari_fairly.core.corrections import (
+    Corrections,
+    effective_metadata,
+    is_correction,
+)
+from napari_fairly.core.errors import (
+    FormFileError,
+    InvalidFormValueError,
+    TemplateError,
+)
+from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.naming import (
     COMPONENTS,
     MAX_FILENAME_CHARS,
@@ -56,7 +65,7 @@ from napari_fairly.core.vocabularies import (
 if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata
 
-FORM_SCHEMA_VERSION = "1.0.0"
+FORM_SCHEMA_VERSION = "1.1.0"
 DEFAULT_LICENCE = "CC-BY-4.0"
 RESOURCE_TYPE = "OME-Zarr light-microscopy image"
 
@@ -219,6 +228,9 @@ class FairForm(FrozenModel):
     operator: str = ""
     sources: dict[str, str] = Field(default_factory=dict)
     rules: FormRules = FormRules()
+    # the operator's corrections of acquisition values (core.corrections); the
+    # image_acquisition values above show the file's values overlaid by them
+    corrections: Corrections = Corrections()
 
     def name_parts(self) -> NameParts:
         """The naming components as :class:`NameParts`.
@@ -470,6 +482,8 @@ def coerce_value(path: str, value: Any) -> Any:
     InvalidFormValueError
         When the value cannot have the field's type (``abc`` for a number).
     """
+    if is_correction(path):
+        return value  # checked and converted by core.corrections
     annotation = _annotation(path)
     if path in ("biosample.organism", "study_component.imaging_method"):
         return _term(path, value)
@@ -533,26 +547,106 @@ def set_field(
 def set_fields(
     form: FairForm, values: Mapping[str, Any], source: str = "operator"
 ) -> FairForm:
-    """Like :func:`set_field` for several fields at once (validated once)."""
+    """Like :func:`set_field` for several fields at once (validated once).
+
+    Acquisition values (``image_acquisition.pixel_size_z_um``,
+    ``image_acquisition.channels.2.name``…) are the operator's corrections
+    (:mod:`~napari_fairly.core.corrections`): checked, kept in ``form.corrections``,
+    and shown in the image-acquisition fields.
+    """
+    corrected = {p: v for p, v in values.items() if is_correction(p)}
     data = form.model_dump()
     sources = dict(form.sources)
     for path, raw in values.items():
+        if path in corrected:
+            continue
         value = coerce_value(path, raw)
-        if path in form.rules.fixed_fields and not _equal(value, get_field(form, path)):
-            raise InvalidFormValueError(
-                f"{field_label(path)} is fixed by the facility template "
-                f"({form.rules.template}) and cannot be changed.",
-                fix="Ask the facility staff to change the template, or keep its value.",
-            )
-        if path in form.rules.fixed_fields:
+        if _fixed_unchanged(form, path, value):
             continue  # same value: keep the template as its source
         _set_path(data, path, _dump(value))
         if _is_empty(value):
             sources.pop(path, None)
         else:
             sources[path] = source
+    if corrected:
+        _apply_corrections(form, corrected, source, data, sources)
     data["sources"] = sources
     return _validate(data)
+
+
+def _fixed_unchanged(form: FairForm, path: str, value: Any) -> bool:
+    """True when ``path`` is fixed by the template to ``value``; raises otherwise."""
+    if path not in form.rules.fixed_fields:
+        return False
+    if not _equal(value, get_field(form, path)):
+        raise InvalidFormValueError(
+            f"{field_label(path)} is fixed by the facility template "
+            f"({form.rules.template}) and cannot be changed.",
+            fix="Ask the facility staff to change the template, or keep its value.",
+        )
+    return True
+
+
+# corrections shown as they are in an image-acquisition field of the same path
+MIRRORED: tuple[str, ...] = (
+    "image_acquisition.pixel_size_x_um",
+    "image_acquisition.pixel_size_y_um",
+    "image_acquisition.pixel_size_z_um",
+    "image_acquisition.objective_na",
+    "image_acquisition.objective_magnification",
+    "image_acquisition.immersion",
+)
+
+
+def _apply_corrections(
+    form: FairForm,
+    values: Mapping[str, Any],
+    source: str,
+    data: dict[str, Any],
+    sources: dict[str, str],
+) -> None:
+    """Record corrections in ``data`` (and show the mirrored ones in their field)."""
+    for path in values:
+        if path in form.rules.fixed_fields:
+            _fixed_unchanged(form, path, coerce_value(path, values[path]))
+    corrections = form.corrections.with_values(values, source)
+    data["corrections"] = corrections.model_dump()
+    for path in values:
+        if path not in MIRRORED:
+            continue
+        item = corrections.get(path)
+        if item is not None:
+            _set_path(data, path, item.value)
+            sources[path] = item.source
+
+
+def sync_acquisition(form: FairForm, metadata: AcquisitionMetadata) -> FairForm:
+    """The form with its image-acquisition values taken from the effective metadata.
+
+    Effective = the file's ``metadata`` overlaid by ``form.corrections``: the values
+    the checks and the save use. Fields the operator types that are not acquisition
+    values (instrument, acquisition date-time) are left as they are.
+    """
+    effective = effective_metadata(metadata, form.corrections)
+    found = _file_values(effective)
+    data = form.model_dump()
+    sources = dict(form.sources)
+    for path in (*MIRRORED, "image_acquisition.channels"):
+        if path in found:
+            value, source = found[path]
+            _set_path(data, path, _dump(value))
+            sources[path] = source
+        else:
+            _set_path(data, path, _dump(_empty_of(path)))
+            sources.pop(path, None)
+    data["sources"] = sources
+    return _validate(data)
+
+
+def _empty_of(path: str) -> Any:
+    module, name = _split(path)
+    default = _MODULE_MODELS[module].model_fields[name or ""].default
+    return default
 
 
 def _validate(data: Mapping[str, Any]) -> FairForm:
@@ -805,6 +899,10 @@ def form_issues(form: FairForm) -> list[FormIssue]:
                     code="recommended",
                 )
             )
+    out += [
+        FormIssue(name, "error", problem, "Correct it or clear it.")
+        for name, problem in form.corrections.problems()
+    ]
     out += _naming_issues(form)
     out += _path_issues(form)
     out += _study_issues(form)
@@ -840,6 +938,13 @@ def missing_required(form: FairForm) -> list[str]:
 # --------------------------------------------------------------------------- prefill
 
 
+def _source_of(sourced: Any) -> str:
+    """The form's source text for a metadata value: ``file:…``, or the correction's."""
+    if sourced.status is Status.OPERATOR:
+        return str(sourced.source or "operator")
+    return f"file:{sourced.source}" if sourced.source else "file"
+
+
 def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
     """Form values stated by the acquisition metadata, each with its source."""
     out: dict[str, tuple[Any, str]] = {}
@@ -849,7 +954,7 @@ def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
             return
         value = transform(sourced.value) if transform else sourced.value
         if not _is_empty(value):
-            out[path] = (value, f"file:{sourced.source}" if sourced.source else "file")
+            out[path] = (value, _source_of(sourced))
 
     date = metadata.acquisition_date
     if date.value:
@@ -886,7 +991,7 @@ def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
                 )
                 for c in channels
             ),
-            "file:channels",
+            _channels_source(channels),
         )
         out["specimen.channels"] = (
             tuple(
@@ -920,13 +1025,29 @@ def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
     return out
 
 
+def _channels_source(channels: Any) -> str:
+    """``operator`` when any channel value was corrected, else ``file:channels``."""
+    corrected = any(
+        getattr(c, f).status is Status.OPERATOR
+        for c in channels
+        for f in (
+            "name",
+            "acquisition_mode",
+            "excitation_wavelength_nm",
+            "emission_wavelength_nm",
+            "exposure_s",
+        )
+    )
+    return "operator" if corrected else "file:channels"
+
+
 def _template_checked(template: FacilityTemplate) -> None:
     for kind, paths in (
         ("fixed", template.fixed),
         ("defaults", template.defaults),
         ("required", template.required),
     ):
-        unknown = [p for p in paths if p not in FIELD_PATHS]
+        unknown = [p for p in paths if p not in FIELD_PATHS and not is_correction(p)]
         if unknown:
             raise TemplateError(
                 f"'{kind}' names unknown form fields: {', '.join(unknown)}.",
@@ -936,27 +1057,12 @@ def _template_checked(template: FacilityTemplate) -> None:
             )
 
 
-def prefill_form(
-    metadata: AcquisitionMetadata | None = None,
-    template: FacilityTemplate | None = None,
-    profile: OperatorProfile | None = None,
-    typed: Mapping[str, Any] | None = None,
-) -> FairForm:
-    """A form filled from what is already known, each value with its source.
-
-    For each field the first non-empty value wins among: the acquisition metadata,
-    the template's defaults, the operator's last entries (SPEC 2.1); then what the
-    operator typed overrides it. Fields the template fixes take the template's
-    value whatever the file says.
-
-    Raises
-    ------
-    InvalidFormValueError
-        When ``typed`` tries to change a field the template fixes, or has a value
-        of the wrong type.
-    TemplateError
-        When the template names fields the form does not have.
-    """
+def _layered_values(
+    metadata: AcquisitionMetadata | None,
+    template: FacilityTemplate | None,
+    profile: OperatorProfile | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """File values, then template defaults, then the profile, then built-ins."""
     layers: list[tuple[str, dict[str, Any]]] = []
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -964,7 +1070,6 @@ def prefill_form(
     for path, (value, source) in file_values.items():
         values[path], sources[path] = value, source
     if template is not None:
-        _template_checked(template)
         layers.append((f"template:{template.label}", dict(template.defaults)))
     if profile is not None:
         remembered = {k: v for k, v in profile.last.items() if k in PROFILE_FIELDS}
@@ -984,27 +1089,40 @@ def prefill_form(
     for path, value in defaults.items():
         if path not in values:
             values[path], sources[path] = value, "default"
+    return values, sources
 
-    rules = FormRules()
-    fixed: dict[str, Any] = {}
-    if template is not None:
-        fixed = {p: coerce_value(p, v) for p, v in template.fixed.items()}
-        if template.licence:
-            fixed["study.licence"] = template.licence
-        fixed["study.publisher"] = template.publisher or template.facility
-        rules = FormRules(
-            template=template.label,
-            allowed_projects=template.projects,
-            instruments=tuple(i.name for i in template.instruments),
-            extra_datatypes=template.datatypes,
-            extra_required=template.required,
-            fixed_fields=tuple(fixed),
-            ngff_version=template.options.ngff_version,
-        )
-        for path, value in fixed.items():
-            values[path], sources[path] = value, f"template:{template.label}"
 
-    for path, raw in (typed or {}).items():
+def _template_rules(
+    template: FacilityTemplate | None,
+) -> tuple[FormRules, dict[str, Any]]:
+    """The rules a template puts on the form, and the values it fixes."""
+    if template is None:
+        return FormRules(), {}
+    fixed = {p: coerce_value(p, v) for p, v in template.fixed.items()}
+    if template.licence:
+        fixed["study.licence"] = template.licence
+    fixed["study.publisher"] = template.publisher or template.facility
+    rules = FormRules(
+        template=template.label,
+        allowed_projects=template.projects,
+        instruments=tuple(i.name for i in template.instruments),
+        extra_datatypes=template.datatypes,
+        extra_required=template.required,
+        fixed_fields=tuple(fixed),
+        ngff_version=template.options.ngff_version,
+    )
+    return rules, fixed
+
+
+def _apply_typed(
+    typed: Mapping[str, Any],
+    fixed: Mapping[str, Any],
+    rules: FormRules,
+    values: dict[str, Any],
+    sources: dict[str, str],
+) -> None:
+    """What the operator typed, over everything but the template's fixed values."""
+    for path, raw in typed.items():
         value = coerce_value(path, raw)
         if path in fixed and not _equal(value, fixed[path]):
             raise InvalidFormValueError(
@@ -1018,11 +1136,11 @@ def prefill_form(
         else:
             values[path], sources[path] = value, "operator"
 
-    # derived from other fields, only where nothing else gave a value
-    sample, condition = (
-        values.get("naming.sample", ""),
-        values.get("naming.condition", ""),
-    )
+
+def _derived(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Values computed from other fields, only where nothing else gave one."""
+    sample = values.get("naming.sample", "")
+    condition = values.get("naming.condition", "")
     if "study_component.name" not in values and (sample or condition):
         values["study_component.name"] = " ".join(p for p in (sample, condition) if p)
         sources["study_component.name"] = "derived:naming.sample+naming.condition"
@@ -1030,10 +1148,65 @@ def prefill_form(
         values["biosample.extrinsic_variables"] = condition
         sources["biosample.extrinsic_variables"] = "derived:naming.condition"
 
+
+def _split_corrections(
+    values: dict[str, Any], sources: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Take the acquisition values the file did not give out of ``values``.
+
+    They are corrections (typed, or set by the template), grouped by their source.
+    """
+    corrected: dict[str, dict[str, Any]] = {}
+    for path in [p for p in values if is_correction(p)]:
+        source = sources.get(path, "")
+        if source.startswith("file"):
+            continue  # shown from the metadata by sync_acquisition
+        corrected.setdefault(source, {})[path] = values.pop(path)
+        sources.pop(path, None)
+    return corrected
+
+
+def prefill_form(
+    metadata: AcquisitionMetadata | None = None,
+    template: FacilityTemplate | None = None,
+    profile: OperatorProfile | None = None,
+    typed: Mapping[str, Any] | None = None,
+) -> FairForm:
+    """A form filled from what is already known, each value with its source.
+
+    For each field the first non-empty value wins among: the acquisition metadata,
+    the template's defaults, the operator's last entries (SPEC 2.1); then what the
+    operator typed overrides it. Fields the template fixes take the template's
+    value whatever the file says. Acquisition values typed or set by the template
+    are corrections (``form.corrections``), and the image-acquisition fields show
+    the file's values overlaid by them.
+
+    Raises
+    ------
+    InvalidFormValueError
+        When ``typed`` tries to change a field the template fixes, or has a value
+        of the wrong type or out of range.
+    TemplateError
+        When the template names fields the form does not have.
+    """
+    if template is not None:
+        _template_checked(template)
+    values, sources = _layered_values(metadata, template, profile)
+    rules, fixed = _template_rules(template)
+    for path, value in fixed.items():
+        values[path], sources[path] = value, f"template:{rules.template}"
+    _apply_typed(typed or {}, fixed, rules, values, sources)
+    _derived(values, sources)
+    corrected = _split_corrections(values, sources)
     data: dict[str, Any] = {"sources": sources, "rules": rules.model_dump()}
     for path, value in values.items():
         _set_path(data, path, _dump(value))
-    return _validate(data)
+    corrections = Corrections()
+    for source, changes in corrected.items():
+        corrections = corrections.with_values(changes, source)
+    data["corrections"] = corrections.model_dump()
+    form = _validate(data)
+    return sync_acquisition(form, metadata) if metadata is not None else form
 
 
 def profile_from_form(form: FairForm, operator: str | None = None) -> OperatorProfile:
@@ -1059,25 +1232,85 @@ def form_to_json(form: FairForm) -> str:
 
 
 def form_from_json(text: str | bytes) -> FairForm:
-    """Read a form saved by :func:`form_to_json`.
+    """Read a form saved by :func:`form_to_json` (older versions too).
+
+    Forms of schema 1.0 kept typed acquisition values in ``image_acquisition``
+    with the source ``operator``: they become corrections.
 
     Raises
     ------
-    InvalidFormValueError
-        When the text is not JSON or has unknown or wrong fields.
+    FormFileError
+        When the text is not JSON, not an object, or not a form of ours.
     """
     try:
         data = json.loads(text)
-    except ValueError as err:
-        raise InvalidFormValueError(
-            f"the form file is not valid JSON ({err}).",
-            fix="Choose a form saved by napari-fairly (Save as JSON).",
-        ) from err
+    except (ValueError, RecursionError) as err:
+        raise FormFileError(
+            f"the form file is not valid JSON ({str(err)[:120]}).",
+            fix="Choose a form saved by napari-fairly (fairly form, or Save as JSON).",
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidFormValueError(
+        raise FormFileError(
             "the form file must hold a JSON object.", fix="Choose a saved form."
         )
-    return _validate(data)
+    try:
+        return _validate(_migrated(data))
+    except InvalidFormValueError as err:
+        raise FormFileError(
+            f"the file is not a napari-fairly form: {err.problem}",
+            fix="Choose a form saved by napari-fairly (fairly form, or Save as JSON).",
+        ) from None
+
+
+def _migrated(data: dict[str, Any]) -> dict[str, Any]:
+    """A 1.0 form's typed acquisition values moved into ``corrections``."""
+    if "corrections" in data or not isinstance(data.get("sources"), dict):
+        return data
+    acquisition = data.get("image_acquisition")
+    if not isinstance(acquisition, dict):
+        return data
+    typed = {
+        path: acquisition.get(path.partition(".")[2])
+        for path in MIRRORED
+        if data["sources"].get(path) == "operator"
+    }
+    typed = {k: v for k, v in typed.items() if v not in (None, "")}
+    out = dict(data, schema_version=FORM_SCHEMA_VERSION)
+    try:
+        out["corrections"] = Corrections().with_values(typed).model_dump()
+    except InvalidFormValueError:
+        out["corrections"] = Corrections().model_dump()  # form_issues reports them
+    return out
+
+
+def form_source_problem(
+    form: FairForm, metadata: AcquisitionMetadata, any_scene: bool = False
+) -> str | None:
+    """Why ``form`` was made for another acquisition than ``metadata``'s, or None.
+
+    The form records the file it was made from (name, size, scene, and its sha256
+    once known); a form that records nothing is taken as made for this one. The
+    sha256, when recorded, is compared by the save with the hash it takes anyway.
+    """
+    data = form.image_data
+    name = Path(data.source_file.replace("\\", "/")).name if data.source_file else ""
+    problems = []
+    if name and name != Path(metadata.source_path).name:
+        problems.append(f"file {name!r}")
+    if data.size_bytes is not None and data.size_bytes != metadata.size_bytes:
+        problems.append(f"a file of {data.size_bytes:,} bytes")
+    if (
+        not any_scene
+        and data.scene_index is not None
+        and data.scene_index != metadata.scene_index
+    ):
+        problems.append(f"scene {data.scene_index + 1}")
+    if not problems:
+        return None
+    return (
+        f"the form was made for {', '.join(problems)}, not for "
+        f"{Path(metadata.source_path).name} scene {metadata.scene_index + 1}"
+    )
 
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

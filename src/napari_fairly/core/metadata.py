@@ -81,6 +81,8 @@ class AcquisitionMetadata(FrozenModel):
     pixel_size_y_um: Sourced[float] = Sourced()
     pixel_size_z_um: Sourced[float] = Sourced()
     time_increment_s: Sourced[float] = Sourced()
+    # what the stack axis of a file that does not name it is: "Z" or "T"
+    stack_axis: Sourced[str] = Sourced()
 
     # acquisition
     acquisition_date: Sourced[str] = (

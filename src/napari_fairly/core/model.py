@@ -55,6 +55,17 @@ class Reason(str, Enum):
     DEFAULT_UNIT = "default_unit"  # unit absent from the file, OME default assumed
 
 
+class OriginalValue(FrozenModel):
+    """What the file said about a value the operator corrected (a plain record)."""
+
+    value: Any = None
+    unit: str | None = None
+    status: Status = Status.MISSING
+    source: str = ""
+    reason: str | None = None
+    raw: str | None = None
+
+
 class Sourced(FrozenModel, Generic[T]):
     """A value, its unit, and where it came from; ``value=None`` means not known."""
 
@@ -64,6 +75,8 @@ class Sourced(FrozenModel, Generic[T]):
     source: str = ""
     reason: str | None = None
     raw: str | None = None  # the file's own text, kept when it could not be trusted
+    # what the file said before the operator corrected it (status operator only)
+    original: OriginalValue | None = None
 
     @model_validator(mode="after")
     def _value_matches_status(self) -> Self:
@@ -97,10 +110,24 @@ class Sourced(FrozenModel, Generic[T]):
 
     @classmethod
     def operator(
-        cls, value: T, source: str = "operator", unit: str | None = None
+        cls,
+        value: T,
+        source: str = "operator",
+        unit: str | None = None,
+        original: Sourced[Any] | None = None,
     ) -> Sourced[T]:
-        """A value typed by the operator or fixed by a facility template."""
-        return cls(value=value, unit=unit, status=Status.OPERATOR, source=source)
+        """A value typed by the operator or fixed by a facility template.
+
+        ``original`` keeps what the file said, so a corrected value never hides it.
+        """
+        kept = None
+        if original is not None:
+            kept = OriginalValue(
+                **original.model_dump(exclude={"original"}),
+            )
+        return cls(
+            value=value, unit=unit, status=Status.OPERATOR, source=source, original=kept
+        )
 
     @classmethod
     def missing(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +51,7 @@ from napari_fairly.core.progress import Progress
 if TYPE_CHECKING:
     from napari_fairly.core.naming import NameParts
     from napari_fairly.core.reading import Acquisition
+    from napari_fairly.core.session import Session
 
 OnExists = Literal["bump", "refuse"]
 PATH_WARNING_CHARS = 250  # SPEC 1.2 convention
@@ -60,38 +61,38 @@ VERIFY_SAMPLE_PLANES = 32
 
 @dataclass(frozen=True)
 class SaveRequest:
-    """Everything a save needs; one dataset is written per acquisition (scene).
+    """Everything a save needs; one dataset is written per session (scene).
 
     Parameters
     ----------
-    acquisitions
-        The scenes to save (one dataset each).
-    form
-        The FAIR form (``napari_fairly.core.form.FairForm``): name and documentation.
+    sessions
+        The opened scenes, each with its form, corrections, QC report and the
+        operator's decisions (:class:`~napari_fairly.core.session.Session`). A
+        report the session already holds is used as it is (no check runs again).
     destination
         Output folder; the template's ``destination_layout`` sub-folders go below it.
-    qc_stats
-        Pixel statistics already computed for a scene (keyed by scene index), so the
-        save does not compute them again.
-    qc_reports
-        Quality-check reports already made for a scene (keyed by scene index): used
-        as they are, with their statistics, so no check runs again.
+    accept_qc_failures_by
+        Who accepts, for this save, checks that fail during it (``fairly save
+        --accept-qc-failures``; a batch policy): recorded in the sidecar. Without it,
+        a failed check the session's operator did not accept stops the save and
+        nothing is written.
     """
 
-    acquisitions: tuple[Acquisition, ...]
-    form: Any
+    sessions: tuple[Session, ...]
     destination: Path
     ngff_version: Literal["0.4", "0.5"] = "0.4"
     on_exists: OnExists = "bump"
     labels: Path | np.ndarray | None = None
     copy_raw: bool = False
-    qc_stats: Mapping[int, Any] | None = None
-    qc_reports: Mapping[int, Any] | None = None
-    qc_overrides: Any = None
-    template: Any = None
+    accept_qc_failures_by: str | None = None
     fsync: bool = True
     workers: int | None = None
     verify_all_planes: bool = False  # else a spread sample (VERIFY_SAMPLE_PLANES)
+
+    @property
+    def template(self) -> Any:
+        """The facility template of the sessions (destination layout, thresholds)."""
+        return self.sessions[0].template if self.sessions else None
 
 
 @dataclass
@@ -194,17 +195,7 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
     )
 
 
-def _qc_thresholds(request: SaveRequest) -> dict[str, float] | None:
-    """The facility template's QC thresholds, if it sets any."""
-    options = getattr(request.template, "options", None)
-    if options is None:
-        return None
-    return getattr(options, "qc_thresholds", None) or None
-
-
-def _early_snr(
-    acq: Acquisition, request: SaveRequest, cache: Any, accumulator: Any
-) -> Any:
+def _early_snr(session: Session, cache: Any, accumulator: Any) -> Any:
     """SNR measured during the write, channel by channel (see ``EarlySnr``)."""
     from napari_fairly.core.qc.overrides import resolve_inputs
     from napari_fairly.core.qc.results import resolve_thresholds
@@ -212,15 +203,14 @@ def _early_snr(
 
     settings = SnrSettings.build(
         accumulator.shape_tczyx,
-        resolve_inputs(acq.metadata, request.qc_overrides),
-        resolve_thresholds(_qc_thresholds(request)),
+        resolve_inputs(session.acquisition.metadata, session.parameters),
+        resolve_thresholds(session.thresholds),
     )
     return EarlySnr(cache, accumulator, settings)
 
 
 def _run_qc(
-    acq: Acquisition,
-    request: SaveRequest,
+    session: Session,
     stats: Any,
     snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
     early_snr: Any = None,
@@ -228,15 +218,59 @@ def _run_qc(
     """Run the quality checks on statistics already computed (no second read)."""
     from napari_fairly.core.qc import run_qc_steps
 
+    key = session.inputs_key()
     report = yield from run_qc_steps(
-        acq,
-        overrides=request.qc_overrides,
-        thresholds=_qc_thresholds(request),
+        session.acquisition,
+        session.parameters,
+        session.thresholds,
         stats=stats,
+        lang=session.language,
         snr_planes=snr_planes,
         early_snr=early_snr,
     )
+    session.set_report(report, key)
     return report
+
+
+def _decide(session: Session, report: Any, request: SaveRequest) -> Any:
+    """The acceptance the save records; raises when a failed check is not accepted."""
+    from napari_fairly.core.errors import QcNotAcceptedError
+    from napari_fairly.core.session import failed_checks
+
+    if report is None or not report.failed:
+        return None
+    accepted = session.acceptance
+    if accepted is None and request.accept_qc_failures_by is not None:
+        accepted = session.accept_failures(request.accept_qc_failures_by)
+    if accepted is None:
+        failed = list(failed_checks(report))
+        raise QcNotAcceptedError(
+            f"quality checks failed ({', '.join(failed)}); nothing was written.",
+            failed=failed,
+            fix="Correct the acquisition values if they are wrong, or accept the "
+            "failed checks (the Save panel, or fairly save --accept-qc-failures): "
+            "the acceptance is recorded with the dataset.",
+            path=session.source.path,
+        )
+    return accepted
+
+
+def _check_form_hash(form: Any, source_sha: str, path: Path) -> None:
+    """A form that records its file's sha256 is refused for another file."""
+    from napari_fairly.core.errors import FormNotReadyError
+
+    recorded = str(getattr(form.image_data, "sha256", "") or "")
+    if recorded and recorded != source_sha:
+        problem = (
+            "the form was made for another file (its sha256 differs from "
+            f"{path.name}'s); nothing was written"
+        )
+        raise FormNotReadyError(
+            f"{problem}.",
+            problems=[("image_data.sha256", problem)],
+            fix="Make the form for this file (fairly form FILE).",
+            path=path,
+        )
 
 
 def _form_json(form: Any) -> Any:
@@ -293,51 +327,71 @@ def preload() -> None:
 
 
 def save_steps(request: SaveRequest) -> Generator[Progress, None, SaveResult]:
-    """Save every acquisition of ``request``; yields progress, returns what was written.
+    """Save every session of ``request``; yields progress, returns what was written.
+
+    The save gate comes first: every form must be complete, valid and made for its
+    acquisition. Each dataset is then written and verified in its temporary folder;
+    only when every one of them is (and no failed check is left unaccepted) are they
+    published, so a refused save leaves nothing behind.
 
     Raises
     ------
+    FormNotReadyError
+        A form is incomplete, invalid or made for another acquisition.
+    QcNotAcceptedError
+        A check failed and nobody accepted it; nothing was written.
     OutputError
         Destination inside the source, name taken with ``on_exists="refuse"``, disk
         full, read-only folder, or a failed read-back check (the temporary folder is
         then kept for inspection).
     """
     result = SaveResult()
-    if not request.acquisitions:
+    if not request.sessions:
         raise OutputError(
             "nothing to save: no acquisition given.", fix="Open a file first."
         )
-    for acq in request.acquisitions:
-        dataset = yield from _save_one(request, acq, result, len(request.acquisitions))
-        result.datasets.append(dataset)
+    for session in request.sessions:
+        session.check_form_ready()
+    prepared: list[_Prepared] = []
+    try:
+        for session in request.sessions:
+            ready = yield from _save_one(
+                request, session, result, len(request.sessions), prepared
+            )
+            prepared.append(ready)
+        while prepared:
+            ready = prepared[0]
+            result.datasets.append(_publish(ready))
+            prepared.pop(0)
+            yield Progress(ready.planes, ready.planes, f"{ready.label}: saved")
+    finally:
+        for ready in prepared:  # written and verified, but the save did not finish
+            shutil.rmtree(ready.partial, ignore_errors=True)
     return result
 
 
-def checked_save_steps(
-    request: SaveRequest, report: Any = None, save_anyway: bool = False
-) -> Generator[Progress, None, tuple[str, Any]]:
-    """Check first, save only if no check is red (or the operator said save anyway).
+@dataclass
+class _Prepared:
+    """A dataset written and verified in its temporary folder, not yet published."""
 
-    For one acquisition. Returns ``("blocked", report)`` or ``("saved", (report,
-    SaveResult))``; the save reuses the report and its pixel statistics, so nothing is
-    computed twice.
-    """
-    from dataclasses import replace
+    partial: Path
+    final: Path
+    dataset: SavedDataset
+    label: str  # how progress names this scene
+    planes: int  # its number of level-0 planes
 
-    from napari_fairly.core.qc import run_qc_steps
 
-    (acq,) = request.acquisitions
-    if report is None:
-        options = getattr(request.template, "options", None)
-        thresholds = getattr(options, "qc_thresholds", None) or None
-        report = yield from run_qc_steps(
-            acq, overrides=request.qc_overrides, thresholds=thresholds
-        )
-    if report.failed and not save_anyway:
-        return ("blocked", report)
-    request = replace(request, qc_reports={acq.scene_index: report})
-    result = yield from save_steps(request)
-    return ("saved", (report, result))
+def _publish(ready: _Prepared) -> SavedDataset:
+    final = publish(ready.partial, ready.final)
+    dataset = ready.dataset
+    rel = {
+        "zarr_path": dataset.zarr_path.relative_to(ready.partial),
+        "sidecar_path": dataset.sidecar_path.relative_to(ready.partial),
+    }
+    dataset.folder = final
+    dataset.zarr_path = final / rel["zarr_path"]
+    dataset.sidecar_path = final / rel["sidecar_path"]
+    return dataset
 
 
 def storage_warnings(
@@ -388,19 +442,24 @@ def _start_rehash(path: Path, out: dict[str, Any]) -> threading.Thread:
 
 
 def _save_one(
-    request: SaveRequest, acq: Acquisition, result: SaveResult, count: int
-) -> Generator[Progress, None, SavedDataset]:
+    request: SaveRequest,
+    session: Session,
+    result: SaveResult,
+    count: int,
+    prepared: list[_Prepared],
+) -> Generator[Progress, None, _Prepared]:
     from napari_fairly.core.naming import next_free_version, parse_name
 
-    label = f"scene {acq.scene_index}" if count > 1 else acq.path.name
+    acq = session.acquisition  # the effective values: corrections applied
+    form = session.form
+    label = f"scene {acq.scene_index + 1}" if count > 1 else acq.path.name
     started = sidecar.now_iso()
-    parts, requested = dataset_name(request.form, acq)
-    dest = destination_folder(
-        Path(request.destination), request.template, parts, request.form
-    )
+    parts, requested = dataset_name(form, acq)
+    dest = destination_folder(Path(request.destination), request.template, parts, form)
     check_destination_outside_source(dest, acq.path)
+    ours = {ready.partial for ready in prepared}
     for leftover in find_partials(dest):
-        if leftover not in result.leftovers:
+        if leftover not in result.leftovers and leftover not in ours:
             result.leftovers.append(leftover)
             yield Progress(
                 0, None, f"found an interrupted save, left untouched: {leftover.name}"
@@ -438,10 +497,8 @@ def _save_one(
     background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fairly-verify")
     try:
         zarr_name = f"{name}.ome.zarr"
-        report_given = (request.qc_reports or {}).get(acq.scene_index)
-        stats_given = (request.qc_stats or {}).get(acq.scene_index)
-        if stats_given is None and report_given is not None:
-            stats_given = getattr(report_given, "stats", None)
+        report_given = session.report
+        stats_given = getattr(report_given, "stats", None)
         accumulator = None
         plane_sink = None
         snr_cache = None
@@ -456,7 +513,7 @@ def _save_one(
             # the planes SNR will measure are kept as they pass: QC reads nothing again
             snr_cache = SnrPlaneCache(shape_tczyx, dtype.itemsize)
             if report_given is None:  # measured while the next channels are written
-                early_snr = _early_snr(acq, request, snr_cache, accumulator)
+                early_snr = _early_snr(session, snr_cache, accumulator)
             add_plane, keep = accumulator.add_plane, snr_cache
 
             def plane_sink(t: int, c: int, z: int, plane: np.ndarray) -> None:
@@ -538,8 +595,9 @@ def _save_one(
         if qc_report is None:
             yield Progress(total, total, f"{label}: quality checks")
             kept = snr_cache.planes() if snr_cache is not None else None
-            qc_report = yield from _run_qc(acq, request, stats, kept, early_snr)
+            qc_report = yield from _run_qc(session, stats, kept, early_snr)
             del kept
+        acceptance = _decide(session, qc_report, request)
         if rehash is None and not raw_read_later:
             # the last read of the raw file is done (labels and --copy-raw read it
             # later): hash it again while the documents are written and checked
@@ -557,6 +615,7 @@ def _save_one(
                 path=acq.path,
             )
         source_sha = fingerprint_before.sha256
+        _check_form_hash(form, source_sha, acq.path)
 
         # manifest of the OME-Zarr (every file, sha256sum format)
         zarr_hashes = {f"{zarr_name}/{k}": v for k, v in written.chunk_sha256.items()}
@@ -671,7 +730,7 @@ def _save_one(
             )
 
         # DataCite record, then the sidecar, then the RO-Crate (SPEC 7.3 order)
-        documents = sidecar.form_documents(request.form, acq.metadata)
+        documents = sidecar.form_documents(form, acq.metadata)
         datacite_name = f"{name}_datacite.json"
         file_hashes[datacite_name] = _write_text(
             partial / datacite_name, json_dumps(documents["datacite"]), request.fsync
@@ -690,17 +749,21 @@ def _save_one(
             "requested_name": requested,
             "name_parts": sidecar.name_parts_dict(parse_name(name)),
             "rembi": documents["rembi"],
-            "form": _form_json(request.form),
+            "form": _form_json(form),
             "dublin_core": documents["dublin_core"],
             "datacite": sidecar.datacite_summary(documents["datacite"]),
             "acquisition": meta.model_dump(mode="json"),
             "qc": _qc_json(qc_report),
+            "qc_acceptance": acceptance.model_dump(mode="json")
+            if acceptance is not None
+            else None,
             "source": {
                 "path": str(acq.path),
                 "file_name": acq.path.name,
                 "size_bytes": fingerprint_before.size_bytes,
                 "sha256": source_sha,
                 "scene": acq.scene_index,
+                "scene_number": acq.scene_index + 1,
                 "scene_name": meta.scene_name,
                 "scene_count": meta.scene_count,
                 "format": meta.format,
@@ -716,7 +779,7 @@ def _save_one(
             "csv_columns": csv_columns,
             "software": sidecar.software_versions(),
             "operator": {
-                "name": str(getattr(request.form, "operator", "") or ""),
+                "name": str(getattr(form, "operator", "") or ""),
                 "os_user": sidecar.os_user(),
             },
             "timestamps": {"save_started": started, "saved": sidecar.now_iso()},
@@ -805,18 +868,23 @@ def _save_one(
         for flush in (zarr_flushed, flushed):
             if flush is not None:
                 flush.result()  # durable before it is published
-        keep_partial = True  # verified: kept if the rename fails, never deleted
-        final = publish(partial, dest / name)
-        yield Progress(total, total, f"{label}: saved")
-        return SavedDataset(
-            folder=final,
-            name=name,
-            zarr_path=final / zarr_name,
-            sidecar_path=final / sidecar_name,
-            scene_index=acq.scene_index,
-            requested_name=requested,
-            qc_report=qc_report,
-            files=sorted([*file_hashes, f"{name}.sha256"]),
+        keep_partial = True  # verified: published (or removed) by save_steps
+        yield Progress(total, total, f"{label}: verified")
+        return _Prepared(
+            label=label,
+            planes=total,
+            partial=partial,
+            final=dest / name,
+            dataset=SavedDataset(
+                folder=partial,
+                name=name,
+                zarr_path=partial / zarr_name,
+                sidecar_path=partial / sidecar_name,
+                scene_index=acq.scene_index,
+                requested_name=requested,
+                qc_report=qc_report,
+                files=sorted([*file_hashes, f"{name}.sha256"]),
+            ),
         )
     except GeneratorExit:
         raise

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata
     from napari_fairly.core.naming import NameParts
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 STORAGE_REMINDER = (
     "3-2-1: this folder is one copy. Keep 3 copies on 2 different media, 1 off-site."
 )

@@ -170,15 +170,15 @@ def resolve_scene(names: Sequence[str], scene: int | str | None, path: Path) -> 
             return list(names).index(scene)
         raise UnreadableFileError(
             f"no scene named {scene!r}; the file has {len(names)}: {', '.join(names)}.",
-            fix="Pick one of those scene names or an index from 0.",
+            fix="Pick one of those scene names or a number from 1.",
             path=path,
         )
     index = int(scene)
     if not 0 <= index < len(names):
         raise UnreadableFileError(
-            f"scene {index} does not exist; the file has {len(names)} "
-            f"(0 to {len(names) - 1}).",
-            fix="Pick a scene index in that range (`fairly inspect FILE` lists them).",
+            f"scene {index + 1} does not exist; the file has {len(names)} "
+            f"(1 to {len(names)}).",
+            fix="Pick a scene number in that range (`fairly inspect FILE` lists them).",
             path=path,
         )
     return index

@@ -18,8 +18,8 @@ from napari_fairly.core.qc.nyquist import (
 )
 from napari_fairly.core.qc.overrides import (
     QcInputs,
-    QcOverrides,
-    parse_overrides,
+    QcParameters,
+    parse_settings,
     resolve_inputs,
 )
 from napari_fairly.core.qc.report import QcReport
@@ -59,7 +59,7 @@ __all__ = [
     "PlaneStats",
     "PlaneStatsAccumulator",
     "QcInputs",
-    "QcOverrides",
+    "QcParameters",
     "QcReport",
     "Severity",
     "SnrResult",
@@ -71,7 +71,7 @@ __all__ = [
     "infer_ceiling",
     "nyquist_sampling_nm",
     "oversampling_factor",
-    "parse_overrides",
+    "parse_settings",
     "pinhole_airy_units",
     "pinhole_tolerance",
     "pixel_statistics_steps",

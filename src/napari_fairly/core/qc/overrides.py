@@ -1,8 +1,9 @@
-"""Operator overrides of QC inputs, and the inputs resolved from file + overrides.
+"""QC parameters, and the checks' inputs resolved from the metadata and them.
 
 Each resolved input is a :class:`Sourced` value: ``present``/``inferred`` when it comes
-from the file (or is derived from it), ``operator`` when overridden, ``missing`` with
-the reason otherwise, so every result can say "from file" or "overridden".
+from the file (or is derived from it), ``operator`` when the operator corrected it
+(``core.corrections``) or set a QC parameter, ``missing`` with the reason otherwise, so
+every result can say "from file" or "corrected".
 """
 
 from __future__ import annotations
@@ -15,16 +16,10 @@ from pydantic import Field, ValidationError
 
 from napari_fairly.core.errors import InvalidFormValueError
 from napari_fairly.core.model import FrozenModel, Sourced, Status
-from napari_fairly.core.qc.nyquist import (
-    MODALITIES,
-    normalise_modality,
-    refractive_index_for,
-)
+from napari_fairly.core.qc.nyquist import refractive_index_for
 
 if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
-
-ALL = "*"  # per-channel override key that applies to every channel
 
 # Approximate excitation/emission peaks (SPEC 4.1 note 3; verify against FPbase)
 FLUOROPHORE_PEAKS_NM: dict[str, tuple[float, float]] = {
@@ -49,23 +44,14 @@ FLUOROPHORE_PEAKS_NM: dict[str, tuple[float, float]] = {
 }
 
 
-class QcOverrides(FrozenModel):
-    """Values the operator (or a facility template) sets instead of the file's.
+class QcParameters(FrozenModel):
+    """Inputs of the checks that are not acquisition metadata (camera, STED…).
 
-    Per-channel values are keyed by channel index as text, or ``"*"`` for every channel.
+    What the file says about the acquisition (NA, pixel sizes, wavelengths, modality)
+    is corrected through :mod:`napari_fairly.core.corrections` instead, so the checks,
+    the form and the saved dataset all see one value.
     """
 
-    na: float | None = Field(default=None, gt=0, lt=2)
-    refractive_index: float | None = Field(default=None, ge=1, lt=2)
-    immersion: str | None = None
-    magnification: float | None = Field(default=None, gt=0)
-    pixel_size_x_um: float | None = Field(default=None, gt=0)
-    pixel_size_y_um: float | None = Field(default=None, gt=0)
-    pixel_size_z_um: float | None = Field(default=None, gt=0)
-    modality: dict[str, str] = Field(default_factory=dict)
-    excitation_nm: dict[str, float] = Field(default_factory=dict)
-    emission_nm: dict[str, float] = Field(default_factory=dict)
-    pinhole_au: dict[str, float] = Field(default_factory=dict)
     gain_e_per_adu: float | None = Field(default=None, gt=0)
     offset_adu: float | None = None
     sted_saturation_factor: float | None = Field(default=None, ge=0)
@@ -74,136 +60,94 @@ class QcOverrides(FrozenModel):
     camera_pixel_um: float | None = Field(default=None, gt=0)
     binning: float | None = Field(default=None, gt=0)
 
-    def for_channel(self, field: str, channel: int) -> Any:
-        """Per-channel override for ``channel`` (its own key first, then ``"*"``)."""
-        table: dict[str, Any] = getattr(self, field)
-        return table.get(str(channel), table.get(ALL))
 
-
-# --set key → (field, kind); kind "float", "str", "per_channel_float", "per_channel_str"
-_KEYS: dict[str, tuple[str, str]] = {
-    "na": ("na", "float"),
-    "ri": ("refractive_index", "float"),
-    "n": ("refractive_index", "float"),
-    "refractive_index": ("refractive_index", "float"),
-    "immersion": ("immersion", "str"),
-    "mag": ("magnification", "float"),
-    "magnification": ("magnification", "float"),
-    "px": ("pixel_size_x_um", "float"),
-    "pixel_size_x_um": ("pixel_size_x_um", "float"),
-    "py": ("pixel_size_y_um", "float"),
-    "pixel_size_y_um": ("pixel_size_y_um", "float"),
-    "pixel_size_um": ("pixel_size_xy_um", "float"),
-    "pixel_size": ("pixel_size_xy_um", "float"),
-    "pz": ("pixel_size_z_um", "float"),
-    "dz": ("pixel_size_z_um", "float"),
-    "z_step_um": ("pixel_size_z_um", "float"),
-    "pixel_size_z_um": ("pixel_size_z_um", "float"),
-    "modality": ("modality", "per_channel_str"),
-    "mode": ("modality", "per_channel_str"),
-    "ex": ("excitation_nm", "per_channel_float"),
-    "excitation_nm": ("excitation_nm", "per_channel_float"),
-    "em": ("emission_nm", "per_channel_float"),
-    "emission_nm": ("emission_nm", "per_channel_float"),
-    "pinhole_au": ("pinhole_au", "per_channel_float"),
-    "pinhole": ("pinhole_au", "per_channel_float"),
-    "gain": ("gain_e_per_adu", "float"),
-    "e_per_adu": ("gain_e_per_adu", "float"),
-    "gain_e_per_adu": ("gain_e_per_adu", "float"),
-    "adu_per_e": ("adu_per_e", "float"),
-    "offset": ("offset_adu", "float"),
-    "offset_adu": ("offset_adu", "float"),
-    "sted": ("sted_saturation_factor", "float"),
-    "sted_factor": ("sted_saturation_factor", "float"),
-    "sted_saturation_factor": ("sted_saturation_factor", "float"),
-    "na_ill": ("illumination_na", "float"),
-    "illumination_na": ("illumination_na", "float"),
-    "condenser_na": ("condenser_na", "float"),
-    "camera_pixel_um": ("camera_pixel_um", "float"),
-    "binning": ("binning", "float"),
+# --set key → QcParameters field
+_PARAMETER_KEYS: dict[str, str] = {
+    "gain": "gain_e_per_adu",
+    "e_per_adu": "gain_e_per_adu",
+    "gain_e_per_adu": "gain_e_per_adu",
+    "adu_per_e": "adu_per_e",
+    "offset": "offset_adu",
+    "offset_adu": "offset_adu",
+    "sted": "sted_saturation_factor",
+    "sted_factor": "sted_saturation_factor",
+    "sted_saturation_factor": "sted_saturation_factor",
+    "na_ill": "illumination_na",
+    "illumination_na": "illumination_na",
+    "condenser_na": "condenser_na",
+    "camera_pixel_um": "camera_pixel_um",
+    "binning": "binning",
 }
-_KEY_RE = re.compile(r"^(?P<key>[a-z_]+)(?:(?:\.|\[)(?P<channel>\d+)\]?)?$")
 
 
 def override_keys() -> list[str]:
-    """Every key accepted by ``--set``."""
-    return sorted(_KEYS)
+    """Every short key accepted by ``--set`` (dotted correction names work too)."""
+    from napari_fairly.core.corrections import ALIASES
+
+    return sorted({*_PARAMETER_KEYS, *ALIASES})
 
 
 def _number(key: str, text: str) -> float:
     try:
-        return float(text.replace(",", "."))
+        value = float(text.replace(",", "."))
     except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
         raise InvalidFormValueError(
-            f"--set {key}={text}: {text!r} is not a number.",
+            f"--set {key}={text[:40]}: {text[:40]!r} is not a number.",
             fix=f"Write it as {key}=1.4.",
-        ) from None
+        )
+    return value
 
 
-def parse_overrides(items: Iterable[str]) -> QcOverrides:
-    """Parse ``["na=1.4", "em.1=520", "modality=confocal"]`` into :class:`QcOverrides`.
+def _parameter(key: str, text: str, data: dict[str, Any]) -> None:
+    field = _PARAMETER_KEYS[key]
+    value = _number(key, text)
+    if field == "adu_per_e":
+        if value <= 0:
+            raise InvalidFormValueError(
+                f"--set {key}={text}: the gain must be positive.",
+                fix="Check the camera sheet.",
+            )
+        data["gain_e_per_adu"] = 1.0 / value
+    else:
+        data[field] = value
 
-    Per-channel keys (``ex``, ``em``, ``modality``, ``pinhole_au``) take ``.N`` or
-    ``[N]`` for one channel; without it they apply to every channel.
+
+def parse_settings(
+    items: Iterable[str], channels: int | None = None
+) -> tuple[dict[str, str], QcParameters]:
+    """Split ``--set`` items into acquisition corrections and QC parameters.
+
+    Corrections are given by dotted name (``image_acquisition.objective_na=1.4``) or
+    by short alias (``na=1.4``, ``pz=0.3``, ``em.2=520`` for channel 2, counted from
+    1; ``em=520`` for every channel); they are checked when applied. QC parameters
+    (``gain``, ``offset``, ``sted``, ``camera_pixel_um``…) are checked here.
 
     Raises
     ------
     InvalidFormValueError
-        Unknown key, a value that is not a number, an unknown modality or immersion,
-        or a value outside its range (NA ≤ 0, negative pixel size…).
+        Unknown key, a value that is not a number, or one outside its range.
     """
+    from napari_fairly.core.corrections import expand_alias, parse_assignments
+
+    corrections: dict[str, str] = {}
     data: dict[str, Any] = {}
-    for item in items:
-        raw_key, sep, text = item.partition("=")
-        match = _KEY_RE.match(raw_key.strip().lower())
-        if not sep or not text.strip() or match is None or match["key"] not in _KEYS:
-            raise InvalidFormValueError(
-                f"--set {item}: unknown override.",
-                fix=f"Write key=value with a key among: {', '.join(override_keys())}.",
-            )
-        key, channel = match["key"], match["channel"]
-        field, kind = _KEYS[key]
-        text = text.strip()
-        if channel is not None and not kind.startswith("per_channel"):
-            raise InvalidFormValueError(
-                f"--set {item}: {key} applies to the whole acquisition, not one "
-                f"channel.",
-                fix=f"Write {key}={text}.",
-            )
-        if kind == "float":
-            value = _number(key, text)
-            if field == "pixel_size_xy_um":
-                data["pixel_size_x_um"] = data["pixel_size_y_um"] = value
-            elif field == "adu_per_e":
-                if value <= 0:
-                    raise InvalidFormValueError(
-                        f"--set {item}: the gain must be positive.",
-                        fix="Check the camera sheet.",
-                    )
-                data["gain_e_per_adu"] = 1.0 / value
-            else:
-                data[field] = value
-        elif kind == "str":
-            if field == "immersion" and refractive_index_for(text) is None:
-                raise InvalidFormValueError(
-                    f"--set {item}: unknown immersion {text!r}.",
-                    fix="Use Oil, Water, WaterDipping, Glycerol, Silicone or Air.",
-                )
-            data[field] = text
+    for key, text in parse_assignments(items):
+        names = expand_alias(key, channels)
+        if names is not None and text:
+            corrections.update(dict.fromkeys(names, text))
+        elif key.lower() in _PARAMETER_KEYS and text:
+            _parameter(key.lower(), text, data)
         else:
-            slot = channel if channel is not None else ALL
-            if kind == "per_channel_str":
-                if normalise_modality(text) is None:
-                    raise InvalidFormValueError(
-                        f"--set {item}: unknown modality {text!r}.",
-                        fix=f"Use one of: {', '.join(MODALITIES)} (or an OME "
-                        f"AcquisitionMode).",
-                    )
-                data.setdefault(field, {})[slot] = text
-            else:
-                data.setdefault(field, {})[slot] = _number(key, text)
+            raise InvalidFormValueError(
+                f"--set {key[:60]}={text[:40]}: unknown setting or empty value.",
+                fix="Write key=value with a key among: "
+                f"{', '.join(override_keys())}, or a dotted name such as "
+                "image_acquisition.pixel_size_z_um.",
+            )
     try:
-        return QcOverrides(**data)
+        return corrections, QcParameters(**data)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -285,12 +229,12 @@ def _pick(
     file_value: Sourced[Any], override: Any, unit: str | None = None
 ) -> Sourced[Any]:
     if override is not None:
-        return Sourced.operator(override, "operator override", unit=unit)
+        return Sourced.operator(override, "QC parameter", unit=unit)
     return file_value
 
 
 def _channel_inputs(
-    index: int, meta: ChannelMetadata | None, overrides: QcOverrides
+    index: int, meta: ChannelMetadata | None, parameters: QcParameters
 ) -> ChannelInputs:
     name = meta.name.value if meta is not None else None
     mode = (
@@ -327,15 +271,15 @@ def _channel_inputs(
         found = re.match(r"\s*(\d+(?:\.\d+)?)", meta.detector.binning.value)
         if found:
             binning = Sourced.inferred(float(found[1]), meta.detector.binning.source)
-    if overrides.binning is not None:
-        binning = Sourced.operator(overrides.binning)
+    if parameters.binning is not None:
+        binning = Sourced.operator(parameters.binning, "QC parameter")
     return ChannelInputs(
         index=index,
         name=name,
-        modality=_pick(mode, overrides.for_channel("modality", index)),
-        excitation_nm=_pick(ex, overrides.for_channel("excitation_nm", index), "nm"),
-        emission_nm=_pick(em, overrides.for_channel("emission_nm", index), "nm"),
-        pinhole_au=_pick(au, overrides.for_channel("pinhole_au", index), "AU"),
+        modality=mode,
+        excitation_nm=ex,
+        emission_nm=em,
+        pinhole_au=au,
         contrast_method=meta.contrast_method.value if meta is not None else None,
         binning=binning,
     )
@@ -343,20 +287,20 @@ def _channel_inputs(
 
 def resolve_inputs(
     metadata: AcquisitionMetadata,
-    overrides: QcOverrides | None = None,
+    parameters: QcParameters | None = None,
     size_c: int | None = None,
 ) -> QcInputs:
-    """Merge the file's metadata with the overrides; RI from immersion when needed."""
-    ov = overrides or QcOverrides()
+    """The checks' inputs: the (effective) metadata, plus the QC parameters.
+
+    ``metadata`` is the file's metadata overlaid by the operator's corrections
+    (``Session.metadata``); a missing refractive index is taken from the immersion.
+    """
+    params = parameters or QcParameters()
     obj = metadata.objective
-    immersion = _pick(obj.immersion, ov.immersion)
-    ri = _pick(obj.refractive_index, ov.refractive_index)
-    # an overridden immersion wins over the file's RI; else RI from the immersion
-    derive = ov.refractive_index is None and (
-        ov.immersion is not None or not ri.present
-    )
+    ri = obj.refractive_index
+    immersion = obj.immersion
     default_ri = refractive_index_for(str(immersion.value)) if immersion.value else None
-    if derive and default_ri is not None:
+    if not ri.present and default_ri is not None:
         ri = Sourced.inferred(
             default_ri, f"immersion {immersion.value} (SPEC 4.1 default)"
         )
@@ -366,21 +310,21 @@ def resolve_inputs(
         else int(metadata.shape.get("C", len(metadata.channels)))
     )
     by_index = {ch.index: ch for ch in metadata.channels}
-    channels = tuple(_channel_inputs(c, by_index.get(c), ov) for c in range(size_c))
+    channels = tuple(_channel_inputs(c, by_index.get(c), params) for c in range(size_c))
     none: Sourced[float] = Sourced.missing("not in OME metadata; operator or template")
     return QcInputs(
-        na=_pick(obj.na, ov.na),
+        na=obj.na,
         refractive_index=ri,
         immersion=immersion,
-        magnification=_pick(obj.magnification, ov.magnification),
-        pixel_size_x_um=_pick(metadata.pixel_size_x_um, ov.pixel_size_x_um, "µm"),
-        pixel_size_y_um=_pick(metadata.pixel_size_y_um, ov.pixel_size_y_um, "µm"),
-        pixel_size_z_um=_pick(metadata.pixel_size_z_um, ov.pixel_size_z_um, "µm"),
-        gain_e_per_adu=_pick(none, ov.gain_e_per_adu, "e-/ADU"),
-        offset_adu=_pick(none, ov.offset_adu, "ADU"),
-        sted_saturation_factor=_pick(none, ov.sted_saturation_factor),
-        illumination_na=_pick(none, ov.illumination_na),
-        condenser_na=_pick(none, ov.condenser_na),
-        camera_pixel_um=_pick(none, ov.camera_pixel_um, "µm"),
+        magnification=obj.magnification,
+        pixel_size_x_um=metadata.pixel_size_x_um,
+        pixel_size_y_um=metadata.pixel_size_y_um,
+        pixel_size_z_um=metadata.pixel_size_z_um,
+        gain_e_per_adu=_pick(none, params.gain_e_per_adu, "e-/ADU"),
+        offset_adu=_pick(none, params.offset_adu, "ADU"),
+        sted_saturation_factor=_pick(none, params.sted_saturation_factor),
+        illumination_na=_pick(none, params.illumination_na),
+        condenser_na=_pick(none, params.condenser_na),
+        camera_pixel_um=_pick(none, params.camera_pixel_um, "µm"),
         channels=channels,
     )

@@ -14,7 +14,7 @@ import numpy as np
 from napari_fairly.core.progress import Progress, drive
 from napari_fairly.core.qc.consistency import check_consistency
 from napari_fairly.core.qc.nyquist import NyquistChannel, check_channel_sampling
-from napari_fairly.core.qc.overrides import QcInputs, QcOverrides, resolve_inputs
+from napari_fairly.core.qc.overrides import QcInputs, QcParameters, resolve_inputs
 from napari_fairly.core.qc.report import QcReport
 from napari_fairly.core.qc.results import CheckResult, resolve_thresholds
 from napari_fairly.core.qc.saturation import check_saturation, saturation_labels
@@ -190,7 +190,7 @@ class EarlySnr:
 
 def run_qc_steps(
     acq: Acquisition,
-    overrides: QcOverrides | None = None,
+    parameters: QcParameters | None = None,
     thresholds: dict[str, float] | None = None,
     stats: PixelStatistics | None = None,
     *,
@@ -205,8 +205,10 @@ def run_qc_steps(
     ----------
     acq
         The open acquisition (one scene).
-    overrides
-        Operator values that replace the file's (NA, wavelengths, modality, sizes…).
+    parameters
+        QC parameters that are not acquisition metadata (camera gain, STED…). The
+        acquisition's own values come from ``acq.metadata``: pass the session's
+        effective acquisition so the operator's corrections are used.
     thresholds
         Facility template ``qc_thresholds``; keys of :data:`DEFAULT_THRESHOLDS`.
     stats
@@ -226,7 +228,7 @@ def run_qc_steps(
     limits = resolve_thresholds(thresholds)
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)
-    inputs = resolve_inputs(acq.metadata, overrides)
+    inputs = resolve_inputs(acq.metadata, parameters)
     settings = SnrSettings.build(shape, inputs, limits)
     kept: dict[tuple[int, int, int], np.ndarray] = dict(snr_planes or {})
     own_early = None
@@ -319,14 +321,16 @@ def _measure_snr(
 
 def run_qc(
     acq: Acquisition,
-    overrides: QcOverrides | None = None,
+    parameters: QcParameters | None = None,
     thresholds: dict[str, float] | None = None,
     stats: PixelStatistics | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     **kwargs: Any,
 ) -> QcReport:
     """Run :func:`run_qc_steps` to the end (CLI, scripts, tests)."""
-    return drive(run_qc_steps(acq, overrides, thresholds, stats, **kwargs), on_progress)
+    return drive(
+        run_qc_steps(acq, parameters, thresholds, stats, **kwargs), on_progress
+    )
 
 
 def saturated_pixels(acq: Acquisition, stats: PixelStatistics) -> Any:
