@@ -5,7 +5,6 @@ Exit codes, the same for every command (``fairly --help`` prints this table):
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 EXIT_OK = 0
