@@ -228,9 +228,22 @@ def _run_with_bar(request: Any, err_console: Any) -> Any:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Handler of ``fairly verify``."""
+    from napari_fairly.core.errors import UnreadableFileError
     from napari_fairly.core.export import verify_dataset
 
-    report = verify_dataset(args.dir)
+    folder = Path(args.dir)
+    name = folder.name
+    if not folder.is_dir() or not (
+        (folder / f"{name}.sha256").is_file() or (folder / f"{name}.json").is_file()
+    ):
+        what = "is not a folder" if not folder.is_dir() else "holds no dataset"
+        raise UnreadableFileError(
+            f"{what}: a saved dataset is a folder <out>/<name> with <name>.json and "
+            "<name>.sha256.",
+            fix="Give the dataset folder that fairly save printed.",
+            path=folder,
+        )
+    report = verify_dataset(folder)
     if report.ok:
         print(report.summary())
         return EXIT_OK
