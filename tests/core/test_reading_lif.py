@@ -82,6 +82,8 @@ SERIES = [
         seed=6,
     ),
     Series("RGB", "YXS", {"Y": 8, "X": 10, "S": 3}, lengths={"X": 9 * UM}, seed=7),
+    # a tile axis without TileScanInfo: tiles, but no stage positions
+    Series("TilesNoInfo", "MYX", {"M": 2, "Y": 6, "X": 7}, seed=8),
 ]
 # (scene index, series, tile) in the order the plugin lists them
 SCENES = [
@@ -132,10 +134,12 @@ def test_each_tile_is_a_scene_where_its_series_is(lif_file: Path) -> None:
         "LambdaT",
         "XZ",
         "RGB",
+        "TilesNoInfo tile 1 of 2",
+        "TilesNoInfo tile 2 of 2",
     ]
     acq = open_acquisition(lif_file, "TileScan_TM tile 3 of 4")
     assert acq.scene_index == 3
-    assert acq.metadata.scene_count == 12
+    assert acq.metadata.scene_count == 14
 
 
 @pytest.mark.parametrize(
@@ -185,8 +189,13 @@ def test_saved_level0_and_sidecar_as_written(lif_file: Path, tmp_path: Path) -> 
             assert position is None
         else:
             assert (position["kind"], position["index"]) == ("tile", tile)
-            stage_x = position["stage_x_um"]["value"]
-            assert stage_x == pytest.approx(series.tiles[tile].pos_x_m / UM)
+            stage_x = position["stage_x_um"]
+            if series.tiles:
+                want_x = series.tiles[tile].pos_x_m / UM
+                assert stage_x["value"] == pytest.approx(want_x)
+                assert stage_x["status"] == "present"
+            else:
+                assert (stage_x["value"], stage_x["status"]) == (None, "missing")
 
 
 def test_tiles_carry_their_stage_position_and_overlap(lif_file: Path) -> None:
@@ -211,8 +220,8 @@ def test_tiles_carry_their_stage_position_and_overlap(lif_file: Path) -> None:
         # 1 µm pixels (23 µm over 24 px), 18 µm steps: 6 px of a 24-px tile overlap
         # in x (25 %); in y 18 px steps on a 16-px tile leave a 2-px gap
         assert (
-            "in x, 18 µm apart, 18.00 px at 1 µm per pixel: an overlap of 6.0 px "
-            "(25.0 %) of the 24-px tile; in y, 18 µm apart, 18.00 px at 1 µm per "
+            "18 µm apart in x, 18.00 px at 1 µm per pixel: an overlap of 6.0 px "
+            "(25.0 %) of the 24-px tile; 18 µm apart in y, 18.00 px at 1 µm per "
             "pixel: a gap of 2.0 px (12.5 %) of the 16-px tile"
         ) in notes
     md = open_acquisition(lif_file, 6).metadata  # second tile of the M-outside-T scan
@@ -223,6 +232,16 @@ def test_tiles_carry_their_stage_position_and_overlap(lif_file: Path) -> None:
     assert "an overlap of 4.0 px (16.7 %) of the 24-px tile" in " ".join(md.notes)
     for scene in (0, 8, 9, 10, 11):
         assert open_acquisition(lif_file, scene).metadata.position is None
+    md = open_acquisition(lif_file, 13).metadata  # tiles without TileScanInfo
+    pos = md.position
+    assert pos is not None and (pos.group, pos.index, pos.count) == (
+        "TilesNoInfo",
+        1,
+        2,
+    )
+    assert pos.stage_x_um.status is Status.MISSING
+    assert pos.grid_x.status is Status.MISSING
+    assert any("lists 0 tile positions for 2 tiles" in n for n in md.notes)
 
 
 def test_z_step_magnitude_and_direction(lif_file: Path) -> None:

@@ -117,7 +117,6 @@ class _Dim:
     length: float | None
     length_text: str
     unit: str
-    origin: float | None
 
 
 def _open(path: Path) -> Any:
@@ -141,7 +140,6 @@ def _dims(element: ET.Element) -> dict[int, _Dim]:
             length=fnum(dim.get("Length")),
             length_text=dim.get("Length", ""),
             unit=dim.get("Unit", ""),
-            origin=fnum(dim.get("Origin")),
         )
     return out
 
@@ -589,14 +587,14 @@ def _overlap(positions: list[float], tile_px: int, pixel: Sourced[float]) -> str
         return ""
     step = min(steps)
     if not pixel.present:
-        return f"{step:.6g} µm apart (no pixel size: overlap unknown)"
+        return f"{step:.6g} µm apart in {{axis}} (no pixel size: overlap unknown)"
     step_px = step / float(pixel.value)
     overlap = tile_px - step_px
     what = "an overlap" if overlap >= 0 else "a gap"
     return (
-        f"{step:.6g} µm apart, {step_px:.2f} px at {pixel.value:.6g} µm per pixel: "
-        f"{what} of {abs(overlap):.1f} px ({100 * abs(overlap) / tile_px:.1f} %) of "
-        f"the {tile_px}-px tile"
+        f"{step:.6g} µm apart in {{axis}}, {step_px:.2f} px at {pixel.value:.6g} µm "
+        f"per pixel: {what} of {abs(overlap):.1f} px "
+        f"({100 * abs(overlap) / tile_px:.1f} %) of the {tile_px}-px tile"
     )
 
 
@@ -635,7 +633,7 @@ def _tile_notes(image: Any, scene: _Scene, fields: dict[str, Any]) -> list[str]:
     if len(parts) == 2 and len(set(parts.values())) == 1:
         parts = {"x and y": parts["x"]}
     if parts:
-        said = "; ".join(f"in {axis}, {part}" for axis, part in parts.items())
+        said = "; ".join(part.format(axis=axis) for axis, part in parts.items())
         notes.append(f"by their stage positions, neighbouring tiles are {said}.")
     if info is not None:
         flags = [f for f in ("FlipX", "FlipY", "SwapXY") if info.get(f) == "1"]
