@@ -21,13 +21,29 @@ from napari_fairly.core.metadata import AcquisitionMetadata
 from napari_fairly.core.model import Sourced, Status
 from napari_fairly.core.reading import Acquisition, list_scenes, open_acquisition
 
-SCENES = [
-    (rel, i)
-    for rel, rec in sorted(EXPECTED["files"].items())
-    for i in range(len(rec["low_level"]["scenes"]))
-]
 
-# (file, scene, field) → (the value we give, why it differs from expected.json)
+def _tiles(series: dict[str, Any]) -> int:
+    """Scenes one series of expected.json is for us: one per LIF tile, else one."""
+    tiles = series.get("lif_tiles")
+    return len(tiles["tiles"]) if tiles else 1
+
+
+# (file, series of expected.json, our scene): a LIF tile scan is one scene per tile
+# (test_reading_pixels.py), each compared with its series' values
+SCENES = [
+    (rel, series, sum(_tiles(s) for s in lo[:series]) + tile)
+    for rel, rec in sorted(EXPECTED["files"].items())
+    for lo in [rec["low_level"]["scenes"]]
+    for series in range(len(lo))
+    for tile in range(_tiles(lo[series]))
+]
+SCENE_COUNTS = {
+    rel: sum(_tiles(s) for s in rec["low_level"]["scenes"])
+    for rel, rec in EXPECTED["files"].items()
+}
+SCENE_IDS = [f"{r}[{s}]" + (f"-scene{i}" if i != s else "") for r, s, i in SCENES]
+
+# (file, series, field) → (the value we give, why it differs from expected.json)
 JUSTIFIED: dict[tuple[str, int, str], tuple[Any, str]] = {
     # data README "ND2 notes": nd2 says 405 nm for every channel; the description text
     # lists the one laser line actually on, which we use (a note records the conflict).
@@ -67,6 +83,17 @@ JUSTIFIED: dict[tuple[str, int, str], tuple[Any, str]] = {
         )
         for i in range(3)
     },
+    # LAS X writes 'DRY'; OME Immersion calls it 'Air' (raw text kept)
+    ("lif/PR2729_frameOrderCombinedScanTypes.lif", 0, "objective.immersion"): (
+        "Air",
+        "OME vocabulary",
+    ),
+    # the Z Length is negative (z decreases from plane to plane): the z-step is its
+    # magnitude, the direction is kept in a note and in the value's raw text
+    ("lif/PR2729_frameOrderCombinedScanTypes.lif", 0, "pixel_size_z_um"): (
+        6.227615,
+        "magnitude of a negative Z Length/(N-1)",
+    ),
     # DV header wave1/wave2: softWoRx names channels by emission filter (inferred)
     ("dv/toxo.dv", 0, "channels[0].emission_nm"): (
         525.0,
@@ -180,11 +207,11 @@ def _open(cache: dict[tuple[str, int], Acquisition], rel: str, i: int) -> Acquis
     return cache[(rel, i)]
 
 
-@pytest.mark.parametrize(("rel", "scene"), SCENES, ids=[f"{r}[{i}]" for r, i in SCENES])
+@pytest.mark.parametrize(("rel", "series", "scene"), SCENES, ids=SCENE_IDS)
 def test_values_match_low_level_readers(
-    rel: str, scene: int, opened: dict[tuple[str, int], Acquisition]
+    rel: str, series: int, scene: int, opened: dict[tuple[str, int], Acquisition]
 ) -> None:
-    lo = EXPECTED["files"][rel]["low_level"]["scenes"][scene]
+    lo = EXPECTED["files"][rel]["low_level"]["scenes"][series]
     acq = _open(opened, rel, scene)
     md = acq.metadata
     # shape per axis, dims and dtype
@@ -193,25 +220,25 @@ def test_values_match_low_level_readers(
     assert acq.dims == ("TCZYXS" if "S" in lo["shape"] else "TCZYX")
     assert str(lo["dtype"]).startswith(md.dtype)
     assert md.scene_index == scene
-    assert md.scene_count == len(EXPECTED["files"][rel]["low_level"]["scenes"])
+    assert md.scene_count == SCENE_COUNTS[rel]
     # every value, or the justified difference
     ours, ref = _ours(md), _reference(lo)
     assert len(md.channels) == lo["shape"]["C"]
     wrong = {}
     for key in sorted(
-        set(ref) | {k for (f, s, k) in JUSTIFIED if (f, s) == (rel, scene)}
+        set(ref) | {k for (f, s, k) in JUSTIFIED if (f, s) == (rel, series)}
     ):
         want = ref.get(key)
-        if (rel, scene, key) in JUSTIFIED:
-            want = JUSTIFIED[(rel, scene, key)][0]
+        if (rel, series, key) in JUSTIFIED:
+            want = JUSTIFIED[(rel, series, key)][0]
         if not _close(key, ours.get(key), want):
             wrong[key] = (ours.get(key), want)
     assert not wrong, f"ours vs expected: {wrong}"
 
 
-@pytest.mark.parametrize(("rel", "scene"), SCENES, ids=[f"{r}[{i}]" for r, i in SCENES])
+@pytest.mark.parametrize(("rel", "series", "scene"), SCENES, ids=SCENE_IDS)
 def test_first_and_last_plane_readable(
-    rel: str, scene: int, opened: dict[tuple[str, int], Acquisition]
+    rel: str, series: int, scene: int, opened: dict[tuple[str, int], Acquisition]
 ) -> None:
     acq = _open(opened, rel, scene)
     first = acq.data[0, 0, 0].compute()
@@ -227,7 +254,7 @@ def test_first_and_last_plane_readable(
 def test_every_value_states_its_source(
     opened: dict[tuple[str, int], Acquisition],
 ) -> None:
-    for rel, scene in SCENES:
+    for rel, _series, scene in SCENES:
         md = _open(opened, rel, scene).metadata
         for key, value in md.sourced_fields().items():
             if value.status in (Status.PRESENT, Status.INFERRED):
@@ -270,7 +297,7 @@ def test_known_reader_bugs_are_worked_around() -> None:
     md = open_acquisition(DATA / "czi/DAPI_GFP.czi").metadata
     assert md.reader.startswith("pylibCZIrw") and "bioio-czi cannot open" in md.notes[0]
     md = open_acquisition(DATA / "lif/LeicaLASX_wavelength-sweep_example.lif").metadata
-    assert md.reader.startswith("readlif")
+    assert md.reader.startswith("liffile")
     assert any("emission λ over 20 steps" in n for n in md.notes)
 
 

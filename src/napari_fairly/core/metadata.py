@@ -58,6 +58,26 @@ class Objective(FrozenModel):
     correction: Sourced[str] = Sourced()
 
 
+class Position(FrozenModel):
+    """Where a scene sits among the fields of one acquisition, and where the stage was.
+
+    Set when a file records several fields of view for one acquisition and each is its
+    own scene: a tile of a tile scan or mosaic (``kind="tile"``) or a point of a
+    multi-position run (``kind="position"``). Stage coordinates are the file's, in its
+    stage axes (which may be flipped or swapped against the image axes).
+    """
+
+    kind: str = "position"  # "tile" or "position"
+    group: str = ""  # the acquisition the fields belong to: "TileScan_001"
+    index: int = 0  # this field in the group, from 0, in the file's order
+    count: int = 1  # fields in the group
+    grid_x: Sourced[int] = Sourced()  # column of a tile in its scan grid
+    grid_y: Sourced[int] = Sourced()  # row of a tile in its scan grid
+    stage_x_um: Sourced[float] = Sourced()
+    stage_y_um: Sourced[float] = Sourced()
+    stage_z_um: Sourced[float] = Sourced()
+
+
 class AcquisitionMetadata(FrozenModel):
     """What one scene of one raw file says about its acquisition."""
 
@@ -67,7 +87,7 @@ class AcquisitionMetadata(FrozenModel):
     format: (
         str  # "czi", "nd2", "lif", "dv", "ome-tiff", "imagej-tiff", "tiff", "ome-zarr"
     )
-    reader: str  # "bioio-czi 3.0.1", "readlif 0.6.6 (bioio-lif reads no pixels)"…
+    reader: str  # "bioio-czi 3.0.1", "liffile 2026.2.16"…
     scene_index: int = 0
     scene_name: str | None = None
     scene_count: int = 1
@@ -93,6 +113,9 @@ class AcquisitionMetadata(FrozenModel):
     experimenter: Sourced[str] = Sourced()
     objective: Objective = Objective()
     channels: tuple[ChannelMetadata, ...] = ()
+    # one field of several (a tile of a tile scan, a point of a multi-position run);
+    # None for a single field of view
+    position: Position | None = None
 
     # what the file says, whole, for the tree view and the sidecar
     notes: tuple[str, ...] = ()  # reader problems worked around, conflicts found
@@ -174,6 +197,12 @@ WHY_IT_MATTERS: dict[str, str] = {
     "channels.acquisition_mode": (
         "no acquisition mode: the imaging method (FBbi) and Nyquist formula "
         "must be chosen"
+    ),
+    "position.stage_x_um": (
+        "no stage position: the field cannot be placed among its neighbours"
+    ),
+    "position.stage_y_um": (
+        "no stage position: the field cannot be placed among its neighbours"
     ),
     "channels.pinhole_um": (
         "no pinhole: confocal sampling tolerance assumes 1 Airy unit"
