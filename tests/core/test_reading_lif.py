@@ -20,8 +20,8 @@ import pytest
 import zarr
 from lif_synth import Series, Tile, write_lif
 
-from conftest import naming_form
-from napari_fairly.core.export import SaveRequest, save_steps
+from conftest import naming_form, save_request
+from napari_fairly.core.export import save_steps
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import drive
 from napari_fairly.core.reading import list_scenes, open_acquisition
@@ -172,7 +172,7 @@ def _level0(image: Any, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def test_saved_level0_and_sidecar_as_written(lif_file: Path, tmp_path: Path) -> None:
     acqs = tuple(open_acquisition(lif_file, i) for i, _, _ in SCENES)
     result = drive(
-        save_steps(SaveRequest(acqs, naming_form(acqs[0], "Synth"), tmp_path / "out")),
+        save_steps(save_request(acqs, naming_form(acqs[0], "Synth"), tmp_path / "out")),
         lambda _p: None,
     )
     for (_, series, tile), dataset, acq in zip(
