@@ -6,7 +6,7 @@ Which library reads what, and why:
   such as Airyscan's H at their first index) of the scene's bounding rectangle
   (layer 0, pyramid levels left out): libCZI picks the scene's subblocks, composes
   mosaic tiles in M order, fills what no tile covers with 0 and decodes JPEG XR and
-  zstd. Bgr24/Bgr48/Bgr96Float planes come back in stored B,G,R order and are
+  zstd. Bgr24/Bgr48 planes come back in stored B,G,R order and are
   reversed here to R,G,B. Channels of different pixel types are each read as stored
   and cast here, value for value (libCZI's own Bgr24 → Bgr48 conversion mixes
   bytes). Handles stay open between reads, one per concurrent read.
@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
+from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     SceneData,
     checked_planes,
@@ -77,7 +78,6 @@ _DTYPES = {
     "Gray32Float": ("float32", 1),
     "Bgr24": ("uint8", 3),
     "Bgr48": ("uint16", 3),
-    "Bgr96Float": ("float32", 3),
 }
 # axes libCZI knows besides T, C, Z (and S, M): read at their first index
 _OTHER_AXES = {
@@ -136,10 +136,25 @@ def scene_names(path: Path) -> list[str]:
 def open_scene(path: Path, scene: int | str | None) -> SceneData:
     """Read one scene of a CZI file."""
     pool = _HandlePool(path)
+    try:
+        return _open_scene(path, scene, pool)
+    except Exception:
+        pool.close()  # nothing will read through it
+        raise
+
+
+def _open_scene(path: Path, scene: int | str | None, pool: _HandlePool) -> SceneData:
     with pool.handle() as czi:  # stays open for the first plane reads
         xml = czi.raw_metadata
         box, rects = _layout(czi)
-        ptypes = {c: t for c, t in czi.pixel_types.items() if t in _DTYPES}
+        ptypes = {c: t for c, t in czi.pixel_types.items() if t != "Invalid"}
+    unknown = sorted(set(ptypes.values()) - set(_DTYPES))
+    if unknown:  # Bgr96Float: libCZI cannot compose it ("not implemented yet")
+        raise UnreadableFileError(
+            f"pixels are stored as {', '.join(unknown)}, which libCZI cannot read.",
+            fix="Export it from ZEN as 8- or 16-bit (or OME-TIFF) and open that.",
+            path=path,
+        )
     root = _parse(xml)
     ids = list(rects) or [0]
     names = _scene_names_from_xml(root, ids)
@@ -196,7 +211,7 @@ class _HandlePool:
         with self._lock:
             czi = self._idle.pop() if self._idle else None
             generation = self._generation
-        if czi is None:
+        if czi is None:  # what open_czi() does, without closing on return
             czi = pyczi.CziReader(str(self.path))
         try:
             yield czi
@@ -247,6 +262,11 @@ class _Planes:
             self.shape += (self.samples,)
         self.start = {a: box.get(a, (0, 1))[0] for a in "TCZ"}
         self.fixed = {a: box[a][0] for a in _OTHER_AXES if a in box}
+        # a channel without subblocks has no pixel type: read as the others (all 0)
+        self.fallback = next(
+            (t for t, k in _DTYPES.items() if k == (self.dtype.name, self.samples)),
+            "Gray16",
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("path", "box", "scene", "ptypes")}
@@ -262,7 +282,7 @@ class _Planes:
                 roi=self.roi,
                 plane={**self.fixed, **where},
                 scene=None if self.scene is None else self.scene[0],
-                pixel_type=self.ptypes.get(where["C"]),  # as stored: no conversion
+                pixel_type=self.ptypes.get(where["C"], self.fallback),  # as stored
             )
         return self._as_plane(np.asarray(out))
 
@@ -550,30 +570,33 @@ _MAX_ENTRIES = 1 << 16
 _MAX_STAMPS = 1 << 24  # 16 M time points: more is not a time series
 
 
-def _segment(fh: BinaryIO, pos: int, sid: bytes, head: int, size: int) -> bytes:
-    """The first ``head`` bytes of segment ``sid`` at ``pos``; ValueError if not."""
+def _segment(
+    fh: BinaryIO, pos: int, sid: bytes, head: int, size: int
+) -> tuple[int, bytes]:
+    """Segment ``sid`` at ``pos``: its data size (bounded by the file) and its first
+    ``head`` bytes; ValueError if it is not there or too small.
+    """
     if not 0 <= pos <= size - _SEGMENT.size - head:
         raise ValueError(f"segment {sid.decode()} at {pos} lies outside the file")
     fh.seek(pos)
     found, allocated, used = _SEGMENT.unpack(fh.read(_SEGMENT.size))
+    stated = min(used or allocated, size - pos - _SEGMENT.size)
     if found.rstrip(b"\0") != sid:
         raise ValueError(f"no {sid.decode()} segment at {pos}")
-    if head > (used or allocated):
+    if head > stated:
         raise ValueError(f"segment {sid.decode()} at {pos} is too small")
-    return fh.read(head)
+    return stated, fh.read(head)
 
 
 def _attachments(fh: BinaryIO, size: int) -> list[tuple[str, str, int]]:
     """(name, content type, segment position) of each entry of the directory."""
-    header = _segment(fh, 0, b"ZISRAWFILE", 80, size)
+    _stated, header = _segment(fh, 0, b"ZISRAWFILE", 80, size)
     (position,) = struct.unpack_from("<q", header, 72)
     if position <= 0:
         return []
-    (count,) = struct.unpack_from(
-        "<i", _segment(fh, position, b"ZISRAWATTDIR", 256, size)
-    )
-    end = position + _SEGMENT.size + 256 + _ENTRY.size * count
-    if not 0 <= count <= _MAX_ENTRIES or end > size:
+    stated, head = _segment(fh, position, b"ZISRAWATTDIR", 256, size)
+    (count,) = struct.unpack_from("<i", head)
+    if not 0 <= count <= min(_MAX_ENTRIES, (stated - 256) // _ENTRY.size):
         raise ValueError(f"the attachment directory states {count} entries")
     raw = fh.read(_ENTRY.size * count)
     out = []
@@ -605,9 +628,9 @@ def _time_stamps(path: Path, name: str | None) -> tuple[str, np.ndarray] | None:
         if not found:
             return None
         label, pos = found[0]
-        body = _segment(fh, pos, b"ZISRAWATTACH", 256 + 8, size)
+        stated, body = _segment(fh, pos, b"ZISRAWATTACH", 256 + 8, size)
         (data_size,) = struct.unpack_from("<i", body)
-        if data_size < 8 or pos + _SEGMENT.size + 256 + data_size > size:
+        if not 8 <= data_size <= stated - 256:
             raise ValueError(f"attachment {label!r} states {data_size} bytes")
         (count,) = struct.unpack_from("<i", body, 256 + 4)
         if not 0 <= count <= min(_MAX_STAMPS, (data_size - 8) // 8):
@@ -700,9 +723,10 @@ def _from_stamps(
             "points: not used for the time increment."
         )
         return None
-    step = float(np.median(np.diff(stamps)))
-    if not np.isfinite(stamps).all() or step <= 0:
-        return Sourced.invalid(str(step), where, Reason.INVALID_VALUE.value, unit="s")
+    step = float(np.median(np.diff(stamps))) if np.isfinite(stamps).all() else None
+    if step is None or step <= 0:
+        raw = " ".join(f"{v:g}" for v in stamps[:8])
+        return Sourced.invalid(raw, where, Reason.INVALID_VALUE.value, unit="s")
     days = _stamp_days(stamps, img)
     if days is None:
         notes.append(
