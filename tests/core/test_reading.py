@@ -295,7 +295,7 @@ def test_known_reader_bugs_are_worked_around() -> None:
     assert [c.name.value for c in md.channels][4:] == [None] * 4
     # fallbacks say so in reader and notes
     md = open_acquisition(DATA / "czi/DAPI_GFP.czi").metadata
-    assert md.reader.startswith("pylibCZIrw") and "bioio-czi cannot open" in md.notes[0]
+    assert md.reader.startswith("pylibCZIrw") and "no OME view" in md.notes[0]
     md = open_acquisition(DATA / "lif/LeicaLASX_wavelength-sweep_example.lif").metadata
     assert md.reader.startswith("liffile")
     assert any("emission λ over 20 steps" in n for n in md.notes)
