@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import DATA, naming_form
+from conftest import DATA, naming_form, save_request
 from napari_fairly.core.errors import UnreadableFileError
-from napari_fairly.core.export import SaveRequest, save_steps
+from napari_fairly.core.export import save_steps
 from napari_fairly.core.formats import czi as czi_format
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import drive
@@ -112,7 +112,7 @@ def stamps_content(stamps: list[float], count: int | None = None) -> bytes:
 def saved_level0(acqs: tuple[Acquisition, ...], out: Path) -> list[Any]:
     """Save ``acqs`` as the plugin does; each image group, opened with zarr."""
     result = drive(
-        save_steps(SaveRequest(acqs, naming_form(acqs[0], "Pixels"), out)),
+        save_steps(save_request(acqs, naming_form(acqs[0], "Pixels"), out)),
         lambda _p: None,
     )
     return [zarr.open_group(str(d.zarr_path), mode="r") for d in result.datasets]
