@@ -172,7 +172,7 @@ def demo_ome_xml(shape_czyx: tuple[int, int, int, int], file_name: str) -> str:
                 id=detector.id,
                 gain=CAMERA_GAIN_ADU_PER_E,
                 offset=CAMERA_OFFSET_ADU,
-                binning="1x1",
+                binning=m.Binning.ONEBYONE,
             ),
             light_source_settings=m.LightSourceSettings(
                 id=f"LightSource:{i}",
@@ -257,7 +257,7 @@ def write_demo_acquisition(
     if target.is_dir():
         target = target / DEMO_FILE_NAME
     pixels = make_demo_pixels(seed=seed, size_z=size_z, size_yx=size_yx)
-    xml = demo_ome_xml(pixels.shape, target.name)  # type: ignore[arg-type]
+    xml = demo_ome_xml(pixels.shape, target.name)
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         tifffile.imwrite(

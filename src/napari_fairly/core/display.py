@@ -137,7 +137,7 @@ def channel_layer_specs(
         }
         if known_xy:
             spec["scale"] = tuple(
-                float(sizes[a]) if a != "T" and sizes[a] is not None else 1.0
+                float(size) if a != "T" and (size := sizes[a]) is not None else 1.0
                 for a in keep
             )
         if rgb:

@@ -130,7 +130,7 @@ class Acquisition:
         unit): then this raises its ValidationError, while ``metadata`` holds those
         values as invalid.
         """
-        return self._ome  # type: ignore[no-any-return]
+        return self._ome
 
     @property
     def scene_name(self) -> str:

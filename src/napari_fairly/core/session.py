@@ -19,6 +19,7 @@ from collections.abc import Generator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import dask.array as da
 from psygnal import Signal
 
 from napari_fairly.core.corrections import effective_metadata
@@ -108,7 +109,7 @@ def _reoriented(acq: Acquisition, metadata: AcquisitionMetadata) -> Acquisition:
     )
     if not swap:
         return dataclasses.replace(acq, metadata=metadata)
-    order = (2, 1, 0, *range(3, acq.data.ndim))
+    order = [2, 1, 0, *range(3, acq.data.ndim)]
     shape = dict(metadata.shape)
     shape["T"], shape["Z"] = shape.get("Z", 1), shape.get("T", 1)
     source_reader = acq.plane_reader
@@ -120,7 +121,7 @@ def _reoriented(acq: Acquisition, metadata: AcquisitionMetadata) -> Acquisition:
 
     return dataclasses.replace(
         acq,
-        data=acq.data.transpose(order),
+        data=da.transpose(acq.data, order),
         metadata=metadata.replace(shape=shape),
         plane_reader=reader,
     )
@@ -419,11 +420,11 @@ class Session:
             if issue.severity == "error" and (issue.field, issue.message) not in out:
                 fix = f" {issue.fix}" if issue.fix else ""
                 out.append((issue.field, f"{issue.message}{fix}"))
-        problem = form_source_problem(
+        mismatch = form_source_problem(
             self._form, self._source.metadata, self._any_scene
         )
-        if problem is not None:
-            out.append(("image_data.source_file", problem))
+        if mismatch is not None:
+            out.append(("image_data.source_file", mismatch))
         return out
 
     def gate(self) -> SaveGate:

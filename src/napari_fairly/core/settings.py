@@ -188,8 +188,8 @@ def load_template(path: Path | str) -> FacilityTemplate:
     except ValidationError as err:
         first = err.errors()[0]
         loc = tuple(first["loc"])
-        line = _node_line(root, loc)
-        where = f"line {line}: " if line else ""
+        line_number = _node_line(root, loc)
+        where = f"line {line_number}: " if line_number else ""
         key = ".".join(str(p) for p in loc) or "template"
         raise TemplateError(
             f"{where}'{key}': {first['msg']}.",
