@@ -202,13 +202,17 @@ def _z_step(
     stated = length_um(dz, "µm", "dv:hdr.dz")
     if stated.present or sizes.get("Z", 1) < 2 or sections is None:
         return stated
-    steps = np.diff(sections.along("Z", _STAGE_Z))
-    if len(steps) == 0 or not np.all(steps) or np.ptp(steps) > 1e-3 * abs(steps[0]):
+    positions = sections.along("Z", _STAGE_Z)
+    steps = np.diff(positions)
+    if len(steps) == 0 or not np.all(steps):
         return stated
-    step = float(abs(statistics.median(steps)))
+    mean = (positions[-1] - positions[0]) / len(steps)
+    if np.any(np.abs(steps - mean) > 0.02 * abs(mean)):  # not a regular stack
+        return stated
+    step = float(abs(mean))
     notes.append(
         f"z-step {step:g} µm taken from the stage Z of the sections (the header's dz "
-        f"is {dz:g})" + ("; z decreases along the stack." if steps[0] < 0 else ".")
+        f"is {dz:g})" + ("; z decreases along the stack." if mean < 0 else ".")
     )
     return Sourced.inferred(
         step,
@@ -371,16 +375,21 @@ def _emission(
 
 
 def _pixels(path: Path, sizes: dict[str, int], axes: str, dtype: Any) -> da.Array:
-    """One lazy read per plane; the file is opened read-only per read, then closed."""
+    """One lazy read per plane; the file is opened read-only per read, then closed.
+
+    Planes come in the machine's byte order: a big-endian file (SGI, older Macs) keeps
+    its values, not a ``>u2`` dtype that numeric kernels and writers would mishandle.
+    """
     import mrc
 
     lead = [sizes.get(a, 1) for a in "TCZ"]
     plane = (sizes["Y"], sizes["X"])
+    native = np.dtype(dtype).newbyteorder("=")
 
     def read(t: int, c: int, z: int) -> np.ndarray:
         where = {"T": t, "C": c, "Z": z}
         with mrc.DVFile(str(path)) as f:
             key = tuple(where[a] for a in axes if a in where)
-            return np.array(f.data[key])
+            return np.array(f.data[key], dtype=native)
 
-    return delayed_planes(read, lead, plane, dtype, path)
+    return delayed_planes(read, lead, plane, native, path)
