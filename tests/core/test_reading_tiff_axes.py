@@ -265,9 +265,11 @@ def test_single_plane_has_no_stack_axis() -> None:
 # --- thumbnails (NewSubfileType bit 0) and masks (bit 2) ----------------------------
 
 
-def _write_pages(path: Path, pages: list[tuple[np.ndarray, int]]) -> None:
+def _write_pages(
+    path: Path, pages: list[tuple[np.ndarray, int]], bigtiff: bool = False
+) -> None:
     """Pages in order, each with its NewSubfileType (0: a plane of the image)."""
-    with tifffile.TiffWriter(path) as tw:
+    with tifffile.TiffWriter(path, bigtiff=bigtiff) as tw:
         for plane, kind in pages:
             photometric = "minisblack" if plane.ndim == 2 else "rgb"
             if kind & 4:  # tifffile writes masks as 1-bit pages
@@ -293,6 +295,7 @@ MASK = np.ones((24, 20), dtype=bool)
     "layout",
     [
         "thumbnail after each plane",
+        "thumbnail after each plane, BigTIFF",
         "thumbnail first",
         "thumbnail among 10 planes",
         "mask page",
@@ -303,7 +306,7 @@ def test_thumbnails_and_masks_are_neither_planes_nor_scenes(
     tmp_path: Path, layout: str
 ) -> None:
     stack = STACK
-    if layout == "thumbnail after each plane":
+    if layout.startswith("thumbnail after each plane"):
         pages = [p for plane in stack for p in ((plane, 0), (THUMB, 1))]
     elif layout == "thumbnail first":
         pages = [(THUMB, 1)] + [(plane, 0) for plane in stack]
@@ -318,7 +321,7 @@ def test_thumbnails_and_masks_are_neither_planes_nor_scenes(
     else:  # reduced-resolution copy of each plane, same type
         pages = [p for plane in stack for p in ((plane, 0), (plane[::2, ::2], 1))]
     path = tmp_path / "aux.tif"
-    _write_pages(path, pages)
+    _write_pages(path, pages, bigtiff="BigTIFF" in layout)
     assert list_scenes(path) == ["series 0"]
     acq = open_acquisition(path)
     assert acq.metadata.shape == {"T": 1, "C": 1, "Z": len(stack), "Y": 24, "X": 20}

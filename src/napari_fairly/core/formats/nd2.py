@@ -171,9 +171,28 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         "Nikon", "nd2 file format (Nikon NIS-Elements)"
     )
 
+    fields["objective"] = _objective(meta)
+    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
+    fields["channels"] = _channels(
+        meta, description, camera.group(1).strip() if camera else None, notes
+    )
+    return SceneData(
+        data=data,
+        scene_names=tuple(names),
+        fields=fields,
+        reader=f"{_bioio.plugin_version('bioio_nd2')} (pixels) + {lib_version('nd2')}",
+        notes=notes,
+        ome_xml=ome_xml,
+        vendor_metadata=vendor,
+        extras={"scene_index": index},
+    )
+
+
+def _objective(meta: Any) -> Objective:
+    """The objective as the first channel's microscope states it (no immersion)."""
     mic = meta.channels[0].microscope if meta and meta.channels else None
     base = "nd2:metadata.channels[0].microscope"
-    fields["objective"] = Objective(
+    return Objective(
         model=text(mic.objectiveName if mic else None, base + ".objectiveName"),
         magnification=number(
             mic.objectiveMagnification if mic else None,
@@ -188,20 +207,6 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
             mic.immersionRefractiveIndex if mic else None,
             base + ".immersionRefractiveIndex",
         ),
-    )
-    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
-    fields["channels"] = _channels(
-        meta, description, camera.group(1).strip() if camera else None, notes
-    )
-    return SceneData(
-        data=data,
-        scene_names=tuple(names),
-        fields=fields,
-        reader=f"{_bioio.plugin_version('bioio_nd2')} (pixels) + {lib_version('nd2')}",
-        notes=notes,
-        ome_xml=ome_xml,
-        vendor_metadata=vendor,
-        extras={"scene_index": index},
     )
 
 

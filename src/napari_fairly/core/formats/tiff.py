@@ -10,6 +10,14 @@ model. Anything else (RGB, multi-file, mismatched pages) takes tifffile's series
 Resolution tags are pixel sizes only when ImageJ states a physical unit
 (``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a placeholder
 (bioio-tifffile turns 72 dpi into 352.8 µm pixels), recorded as missing.
+
+Plain and ImageJ TIFF: pages flagged as reduced-resolution copies or masks
+(NewSubfileType bits 0 and 2) are neither planes nor scenes; their flags are read from
+the IFD entries (tifffile's frames do not read them, and its series either count them as
+planes or refuse the file). A stack tifffile cannot name (axis I or Q) is placed on Z,
+or on T when ImageJ states a frame interval and no spacing, and ``stack_axis`` says it
+was placed, not stated; ImageJ's ``spacing`` is then no z-step. ImageJ ``Labels`` are
+slice labels, one per plane, kept in the vendor metadata, never channel names.
 """
 
 from __future__ import annotations
