@@ -214,6 +214,28 @@ def test_imagej_frame_interval_alone_places_an_unnamed_stack_on_t(
     assert_pixels(acq, data[:, np.newaxis, np.newaxis])
 
 
+def test_imagej_images_beyond_its_slices_go_on_t_and_say_so(tmp_path: Path) -> None:
+    """images=6 with slices=3: tifffile's axis I holds 2 groups of 3 slices."""
+    data = _planes((6, 8, 8))
+    path = tmp_path / "groups.tif"
+    _imagej_without_axes(path, data, "slices=3\nspacing=0.4\n")
+    acq = open_acquisition(path)
+    md = acq.metadata
+    assert md.shape == {"T": 2, "C": 1, "Z": 3, "Y": 8, "X": 8}
+    assert md.stack_axis.value == "TZ"
+    assert md.stack_axis.status is Status.INFERRED
+    assert "placed on T (Z is an axis the file names)" in md.stack_axis.source
+    assert md.pixel_size_z_um.value == pytest.approx(0.4)  # Z itself is named
+    assert_pixels(acq, data.reshape(2, 1, 3, 8, 8))
+    with tifffile.TiffFile(path) as tf:  # tifffile reads the first 3 pages only
+        assert tf.series[0].shape == (3, 8, 8)
+    # a page beyond whole groups is not read, and a note says so
+    _imagej_without_axes(path, _planes((7, 8, 8)), "slices=3\n")
+    md = open_acquisition(path).metadata
+    assert md.shape["T"] == 2
+    assert any("1 page(s) after the planes" in n for n in md.notes)
+
+
 # --- plain TIFF: unnamed stacks are said to be placed on Z -----------------------
 
 

@@ -320,6 +320,7 @@ class _Stack:
     kind: str
     series_index: int | None = None
     ifds: np.ndarray | None = None
+    unread: int = 0  # pages of the image beyond the planes its metadata counts
 
     @classmethod
     def of(cls, index: int, series: Any) -> _Stack:
@@ -384,15 +385,17 @@ def _auxiliary_ifds(tf: Any) -> frozenset[int]:
 
 def _stacks(tf: Any, path: Path) -> list[_Stack]:
     """The scenes of a plain or ImageJ TIFF: tifffile's series, without the pages
-    that are thumbnails or masks (NewSubfileType bits 0 and 2).
+    that are thumbnails or masks (NewSubfileType bits 0 and 2), and with every page of
+    an ImageJ image.
     """
     aux = _auxiliary_ifds(tf)
-    if not aux:
+    if aux:
+        series = _series_or_none(tf)
+        if series is None:
+            return _own_stacks(tf, aux)
+    else:
         _check_chain(tf, path, walk_series=True)
-        return [_Stack.of(i, s) for i, s in enumerate(tf.series)]
-    series = _series_or_none(tf)
-    if series is None:
-        return _own_stacks(tf, aux)
+        series = tf.series
     kept = [_without(tf, i, s, aux, path) for i, s in enumerate(series)]
     return [s for s in kept if s is not None] or _own_stacks(tf, aux)
 
@@ -436,11 +439,13 @@ def _without(
     main = [i for i in ifds if i not in aux]
     if not main:
         return None
-    if len(main) == len(ifds):
-        return _Stack.of(index, series)
     samples = 3 if series.axes.endswith("YXS") else 2
     lead = tuple(series.shape[:-samples])
     plane = tuple(series.shape[-samples:])
+    if series.kind == "imagej" and len(main) > math.prod(lead):
+        return _imagej_pages(tf, index, series, main, plane)
+    if len(main) == len(ifds):
+        return _Stack.of(index, series)
     if len(main) < math.prod(lead) and len(lead) == 1:
         lead = (len(main),)  # a stack tifffile counted the masks in
     wanted = math.prod(lead)
@@ -455,6 +460,25 @@ def _without(
         series.kind,
         ifds=np.asarray(main[:wanted], dtype=np.int64).reshape(lead),
     )
+
+
+def _imagej_pages(
+    tf: Any, index: int, series: Any, main: list[int], plane: tuple[int, ...]
+) -> _Stack:
+    """An ImageJ series with more pages than its metadata counts planes: tifffile
+    reads the first ones only; here whole groups of them go on an axis of their own.
+    """
+    if any(tuple(tf.pages[i].shape) != plane for i in (main[0], main[-1])):
+        return _Stack.of(index, series)
+    plane_axes = series.axes[-len(plane) :]
+    pages = _Stack(
+        "I" + plane_axes,
+        (len(main), *plane),
+        np.dtype(series.dtype),
+        "imagej",
+        ifds=np.asarray(main, dtype=np.int64),
+    )
+    return _imagej_stack(tf.imagej_metadata or {}, pages)
 
 
 def _own_stacks(tf: Any, aux: frozenset[int]) -> list[_Stack]:
@@ -511,6 +535,7 @@ def _imagej_stack(ij: dict[str, Any], stack: _Stack) -> _Stack:
         stack.dtype,
         "imagej",
         ifds=ifds[: math.prod(lead)].reshape(lead),
+        unread=len(ifds) - math.prod(lead),
     )
 
 
@@ -580,6 +605,8 @@ def _placement(tf: Any, stack: _Stack) -> _Placement:
         for theirs, ours, n in zip(stack.axes, placed, stack.shape, strict=False)
         if theirs in "IQ" and n > 1
     }
+    if unnamed and first not in unnamed:
+        why = f"{first} is an axis the file names"
     return _Placement(
         placed, dict(zip(placed, stack.shape, strict=False)), unnamed, why
     )
@@ -929,6 +956,11 @@ def _imagej(
         else Sourced.missing("imagej:finterval", unit="s")
     )
     fields["channels"] = _imagej_channels(ij, where.sizes.get("C", 1), notes)
+    if stack.unread:
+        notes.append(
+            f"{stack.unread} page(s) after the planes the ImageJ metadata counts "
+            f"(images={ij.get('images')}) are not read."
+        )
     if ij.get("Info"):
         notes.append(
             "the ImageJ Info block is kept in the vendor metadata (not parsed)."
