@@ -209,13 +209,13 @@ def _z_step(
     mean = (positions[-1] - positions[0]) / len(steps)
     if np.any(np.abs(steps - mean) > 0.02 * abs(mean)):  # not a regular stack
         return stated
-    step = float(abs(mean))
+    size = float(abs(mean))
     notes.append(
-        f"z-step {step:g} µm taken from the stage Z of the sections (the header's dz "
+        f"z-step {size:g} µm taken from the stage Z of the sections (the header's dz "
         f"is {dz:g})" + ("; z decreases along the stack." if mean < 0 else ".")
     )
     return Sourced.inferred(
-        step,
+        size,
         f"{_EXT} stageZCoord (step along Z at t0 c0; unit not stated, µm assumed)",
         unit="µm",
     )
@@ -245,7 +245,7 @@ def _stage(sections: _Sections | None, notes: list[str]) -> dict[str, Sourced[fl
     sections (a DV file can hold several positions along T or Z).
     """
     looked_for = f"{_EXT} stageX/Y/ZCoord"
-    missing = {
+    missing: dict[str, Sourced[float]] = {
         f"stage_position_{a}_um": Sourced.missing(looked_for, unit="µm") for a in "xyz"
     }
     if sections is None:

@@ -270,6 +270,7 @@ def _stage_position(
     loop = next((e for e in experiment if e.type == "XYPosLoop"), None)
     points = loop.parameters.points if loop is not None else []
     point = points[position].stagePositionUm if position < len(points) else None
+    points_set_z = bool(loop is not None and loop.parameters.isSettingZ)
     out: dict[str, Sourced[float]] = {}
     for axis in "xyz":
         key = f"stage_position_{axis}_um"
@@ -278,7 +279,7 @@ def _stage_position(
             out[key] = number(
                 getattr(recorded, axis), f"{where}.{axis}", "µm", positive=False
             )
-        elif point is not None and (axis != "z" or loop.parameters.isSettingZ):
+        elif point is not None and (axis != "z" or points_set_z):
             where = f"nd2:experiment.XYPosLoop.parameters.points[{position}]"
             out[key] = number(
                 getattr(point, axis),

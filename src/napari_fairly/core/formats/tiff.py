@@ -363,8 +363,8 @@ def _subfile_types(tf: Any) -> list[int]:
             code, dtype, _count, raw = entry.unpack_from(block, k * fmt.tagsize)
             if code >= 254:  # entries are sorted by code
                 if code == 254 and dtype in value_format:
-                    kind = struct.unpack_from(fmt.byteorder + value_format[dtype], raw)
-                    kind = int(kind[0])
+                    fmt_value = fmt.byteorder + value_format[dtype]
+                    kind = int(struct.unpack_from(fmt_value, raw)[0])
                 break
         out.append(kind)
         (offset,) = struct.unpack_from(fmt.offsetformat, block, n * fmt.tagsize)
