@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from napari_fairly.core.model import FrozenModel, Sourced, Status
+from napari_fairly.core.model import FrozenModel, Reason, Sourced, Status
 
 
 class Detector(FrozenModel):
@@ -101,7 +101,10 @@ class AcquisitionMetadata(FrozenModel):
     pixel_size_y_um: Sourced[float] = Sourced()
     pixel_size_z_um: Sourced[float] = Sourced()
     time_increment_s: Sourced[float] = Sourced()
-    # what the stack axis of a file that does not name it is: "Z" or "T"
+    # what the stacked planes are: "Z", "T" or "TZ" (the axes of more than one plane
+    # besides C). Present when the file names them; inferred when it does not say and
+    # the planes were placed on an axis (an unnamed TIFF stack is put on Z): an
+    # operator's correction replaces it. Missing (not applicable) without a stack.
     stack_axis: Sourced[str] = Sourced()
 
     # acquisition
@@ -147,6 +150,24 @@ class AcquisitionMetadata(FrozenModel):
             for k, v in self.sourced_fields().items()
             if v.status in (Status.MISSING, Status.INVALID)
         ]
+
+
+def stack_axes(shape: dict[str, int]) -> str:
+    """``"Z"``, ``"T"``, ``"TZ"`` or ``""``: axes of more than one plane, besides C."""
+    return "".join(a for a in "TZ" if shape.get(a, 1) > 1)
+
+
+def named_stack_axis(shape: dict[str, int], source: str) -> Sourced[str]:
+    """The stack axes of ``shape`` as the file names them (``source`` says where)."""
+    axes = stack_axes(shape)
+    if not axes:
+        return no_stack()
+    return Sourced.found(axes, source)
+
+
+def no_stack() -> Sourced[str]:
+    """A single plane per channel: there is no stack axis to name."""
+    return Sourced.missing("T or Z of more than one plane", Reason.NOT_APPLICABLE)
 
 
 # Why a missing value matters, in one line the operator can act on (shown in the tree,

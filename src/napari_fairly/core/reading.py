@@ -12,7 +12,13 @@ import numpy as np
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
-from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
+from napari_fairly.core.metadata import (
+    AcquisitionMetadata,
+    ChannelMetadata,
+    named_stack_axis,
+    stack_axes,
+)
+from napari_fairly.core.model import Reason, Sourced
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -256,6 +262,22 @@ def _size_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _stack_axis(shape: dict[str, int], fmt: str) -> Sourced[str]:
+    """What the stacked planes are, for formats whose dimensions are named axes.
+
+    CZI, LIF, OME and NGFF name their Z and T axes; through bioio's generic readers
+    whether the file did is not known, so the axes bioio gives are inferred.
+    """
+    if fmt == "bioio" and stack_axes(shape):
+        return Sourced.inferred(
+            stack_axes(shape),
+            "bioio's dimension names (whether the file names them is not known)",
+            reason=Reason.NOT_IN_FILE.value,
+        )
+    what = FORMATS[fmt][1] if fmt in FORMATS else fmt
+    return named_stack_axis(shape, f"{what} dimensions (the file names its axes)")
+
+
 def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquisition:
     """Open one scene of a raw file (or OME-Zarr folder) lazily and read-only.
 
@@ -290,6 +312,8 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         channels = list(fields.get("channels", ()))
         channels += [ChannelMetadata(index=i) for i in range(len(channels), shape["C"])]
         fields["channels"] = tuple(channels[: shape["C"]])
+        if "stack_axis" not in fields:
+            fields["stack_axis"] = _stack_axis(shape, fmt_name)
         metadata = AcquisitionMetadata(
             source_path=str(path.resolve()),
             size_bytes=_size_bytes(path),

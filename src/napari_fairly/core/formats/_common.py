@@ -22,6 +22,7 @@ from dask.tokenize import tokenize
 
 from napari_fairly.core import units
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
+from napari_fairly.core.metadata import Position
 from napari_fairly.core.model import Reason, Sourced
 
 AXES = "TCZYX"
@@ -159,6 +160,18 @@ def seconds(
 ) -> Sourced[float]:
     """A duration in s (exposure, time increment)."""
     return converted(value, unit, looked_for, units.to_s, "s", default_unit)
+
+
+def stage_position(
+    stage: dict[str, Sourced[float]], kind: str, group: str, index: int, count: int
+) -> Position | None:
+    """The scene's :class:`Position` from its stage coordinates; None if none known.
+
+    ``stage`` maps ``stage_x_um``/``stage_y_um``/``stage_z_um`` to sourced values.
+    """
+    if not any(item.present for item in stage.values()):
+        return None
+    return Position(kind=kind, group=group, index=index, count=count, **stage)
 
 
 def resolve_scene(names: Sequence[str], scene: int | str | None, path: Path) -> int:

@@ -4,6 +4,10 @@ Worked around here (see the data README): an uncalibrated Z (``axesCalibrated`` 
 reads as 1.0 µm in nd2 and bioio: it is missing; bioio gives no time increment; nd2
 reports an excitation of 405 nm for every channel of some files while the description
 text lists the lasers actually on, which win when they name one line.
+
+Each XY position (nd2's ``P`` axis, the XYPosLoop) is a scene, with the stage position
+recorded with its first frame (else the loop's point). A negative Z loop step gives its
+magnitude as the z-step; the direction is kept in a note.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from napari_fairly.core.formats import _bioio
 from napari_fairly.core.formats._common import (
     SceneData,
@@ -24,10 +30,16 @@ from napari_fairly.core.formats._common import (
     number,
     resolve_scene,
     seconds,
+    stage_position,
     text,
     wavelength_nm,
 )
-from napari_fairly.core.metadata import ChannelMetadata, Detector, Objective
+from napari_fairly.core.metadata import (
+    ChannelMetadata,
+    Detector,
+    Objective,
+    named_stack_axis,
+)
 from napari_fairly.core.model import Reason, Sourced
 
 _MODES = (  # nd2 modality flag → OME AcquisitionMode, first match wins
@@ -101,6 +113,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         loops = {type(e).__name__: e for e in (f.experiment or [])}
         voxel = f.voxel_size()
         frame_times = _frame_times(f, sizes)
+        stage = _stage_position(f, list(f.experiment or []), index)
         ome_xml = None
         frames = int(attributes.sequenceCount or 0)
         if frames > MAX_OME_FRAMES:  # nd2 reads every frame's metadata to build it
@@ -130,26 +143,18 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     )
     volume = meta.channels[0].volume if meta and meta.channels else None
     calibrated = tuple(volume.axesCalibrated) if volume else (False, False, False)
-    for axis, value, ok in zip("xyz", voxel, calibrated, strict=False):
+    for axis, value, ok in zip("xy", voxel, calibrated, strict=False):
         where = f"nd2:metadata.channels[0].volume.axesCalibration[{'xyz'.index(axis)}]"
-        if axis == "z" and not ok and "ZStackLoop" in loops:
-            step = loops["ZStackLoop"].parameters.stepUm
-            fields["pixel_size_z_um"] = length_um(
-                step, "µm", "nd2:experiment.ZStackLoop.stepUm"
-            )
-            continue
-        if not ok:
-            fields[f"pixel_size_{axis}_um"] = Sourced.missing(
-                where + " (axis not calibrated)", unit="µm"
-            )
-            if axis == "z" and value:
-                notes.append(
-                    f"Z step {value} µm in the file is a default "
-                    "(axis not calibrated): "
-                    "treated as missing."
-                )
-            continue
-        fields[f"pixel_size_{axis}_um"] = length_um(value, "µm", where)
+        fields[f"pixel_size_{axis}_um"] = (
+            length_um(value, "µm", where)
+            if ok
+            else Sourced.missing(where + " (axis not calibrated)", unit="µm")
+        )
+    fields["pixel_size_z_um"] = _z_step(voxel[2], calibrated[2], loops, notes)
+    fields["stack_axis"] = _stack_axis(sizes, loops)
+    fields["position"] = stage_position(
+        stage, "position", f"{path.name} XY positions", index, len(names)
+    )
 
     fields["time_increment_s"] = _time_increment(loops, frame_times, sizes, notes)
     iso, _fmt = _parse_date(text_info.get("date"))
@@ -169,9 +174,28 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         "Nikon", "nd2 file format (Nikon NIS-Elements)"
     )
 
+    fields["objective"] = _objective(meta)
+    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
+    fields["channels"] = _channels(
+        meta, description, camera.group(1).strip() if camera else None, notes
+    )
+    return SceneData(
+        data=data,
+        scene_names=tuple(names),
+        fields=fields,
+        reader=f"{_bioio.plugin_version('bioio_nd2')} (pixels) + {lib_version('nd2')}",
+        notes=notes,
+        ome_xml=ome_xml,
+        vendor_metadata=vendor,
+        extras={"scene_index": index},
+    )
+
+
+def _objective(meta: Any) -> Objective:
+    """The objective as the first channel's microscope states it (no immersion)."""
     mic = meta.channels[0].microscope if meta and meta.channels else None
     base = "nd2:metadata.channels[0].microscope"
-    fields["objective"] = Objective(
+    return Objective(
         model=text(mic.objectiveName if mic else None, base + ".objectiveName"),
         magnification=number(
             mic.objectiveMagnification if mic else None,
@@ -187,20 +211,88 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
             base + ".immersionRefractiveIndex",
         ),
     )
-    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
-    fields["channels"] = _channels(
-        meta, description, camera.group(1).strip() if camera else None, notes
-    )
-    return SceneData(
-        data=data,
-        scene_names=tuple(names),
-        fields=fields,
-        reader=f"{_bioio.plugin_version('bioio_nd2')} (pixels) + {lib_version('nd2')}",
-        notes=notes,
-        ome_xml=ome_xml,
-        vendor_metadata=vendor,
-        extras={"scene_index": index},
-    )
+
+
+def _z_step(
+    value: float, calibrated: bool, loops: dict[str, Any], notes: list[str]
+) -> Sourced[float]:
+    """The Z calibration, else the Z loop's step; an uncalibrated Z of 1.0 is nd2's
+    default, not a step. A negative step gives its magnitude, the direction a note.
+    """
+    loop = loops.get("ZStackLoop")
+    step = fnum(loop.parameters.stepUm) if loop is not None else None
+    if loop is not None and step is not None and step < 0:
+        notes.append(
+            f"the Z loop's step is negative ({step:g} µm): z decreases from one plane "
+            f"to the next; the z-step is its magnitude, {-step:g} µm."
+        )
+    if loop is not None and not loop.parameters.bottomToTop:
+        notes.append("the Z stack was acquired top to bottom (ZStackLoop.bottomToTop).")
+    where = "nd2:metadata.channels[0].volume.axesCalibration[2]"
+    if calibrated:
+        return length_um(value, "µm", where)
+    if loop is not None:
+        found = length_um(
+            abs(step) if step else step, "µm", "nd2:experiment.ZStackLoop.stepUm"
+        )
+        return found.replace(raw=f"{step:g}") if step and step < 0 else found
+    if value:
+        notes.append(
+            f"Z step {value} µm in the file is a default (axis not calibrated): "
+            "treated as missing."
+        )
+    return Sourced.missing(where + " (axis not calibrated)", unit="µm")
+
+
+def _stack_axis(sizes: dict[str, int], loops: dict[str, Any]) -> Sourced[str]:
+    """Z and T of an ND2 file are its experiment loops: named by the file."""
+    named = [k for k in ("TimeLoop", "NETimeLoop", "ZStackLoop") if k in loops]
+    return named_stack_axis(sizes, f"nd2:experiment ({', '.join(named) or 'loops'})")
+
+
+def _first_frame(experiment: list[Any], position: int) -> int:
+    """Sequence index of the first frame of XY position ``position``."""
+    counts = [int(loop.count) for loop in experiment]
+    coords = [position if loop.type == "XYPosLoop" else 0 for loop in experiment]
+    if not counts or any(c >= n for c, n in zip(coords, counts, strict=True)):
+        return 0
+    return int(np.ravel_multi_index(coords, counts))
+
+
+def _stage_position(
+    f: Any, experiment: list[Any], position: int
+) -> dict[str, Sourced[float]]:
+    """Stage position of an XY position: recorded with its first frame, else the
+    point of the XY loop (its Z only when the loop sets Z).
+    """
+    frame = _first_frame(experiment, position)
+    try:
+        recorded = f.frame_metadata(frame).channels[0].position.stagePositionUm
+    except Exception:  # legacy files and damaged frame metadata have none
+        recorded = None
+    loop = next((e for e in experiment if e.type == "XYPosLoop"), None)
+    points = loop.parameters.points if loop is not None else []
+    point = points[position].stagePositionUm if position < len(points) else None
+    points_set_z = bool(loop is not None and loop.parameters.isSettingZ)
+    out: dict[str, Sourced[float]] = {}
+    for axis in "xyz":
+        key = f"stage_{axis}_um"
+        if recorded is not None and fnum(getattr(recorded, axis, None)) is not None:
+            where = f"nd2:frame_metadata({frame}).channels[0].position.stagePositionUm"
+            out[key] = number(
+                getattr(recorded, axis), f"{where}.{axis}", "µm", positive=False
+            )
+        elif point is not None and (axis != "z" or points_set_z):
+            where = f"nd2:experiment.XYPosLoop.parameters.points[{position}]"
+            out[key] = number(
+                getattr(point, axis),
+                f"{where}.stagePositionUm.{axis}",
+                "µm",
+                positive=False,
+            )
+        else:
+            out[key] = Sourced.missing("nd2:frame_metadata position", unit="µm")
+    return out
 
 
 def _plain(obj: Any) -> Any:

@@ -10,6 +10,14 @@ model. Anything else (RGB, multi-file, mismatched pages) takes tifffile's series
 Resolution tags are pixel sizes only when ImageJ states a physical unit
 (``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a placeholder
 (bioio-tifffile turns 72 dpi into 352.8 µm pixels), recorded as missing.
+
+Plain and ImageJ TIFF: pages flagged as reduced-resolution copies or masks
+(NewSubfileType bits 0 and 2) are neither planes nor scenes; their flags are read from
+the IFD entries (tifffile's frames do not read them, and its series either count them as
+planes or refuse the file). A stack tifffile cannot name (axis I or Q) is placed on Z,
+or on T when ImageJ states a frame interval and no spacing, and ``stack_axis`` says it
+was placed, not stated; ImageJ's ``spacing`` is then no z-step. ImageJ ``Labels`` are
+slice labels, one per plane, kept in the vendor metadata, never channel names.
 """
 
 from __future__ import annotations
@@ -17,12 +25,14 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 import threading
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +62,7 @@ from napari_fairly.core.formats.ome import (
     image_names,
     parse_ome_xml,
 )
-from napari_fairly.core.metadata import ChannelMetadata
+from napari_fairly.core.metadata import ChannelMetadata, no_stack, stack_axes
 from napari_fairly.core.model import Reason, Sourced
 from napari_fairly.core.units import to_um
 
@@ -181,6 +191,8 @@ def scene_names(path: Path) -> list[str]:
         root = _ome_root(tf)
         if root is not None and _ome_planes(tf, root, 0, path) is not None:
             return image_names(root)
+        if not _is_ome(tf, root):
+            return _stack_names(_stacks(tf, path))
         _check_chain(tf, path, walk_series=True)
         return _names(tf)
 
@@ -266,14 +278,369 @@ def _ome_planes(tf: Any, root: ET.Element, index: int, path: Path) -> np.ndarray
     return table.reshape(shape).transpose([slow.index(a) for a in "TCZ"])
 
 
-def _axes(axes: str) -> str:
-    """tifffile axes → our letters: an unnamed stack (I, Q) becomes Z, else T."""
+def _axes(axes: str, first: str = "Z") -> str:
+    """tifffile axes → our letters: an unnamed stack (I, Q) goes on ``first`` (Z
+    unless the file hints at time), a second one on the other of Z and T.
+    """
     out = ""
     for a in axes:
         if a in "IQ":
-            a = "Z" if "Z" not in axes and "Z" not in out else "T"
+            free = [x for x in (first, "ZT".replace(first, "")) if x not in axes + out]
+            a = free[0] if free else a  # no room: to_tczyx says so
         out += a
     return out
+
+
+# NewSubfileType bits of pages that are not planes of the image: 1 a reduced-resolution
+# copy (thumbnail, pyramid level), 4 a transparency mask
+_AUXILIARY = 0b101
+# ImageJ's ``order`` (fastest first) → its axes, slowest first (tifffile's table)
+_IMAGEJ_ORDER = {
+    "czt": "TZC",
+    "ctz": "ZTC",
+    "zct": "TCZ",
+    "ztc": "CTZ",
+    "tcz": "ZCT",
+    "tzc": "CZT",
+}
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """One scene of a plain or ImageJ TIFF.
+
+    ``axes`` are tifffile's letters: I or Q is a stack the file does not name. Either
+    tifffile's series ``series_index`` is read as it is, or ``ifds`` holds the IFD of
+    each plane (shaped like the lead axes), thumbnails and masks left out.
+    """
+
+    axes: str
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    kind: str
+    series_index: int | None = None
+    ifds: np.ndarray | None = None
+    unread: int = 0  # pages of the image beyond the planes its metadata counts
+
+    @classmethod
+    def of(cls, index: int, series: Any) -> _Stack:
+        """tifffile series ``index``, read as it is."""
+        return cls(
+            series.axes,
+            tuple(series.shape),
+            np.dtype(series.dtype),
+            series.kind,
+            series_index=index,
+        )
+
+
+def _is_ome(tf: Any, root: ET.Element | None) -> bool:
+    return root is not None or bool(tf.is_ome and tf.ome_metadata)
+
+
+def _stack_names(stacks: list[_Stack]) -> list[str]:
+    return [f"series {i}" for i in range(len(stacks))]
+
+
+def _subfile_types(tf: Any) -> list[int]:
+    """NewSubfileType of each IFD, read from the IFD entries alone.
+
+    tifffile parses a whole IFD to give it (about 60 µs a page; 5 µs here), and the
+    frames a series of many pages is made of do not read it.
+    """
+    fmt, fh = tf.tiff, tf.filehandle
+    entry = struct.Struct(fmt.tagheaderformat)  # code, type, count, value
+    value_format = {3: "H", 4: "I", 16: "Q"}
+    out: list[int] = []
+    offset, count, seen = tf.pages.first.offset, len(tf.pages), set()
+    while offset and len(out) < count and offset not in seen:
+        seen.add(offset)
+        fh.seek(offset)
+        (n,) = struct.unpack(fmt.tagnoformat, fh.read(fmt.tagnosize))
+        block = fh.read(n * fmt.tagsize + fmt.offsetsize)
+        kind = 0
+        for k in range(n):
+            code, dtype, _count, raw = entry.unpack_from(block, k * fmt.tagsize)
+            if code >= 254:  # entries are sorted by code
+                if code == 254 and dtype in value_format:
+                    fmt_value = fmt.byteorder + value_format[dtype]
+                    kind = int(struct.unpack_from(fmt_value, raw)[0])
+                break
+        out.append(kind)
+        (offset,) = struct.unpack_from(fmt.offsetformat, block, n * fmt.tagsize)
+    return out
+
+
+def _auxiliary_ifds(tf: Any) -> frozenset[int]:
+    """IFDs of thumbnails, reduced-resolution copies and masks (none if all are)."""
+    if len(tf.pages) < 2:
+        return frozenset()
+    try:
+        kinds = _subfile_types(tf)
+    except (struct.error, OSError, ValueError):
+        return frozenset()  # a damaged chain is reported where pages are read
+    aux = frozenset(i for i, kind in enumerate(kinds) if kind & _AUXILIARY)
+    return aux if len(aux) < len(kinds) else frozenset()
+
+
+def _stacks(tf: Any, path: Path) -> list[_Stack]:
+    """The scenes of a plain or ImageJ TIFF: tifffile's series, without the pages
+    that are thumbnails or masks (NewSubfileType bits 0 and 2), and with every page of
+    an ImageJ image.
+    """
+    aux = _auxiliary_ifds(tf)
+    if aux:
+        series = _series_or_none(tf)
+        if series is None:
+            return _own_stacks(tf, aux)
+    else:
+        _check_chain(tf, path, walk_series=True)
+        series = tf.series
+    kept = [_without(tf, i, s, aux, path) for i, s in enumerate(series)]
+    return [s for s in kept if s is not None] or _own_stacks(tf, aux)
+
+
+def _series_or_none(tf: Any) -> list[Any] | None:
+    """tifffile's series; None when it cannot build them: a thumbnail among the
+    frames of a stack ("incompatible keyframe"), a shaped series it takes for damage.
+    """
+    with _quiet_tifffile() as recorder:
+        try:
+            series = list(tf.series)
+            _ = [len(s.pages) for s in series]
+        except Exception:  # tifffile raises RuntimeError, ValueError…
+            series = None
+    if series is None or any(k in m for m in recorder.messages for k in _CORRUPT):
+        tf.pages.useframes = False  # the attempt can leave frames on
+        tf.pages.set_keyframe(0)
+        return None
+    return series
+
+
+def _mixed(path: Path) -> UnreadableFileError:
+    return UnreadableFileError(
+        "has thumbnail or mask pages (TIFF NewSubfileType) among the planes of its "
+        "image, in a layout that cannot be told apart.",
+        fix="Export the image again without thumbnails or masks (e.g. from Fiji).",
+        path=path,
+    )
+
+
+def _without(
+    tf: Any, index: int, series: Any, aux: frozenset[int], path: Path
+) -> _Stack | None:
+    """tifffile series ``index`` without its thumbnail and mask pages; None if it has
+    only those.
+    """
+    pages = list(series.pages)
+    if any(p is None or len(p.treeindex) != 1 for p in pages):
+        return None if series.keyframe.index in aux else _Stack.of(index, series)
+    ifds = [int(p.index) for p in pages]
+    main = [i for i in ifds if i not in aux]
+    if not main:
+        return None
+    samples = 3 if series.axes.endswith("YXS") else 2
+    lead = tuple(series.shape[:-samples])
+    plane = tuple(series.shape[-samples:])
+    if series.kind == "imagej" and len(main) > math.prod(lead):
+        return _imagej_pages(tf, index, series, main, plane)
+    if len(main) == len(ifds):
+        return _Stack.of(index, series)
+    if len(main) < math.prod(lead) and len(lead) == 1:
+        lead = (len(main),)  # a stack tifffile counted the masks in
+    wanted = math.prod(lead)
+    if len(main) < wanted or any(
+        tuple(tf.pages[i].shape) != plane for i in (main[0], main[wanted - 1])
+    ):
+        raise _mixed(path)
+    return _Stack(
+        series.axes,
+        lead + plane,
+        np.dtype(series.dtype),
+        series.kind,
+        ifds=np.asarray(main[:wanted], dtype=np.int64).reshape(lead),
+    )
+
+
+def _imagej_pages(
+    tf: Any, index: int, series: Any, main: list[int], plane: tuple[int, ...]
+) -> _Stack:
+    """An ImageJ series with more pages than its metadata counts planes: tifffile
+    reads the first ones only; here whole groups of them go on an axis of their own.
+    """
+    if any(tuple(tf.pages[i].shape) != plane for i in (main[0], main[-1])):
+        return _Stack.of(index, series)
+    plane_axes = series.axes[-len(plane) :]
+    pages = _Stack(
+        "I" + plane_axes,
+        (len(main), *plane),
+        np.dtype(series.dtype),
+        "imagej",
+        ifds=np.asarray(main, dtype=np.int64),
+    )
+    return _imagej_stack(tf.imagej_metadata or {}, pages)
+
+
+def _own_stacks(tf: Any, aux: frozenset[int]) -> list[_Stack]:
+    """Scenes from the pages themselves, when tifffile cannot build its series: the
+    planes of one shape and type, in file order, form a stack (in an ImageJ file, its
+    hyperstack).
+    """
+    groups: dict[tuple[tuple[int, ...], str, str], list[int]] = {}
+    for i in range(len(tf.pages)):
+        page = tf.pages[i]
+        if i in aux or not page.shape or page.dtype is None:
+            continue
+        key = (tuple(page.shape), page.dtype.str, page.axes)
+        groups.setdefault(key, []).append(i)
+    stacks = []
+    for (shape, dtype, axes), ifds in groups.items():
+        lead = (len(ifds),) if len(ifds) > 1 else ()
+        stacks.append(
+            _Stack(
+                "I" * len(lead) + axes,
+                lead + shape,
+                np.dtype(dtype),
+                "pages",
+                ifds=np.asarray(ifds, dtype=np.int64).reshape(lead),
+            )
+        )
+    if tf.is_imagej and stacks:
+        stacks[0] = _imagej_stack(tf.imagej_metadata or {}, stacks[0])
+    return stacks
+
+
+def _imagej_stack(ij: dict[str, Any], stack: _Stack) -> _Stack:
+    """The planes of ``stack`` on ImageJ's hyperstack axes (tifffile's rules), for
+    when tifffile cannot build the series.
+    """
+    sizes = {
+        k: int(fnum(ij.get(key)) or 1)
+        for k, key in zip("TZC", ("frames", "slices", "channels"), strict=True)
+    }
+    if stack.axes.endswith("S") and sizes["C"] == stack.shape[-1]:
+        sizes["C"] = 1  # RGB samples declared as channels
+    order = _IMAGEJ_ORDER.get(str(ij.get("order", "czt")).lower(), "TZC")
+    axes = "".join(a for a in order if sizes[a] > 1)
+    lead = [sizes[a] for a in axes]
+    ifds = np.asarray(stack.ifds).ravel()
+    if len(ifds) < math.prod(lead):
+        return stack  # fewer planes than ImageJ says: the pages as they are
+    if len(ifds) // math.prod(lead) > 1:
+        axes, lead = "I" + axes, [len(ifds) // math.prod(lead), *lead]
+    plane_axes = stack.axes.lstrip("I")
+    return _Stack(
+        axes + plane_axes,
+        (*lead, *stack.shape[-len(plane_axes) :]),
+        stack.dtype,
+        "imagej",
+        ifds=ifds[: math.prod(lead)].reshape(lead),
+        unread=len(ifds) - math.prod(lead),
+    )
+
+
+def _unnamed_hint(tf: Any) -> tuple[str, str]:
+    """Where a stack the file does not name goes, and why: Z, unless ImageJ states a
+    frame interval and no z spacing.
+    """
+    ij = (tf.imagej_metadata or {}) if tf.is_imagej else {}
+    spacing, finterval = fnum(ij.get("spacing")), fnum(ij.get("finterval"))
+    if finterval and not spacing:
+        return "T", "imagej:finterval is stated and spacing is not"
+    if spacing and not finterval:
+        return "Z", "imagej:spacing is stated and finterval is not"
+    return "Z", "the default for a stack of unknown kind"
+
+
+def _stack_pixels(
+    tf: Any, stack: _Stack, path: Path
+) -> tuple[da.Array, Any, PlaneReader | None]:
+    """Lazy TCZYX(S) pixels of ``stack``, what holds the file, the direct plane read."""
+    axes = _axes(stack.axes, _unnamed_hint(tf)[0])
+    if stack.series_index is not None:
+        series = tf.series[stack.series_index]
+        _check_complete(path, (series.pages[0], series.pages[-1]))
+        return _pixels(tf, series, stack.series_index, path, axes)
+    table = np.asarray(stack.ifds)
+    lead_shape = tuple(table.shape)
+    plane_shape = stack.shape[len(lead_shape) :]
+    _check_complete(path, (tf.pages[int(table.flat[0])], tf.pages[int(table.flat[-1])]))
+    reader = _PageReader(path, None, tf)
+
+    def read(*lead: int) -> np.ndarray:
+        return reader(int(table[lead]))
+
+    planes = delayed_planes(read, lead_shape, plane_shape, stack.dtype, path)
+    lead_axes = axes[: len(lead_shape)]
+
+    def plane(t: int, c: int, z: int) -> np.ndarray:
+        where = {"T": t, "C": c, "Z": z}
+        return read(*(where.get(a, 0) for a in lead_axes))
+
+    direct = (
+        checked_planes(plane, plane_shape, stack.dtype, path)
+        if axes.endswith(("YX", "YXS"))
+        else None
+    )
+    return to_tczyx(planes, axes), reader, direct
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Our axes for a stack: ``axes`` (TCZYX letters), their sizes, and the axes the
+    file does not name (ours → tifffile's letter and size), placed as ``why`` says.
+    """
+
+    axes: str
+    sizes: dict[str, int]
+    unnamed: dict[str, tuple[str, int]]
+    why: str
+
+
+def _placement(tf: Any, stack: _Stack) -> _Placement:
+    first, why = _unnamed_hint(tf)
+    placed = _axes(stack.axes, first)
+    unnamed = {
+        ours: (theirs, n)
+        for theirs, ours, n in zip(stack.axes, placed, stack.shape, strict=False)
+        if theirs in "IQ" and n > 1
+    }
+    if unnamed and first not in unnamed:
+        why = f"{first} is an axis the file names"
+    return _Placement(
+        placed, dict(zip(placed, stack.shape, strict=False)), unnamed, why
+    )
+
+
+def _stack_axis(tf: Any, where: _Placement, notes: list[str]) -> Sourced[str]:
+    """What the stacked planes are: named by the file (ImageJ ``slices``/``frames``,
+    tifffile's axes from vendor metadata), or placed by us, which a note says.
+    """
+    axes = stack_axes(where.sizes)
+    if not axes:
+        return no_stack()
+    if not where.unnamed:
+        if tf.is_imagej:
+            keys = {"Z": "slices", "T": "frames"}
+            stated = ", ".join(f"{keys[a]}={where.sizes[a]}" for a in axes)
+            return Sourced.found(axes, f"imagej:{stated}")
+        theirs = "".join(a for a in where.axes if a in "TZ")
+        return Sourced.found(
+            axes, f"tifffile axes {theirs!r} (from the file's metadata)"
+        )
+    ours, (theirs, n) = next(iter(where.unnamed.items()))
+    other = {"Z": "time points (T)", "T": "z-slices (Z)"}[ours]
+    notes.append(
+        f"the file does not say what its {n} stacked planes are (tifffile axis "
+        f"{theirs}): they are placed on {ours} ({where.why}). If they are {other}, "
+        "correct the stack axis."
+    )
+    return Sourced.inferred(
+        axes,
+        f"tifffile axis {theirs}: {n} planes the file does not name, placed on {ours} "
+        f"({where.why})",
+        reason=Reason.NOT_IN_FILE.value,
+    )
 
 
 def open_scene(path: Path, scene: int | str | None) -> SceneData:
@@ -289,6 +656,12 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         if table is not None:
             reader = _PageReader(path, None, tf)
             data, plane = _ome_pixels(reader, table, tf.pages[int(table.min())], path)
+        elif not _is_ome(tf, root):
+            stacks = _stacks(tf, path)
+            names = _stack_names(stacks)
+            index = resolve_scene(names, scene, path)
+            stack = stacks[index]
+            data, reader, plane = _stack_pixels(tf, stack, path)
         else:
             _check_chain(tf, path, walk_series=True)
             if root is None and tf.is_ome and tf.ome_metadata:
@@ -312,11 +685,11 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         elif tf.is_imagej:
             fmt, ome_xml = "imagej-tiff", None
             vendor = dict(tf.imagej_metadata or {})
-            fields = _imagej(tf, vendor, data.shape[1], notes)
+            fields = _imagej(tf, vendor, stack, notes)
         else:
             fmt, ome_xml = "tiff", None
             vendor = {tag.name: _tag_value(tag.value) for tag in tf.pages[0].tags}
-            fields = _plain(tf, notes)
+            fields = _plain(tf, stack, notes)
     except Exception:
         tf.close()
         raise
@@ -457,15 +830,15 @@ def _ome_pixels(
 
 
 def _pixels(
-    tf: Any, series: Any, index: int, path: Path
+    tf: Any, series: Any, index: int, path: Path, axes: str | None = None
 ) -> tuple[da.Array, Any, PlaneReader | None]:
     """Lazy TCZYX(S) pixels, what holds the file, and the direct plane read (when
-    each page is one plane).
+    each page is one plane). ``axes``: our letters for the series' axes.
 
     Reading a page directly is the cheapest path; other layouts (tiled pyramids, planes
     split over pages) go through tifffile's zarr view.
     """
-    axes = _axes(series.axes)
+    axes = axes or _axes(series.axes)
     trailing = "YXS" if axes.endswith("YXS") else "YX"
     plane_shape = tuple(series.shape[-len(trailing) :])
     lead_shape = tuple(series.shape[: -len(trailing)])
@@ -531,49 +904,50 @@ def _placeholder_note(tf: Any, notes: list[str]) -> None:
         )
 
 
-def _plain(tf: Any, notes: list[str]) -> dict[str, Any]:
+def _plain(tf: Any, stack: _Stack, notes: list[str]) -> dict[str, Any]:
     _placeholder_note(tf, notes)
     fields: dict[str, Any] = {}
-    for axis in "xyz":
+    for axis in "xy":
         fields[f"pixel_size_{axis}_um"] = Sourced.missing(
             "tiff:XResolution/YResolution with a physical unit",
             Reason.UNIT_NOT_PHYSICAL
-            if axis != "z" and "XResolution" in tf.pages[0].tags
+            if "XResolution" in tf.pages[0].tags
             else Reason.NOT_IN_FILE,
             unit="µm",
         )
+    fields["pixel_size_z_um"] = Sourced.missing("not stated in plain TIFF", unit="µm")
     fields["time_increment_s"] = Sourced.missing("not stated in plain TIFF", unit="s")
+    fields["stack_axis"] = _stack_axis(tf, _placement(tf, stack), notes)
     return fields
 
 
 def _imagej(
-    tf: Any, ij: dict[str, Any], n_channels: int, notes: list[str]
+    tf: Any, ij: dict[str, Any], stack: _Stack, notes: list[str]
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    where = _placement(tf, stack)
+    fields["stack_axis"] = _stack_axis(tf, where, notes)
     unit = str(ij.get("unit") or "").replace("\\u00B5", "µ").strip()
     xres, yres, _u = _resolution(tf)
     physical = bool(unit) and to_um(1.0, unit) is not None
     if not physical:
         _placeholder_note(tf, notes)
     for axis, res in (("x", xres), ("y", yres or xres)):
-        where = f"imagej:1/{axis.upper()}Resolution × unit={unit or '(none)'}"
+        source = f"imagej:1/{axis.upper()}Resolution × unit={unit or '(none)'}"
         if physical and res and res[0]:
-            fields[f"pixel_size_{axis}_um"] = length_um(res[1] / res[0], unit, where)
+            fields[f"pixel_size_{axis}_um"] = length_um(res[1] / res[0], unit, source)
         else:
             fields[f"pixel_size_{axis}_um"] = Sourced(
                 unit="µm",
-                source=where,
+                source=source,
                 reason=Reason.UNIT_NOT_PHYSICAL.value,
                 raw=f"{res[1] / res[0]:g} {unit or 'pixel'}"
                 if res and res[0]
                 else None,
             )
-    spacing = fnum(ij.get("spacing"))
-    where_z = f"imagej:spacing × unit={unit or '(none)'}"
-    if spacing and physical:
-        fields["pixel_size_z_um"] = length_um(spacing, unit, where_z)
-    else:
-        fields["pixel_size_z_um"] = Sourced.missing(where_z, unit="µm")
+    fields["pixel_size_z_um"] = _imagej_z_step(
+        fnum(ij.get("spacing")) if physical else None, unit, "Z" in where.unnamed, notes
+    )
     finterval = fnum(ij.get("finterval"))
     tunit = str(ij.get("tunit") or "s").replace("sec", "s")
     fields["time_increment_s"] = (
@@ -581,28 +955,69 @@ def _imagej(
         if finterval
         else Sourced.missing("imagej:finterval", unit="s")
     )
-    labels = ij.get("Labels") or []
-    channels = []
-    for i in range(n_channels):
-        label = (
-            labels[i]
-            if i < len(labels) and isinstance(labels[i], str) and labels[i].strip()
-            else None
+    fields["channels"] = _imagej_channels(ij, where.sizes.get("C", 1), notes)
+    if stack.unread:
+        notes.append(
+            f"{stack.unread} page(s) after the planes the ImageJ metadata counts "
+            f"(images={ij.get('images')}) are not read."
         )
-        channels.append(
-            ChannelMetadata(
-                index=i,
-                name=Sourced.found(label, f"imagej:Labels[{i}]")
-                if label
-                else Sourced.missing("imagej:Labels"),
-                emission_wavelength_nm=wavelength_nm(
-                    None, None, "not stated in ImageJ TIFF"
-                ),
-            )
-        )
-    fields["channels"] = tuple(channels)
     if ij.get("Info"):
         notes.append(
             "the ImageJ Info block is kept in the vendor metadata (not parsed)."
         )
     return fields
+
+
+def _imagej_z_step(
+    spacing: float | None, unit: str, z_unnamed: bool, notes: list[str]
+) -> Sourced[float]:
+    """ImageJ ``spacing`` as the z-step: only for a stack the file names Z (a guessed
+    Z must not feed the axial Nyquist check); a negative one gives its magnitude.
+    """
+    source = f"imagej:spacing × unit={unit or '(none)'}"
+    if not spacing:
+        return Sourced.missing(source, unit="µm")
+    if z_unnamed:
+        notes.append(
+            f"ImageJ spacing {spacing:g} {unit} is not used as the z-step: the file "
+            "does not say that its stack is Z (see the stack axis)."
+        )
+        return Sourced(
+            unit="µm",
+            source=source + " (the stack is not named Z)",
+            reason=Reason.NOT_IN_FILE.value,
+            raw=f"{spacing:g} {unit}",
+        )
+    step = length_um(abs(spacing), unit, source)
+    if spacing < 0 and step.present:
+        notes.append(
+            f"ImageJ spacing is negative ({spacing:g} {unit}): z decreases from one "
+            f"plane to the next; the z-step is its magnitude, {step.value:g} µm."
+        )
+        return step.replace(raw=f"{spacing:g} {unit}")
+    return step
+
+
+def _imagej_channels(
+    ij: dict[str, Any], n_channels: int, notes: list[str]
+) -> tuple[ChannelMetadata, ...]:
+    """ImageJ names no channels: its ``Labels`` are slice labels, one per plane
+    ("c:1/3 - name.tif"), kept in the vendor metadata and a note, never channel names.
+    """
+    labels = [x for x in ij.get("Labels") or [] if isinstance(x, str) and x.strip()]
+    if labels:
+        notes.append(
+            f"ImageJ slice labels ({len(labels)}, one per plane; not channel names) "
+            f"are kept in the vendor metadata ('Labels'), the first: {labels[0]!r}."
+        )
+    looked_for = "ImageJ TIFF names no channels (imagej:Labels are slice labels)"
+    return tuple(
+        ChannelMetadata(
+            index=i,
+            name=Sourced.missing(looked_for),
+            emission_wavelength_nm=wavelength_nm(
+                None, None, "not stated in ImageJ TIFF"
+            ),
+        )
+        for i in range(n_channels)
+    )
