@@ -9,6 +9,7 @@ names and wavelengths: choosing the OME Image by size would give both the first 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -151,7 +152,7 @@ def bf2raw(
 @pytest.mark.parametrize("zarr_format", [2, 3])
 @pytest.mark.parametrize("with_series", [True, False], ids=["OME-series", "numbered"])
 def test_bioformats2raw_series_get_their_own_ome_image(
-    tmp_path: Path, zarr_format: int, with_series: bool
+    tmp_path: Path, zarr_format: int, with_series: bool, count_listings: Callable
 ) -> None:
     root = tmp_path / "collection.ome.zarr"
     images = [FIRST, SAME_SIZE, SMALLER]
@@ -163,6 +164,7 @@ def test_bioformats2raw_series_get_their_own_ome_image(
         series=paths if with_series else None,
         zarr_format=zarr_format,
     )
+    listings = count_listings(root)
     # ome-zarr-py names every multiscales "image": names repeat, scenes go by path
     assert list_scenes(root) == ["/0", "/1", "/2"]
     for i, image in enumerate(images):
@@ -172,6 +174,7 @@ def test_bioformats2raw_series_get_their_own_ome_image(
         assert acq.metadata.scene_count == 3
         np.testing.assert_array_equal(acq.data.compute(), written[paths[i]])
         assert acq.data.shape == written[paths[i]].shape  # level 0, not a pyramid level
+    assert listings.paths == []  # series found from metadata (probing 0, 1, 2, 3)
 
 
 def test_series_order_not_the_group_names_decides(tmp_path: Path) -> None:
@@ -268,10 +271,11 @@ def _plate(
 @pytest.mark.parametrize("zarr_format", [2, 3])
 @pytest.mark.parametrize("companion", ["series", "wellsample"])
 def test_plate_fields_get_their_own_ome_image(
-    tmp_path: Path, zarr_format: int, companion: str
+    tmp_path: Path, zarr_format: int, companion: str, count_listings: Callable
 ) -> None:
     root = tmp_path / "plate.ome.zarr"
     written = _plate(root, zarr_format, companion=companion)
+    listings = count_listings(root)
     assert list_scenes(root) == ["B/3 field 0", "B/3 field 1", "C/1 field 0"]
     # scene → (OME Image index, path)
     for scene, (index, rel) in {
@@ -284,6 +288,7 @@ def test_plate_fields_get_their_own_ome_image(
         assert acq.vendor_metadata["layout"] == "plate"
         assert acq.vendor_metadata["ome_image_index"] == index
         np.testing.assert_array_equal(acq.data.compute(), written[rel])
+    assert listings.paths == []  # plate → wells → fields, from metadata only
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])

@@ -8,7 +8,7 @@ which ``Path.iterdir``, ``Path.rglob`` and ``os.walk`` use).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,70 +58,46 @@ def _image(path: Path, pixels: np.ndarray, chunks: tuple[int, ...], fmt: int) ->
         root.attrs["ome"] = {"version": "0.5", "multiscales": multiscales}
 
 
-class _Listings:
-    """Counts directory listings inside one folder."""
-
-    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.folder = str(folder)
-        self.paths: list[str] = []
-        for name in ("scandir", "listdir"):
-            original = getattr(os, name)
-            monkeypatch.setattr(os, name, self._counting(original))
-
-    def _counting(self, original):
-        def listing(path=".", *args, **kwargs):
-            where = os.fsdecode(os.fspath(path))
-            if where.startswith(self.folder):
-                self.paths.append(where)
-            return original(path, *args, **kwargs)
-
-        return listing
-
-
 @pytest.fixture(scope="module")
 def chunked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The same 2×500×400 image stored as 10 and as 10,000 chunk files (Zarr v2,
-    nested keys: a folder per chunk row) and as 8 and 1,000 (Zarr v3)."""
+    nested keys: a folder per chunk row) and as 16 and 1,000 (Zarr v3)."""
     base = tmp_path_factory.mktemp("chunks")
     pixels = np.arange(2 * 500 * 400, dtype=np.uint16).reshape(2, 500, 400)
-    made = {}
+    made: dict = {"pixels": pixels}
     for fmt, few, many in (
         (2, (1, 500, 80), (1, 10, 4)),
         (3, (1, 250, 100), (1, 25, 16)),
     ):
-        for chunks in (few, many):
-            path = (
-                base
-                / f"v{fmt}_{np.prod(np.ceil(np.divide(pixels.shape, chunks)))}.ome.zarr"
-            )
+        for is_many, chunks in ((False, few), (True, many)):
+            path = base / f"v{fmt}_{'many' if is_many else 'few'}.ome.zarr"
             _image(path, pixels, chunks, fmt)
             n_files = sum(len(files) for _r, _d, files in os.walk(path))
-            made[fmt, chunks == many] = (path, n_files)
-    made["pixels"] = pixels
+            made[fmt, is_many] = (path, n_files)
     yield made
 
 
 @pytest.mark.parametrize("fmt", [2, 3])
 def test_discovery_open_and_inspect_list_no_chunk_folder(
-    chunked: dict, fmt: int, monkeypatch: pytest.MonkeyPatch
+    chunked: dict, fmt: int, count_listings: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counts = {}
     for many in (False, True):
         path, n_files = chunked[fmt, many]
-        listings = _Listings(path, monkeypatch)
+        listings = count_listings(path)
         assert list_scenes(path) == ["chunky"]
         acq = open_acquisition(path)
-        text = summary_text(
-            acq.metadata, acq.scene_names
-        )  # what `fairly inspect` prints
+        text = summary_text(acq.metadata, acq.scene_names)  # `fairly inspect`
         plane = acq.read_plane(0, 1, 0)
         counts[n_files] = len(listings.paths)
+        next(path.rglob("*.json"), None)  # the counter sees a listing when there is one
+        assert listings.paths
         monkeypatch.undo()
         assert "Pixels   T1 C2 Z1 Y500 X400" in text
         np.testing.assert_array_equal(plane, chunked["pixels"][1])
         assert acq.metadata.pixel_size_x_um.value == pytest.approx(0.2)
     few, many = sorted(counts)
-    assert many > 100 * few / 10  # the two folders really differ
+    assert many > 50 * few  # the two folders really differ
     assert counts == {few: 0, many: 0}
 
 
@@ -191,3 +167,21 @@ def test_a_plate_field_without_multiscales_says_so(tmp_path: Path) -> None:
     assert list_scenes(path) == ["A/1 field 0"]
     with pytest.raises(UnreadableFileError, match=r"'A/1/0'.*multiscales"):
         open_acquisition(path)
+
+
+def test_a_bare_array_is_not_searched(tmp_path: Path, count_listings: Callable) -> None:
+    """A Zarr array at the root is no image: refused without listing its chunks."""
+    import zarr
+
+    from napari_fairly.core.errors import UnreadableFileError
+
+    path = tmp_path / "array.zarr"
+    array = zarr.open_array(
+        str(path), mode="w", shape=(40, 40), chunks=(4, 4), dtype="u1", zarr_format=2
+    )
+    array[:] = 1
+    array.attrs["note"] = "an array, not an image"
+    listings = count_listings(path)
+    with pytest.raises(UnreadableFileError, match="without an OME-Zarr image"):
+        list_scenes(path)
+    assert listings.paths == []

@@ -104,14 +104,16 @@ class _Image:
 class _Layout:
     """The images of a folder and how the folder names them."""
 
-    kind: str  # "image", "plate", "bioformats2raw" or "groups"
+    kind: str  # "image", "plate", "bioformats2raw", "groups" (or "array", "none")
     images: tuple[_Image, ...]
     series: tuple[str, ...] | None  # OME/series: the path of OME Image i
 
 
 def _discover(root: Path) -> _Layout:
     """The folder's images, found from its metadata alone (no chunk folder listed)."""
-    attrs = _attrs(root)
+    kind, attrs = _node(root)
+    if kind != "group":  # a bare array (or no Zarr at all): no image to find
+        return _Layout("array" if kind else "none", (), None)
     series = None
     if "bioformats2raw.layout" in attrs:
         listed = _attrs(root / "OME").get("series")
