@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +135,35 @@ def save_request(acqs: Any, form: Any, destination: Any, **options: Any) -> Any:
 
     options.setdefault("accept_qc_failures_by", "test")
     return SaveRequest(sessions(acqs, form), destination, **options)
+
+
+class Listings:
+    """Directory listings (``os.scandir``, ``os.listdir``) of paths inside ``folder``.
+
+    ``Path.iterdir``, ``Path.glob``/``rglob`` and ``os.walk`` all go through these two.
+    """
+
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.folder = str(folder)
+        self.paths: list[str] = []
+        for name in ("scandir", "listdir"):
+            monkeypatch.setattr(os, name, self._counting(getattr(os, name)))
+
+    def _counting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def listing(path: Any = ".", *args: Any, **kwargs: Any) -> Any:
+            where = os.fsdecode(os.fspath(path))
+            if where.startswith(self.folder):
+                self.paths.append(where)
+            return original(path, *args, **kwargs)
+
+        return listing
+
+
+@pytest.fixture
+def count_listings(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Listings]:
+    """``count_listings(folder)`` starts counting the listings inside ``folder``."""
+
+    def start(folder: Path) -> Listings:
+        return Listings(folder, monkeypatch)
+
+    return start

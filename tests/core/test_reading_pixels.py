@@ -17,6 +17,7 @@ file's tile order (``index.m``), so a tile's fingerprint is that scene's plane.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,12 @@ def assert_plane_matches(plane: np.ndarray, want: dict[str, Any], how: str) -> N
 
 
 @pytest.fixture(scope="module")
-def opened() -> dict[tuple[str, int], Acquisition]:
-    """Each (file, scene) opened once for the module."""
-    return {}
+def opened() -> Iterator[dict[tuple[str, int], Acquisition]]:
+    """Each (file, scene) opened once for the module, closed at its end."""
+    cache: dict[tuple[str, int], Acquisition] = {}
+    yield cache
+    for acq in cache.values():
+        acq.close()
 
 
 def _open(cache: dict[tuple[str, int], Acquisition], rel: str, scene: int) -> Any:

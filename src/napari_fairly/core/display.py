@@ -149,6 +149,18 @@ def channel_layer_specs(
     return specs
 
 
+def size_text(md: AcquisitionMetadata) -> str:
+    """``"11,797,734 bytes"``; for a folder, which is not summed on open, what its
+    level-0 pixels take uncompressed."""
+    if md.size_bytes is not None:
+        return f"{md.size_bytes:,} bytes"
+    pixels = ""
+    if md.shape and md.dtype:
+        n = int(np.prod(list(md.shape.values()), dtype=np.int64))
+        pixels = f"; level 0: {n * np.dtype(md.dtype).itemsize:,} bytes uncompressed"
+    return f"folder, not summed when opening{pixels}"
+
+
 def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> str:
     """Human-readable summary for ``fairly inspect``: the metadata widget's rows.
 
@@ -159,7 +171,7 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
     scene = f" ({md.scene_name})" if md.scene_name else ""
     lines = [
         f"File     {md.source_path}",
-        f"Size     {md.size_bytes:,} bytes   format {md.format}   reader {md.reader}",
+        f"Size     {size_text(md)}   format {md.format}   reader {md.reader}",
         f"Scene    {md.scene_index + 1} of {md.scene_count}{scene}",
     ]
     if len(scene_names) > 1:

@@ -83,7 +83,8 @@ class AcquisitionMetadata(FrozenModel):
 
     # the file and how it was read
     source_path: str
-    size_bytes: int
+    # the file's size; None for a folder (OME-Zarr): its files are not summed on open
+    size_bytes: int | None
     format: (
         str  # "czi", "nd2", "lif", "dv", "ome-tiff", "imagej-tiff", "tiff", "ome-zarr"
     )

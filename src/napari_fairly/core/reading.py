@@ -256,10 +256,16 @@ def list_scenes(path: Path | str) -> list[str]:
         raise _wrap(err, path, fmt) from err
 
 
-def _size_bytes(path: Path) -> int:
+def _size_bytes(path: Path) -> int | None:
+    """The raw file's size; None for a folder (OME-Zarr), which is not walked.
+
+    Summing a folder means a stat of every chunk file: 80,000 for a modest image, and
+    far more time than the rest of opening it. A save measures the folder anyway (its
+    fingerprint hashes every file) and records that size in the sidecar.
+    """
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return None
 
 
 def _stack_axis(shape: dict[str, int], fmt: str) -> Sourced[str]:

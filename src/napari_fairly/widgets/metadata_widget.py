@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from napari_fairly.core.display import size_text
 from napari_fairly.core.metadata import summary_rows
 from napari_fairly.core.metadata_tree import TreeNode, object_tree, xml_tree
 from napari_fairly.core.model import Reason, Status
@@ -112,7 +113,7 @@ class MetadataWidget(QWidget):
         meta = acquisition.metadata
         for label, text in (
             ("file", meta.source_path),
-            ("size", f"{meta.size_bytes:,} bytes"),
+            ("size", size_text(meta)),
             ("shape", " ".join(f"{k}={v}" for k, v in meta.shape.items())),
             ("dtype", meta.dtype),
         ):

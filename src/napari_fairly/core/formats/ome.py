@@ -558,3 +558,23 @@ def _channels_xml(
             )
         )
     return tuple(out)
+
+
+def well_samples(root: ET.Element) -> list[tuple[int, int, int, int]]:
+    """``(row, column, field, image)`` of each WellSample of each Plate/Well.
+
+    ``field`` is the WellSample's position in its Well (what bioformats2raw calls the
+    field), ``image`` the index of the Image its ImageRef names. Samples without a
+    resolvable ImageRef or Row/Column are left out.
+    """
+    index = {im.get("ID"): i for i, im in enumerate(image_elements(root))}
+    out = []
+    for well in root.iterfind(f"{OME_TAG}Plate/{OME_TAG}Well"):
+        row, column = _int(well, "Row"), _int(well, "Column")
+        if row is None or column is None:
+            continue
+        for field, sample in enumerate(well.iterfind(OME_TAG + "WellSample")):
+            image = index.get(_ref(sample, "ImageRef"))
+            if image is not None:
+                out.append((row, column, field, image))
+    return out

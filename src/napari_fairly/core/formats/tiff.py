@@ -175,26 +175,153 @@ def _ome_root(tf: Any) -> ET.Element | None:
         return None
 
 
-def _names(tf: Any, ome: Any = None) -> list[str]:
-    if ome is None and tf.is_ome and tf.ome_metadata:
+# an OME Image as the series matching needs it: SizeX, SizeY, IFD of its plane 0 in
+# this file, and whether it has TiffData at all (no TiffData: no series)
+_Described = tuple[int | None, int | None, int | None, bool]
+
+
+def _first_ifd(
+    tiffdata: list[tuple[dict[str, Any], str | None]], path: Path
+) -> int | None:
+    """IFD of plane 0 in this file, from TiffData (attributes, UUID FileName)."""
+    for attrs, file_name in tiffdata:
+        firsts = [int(attrs.get(f"First{a}") or 0) for a in "ZCT"]
+        if any(firsts) or (file_name is not None and file_name != path.name):
+            continue
+        return int(attrs.get("IFD") or 0)
+    return None
+
+
+def _described_xml(root: ET.Element, path: Path) -> list[_Described]:
+    out: list[_Described] = []
+    for image in image_elements(root):
+        px = image.find(OME_TAG + "Pixels")
+        if px is None:
+            out.append((None, None, None, False))
+            continue
+        tiffdata = []
+        for td in px.findall(OME_TAG + "TiffData"):
+            ref = td.find(OME_TAG + "UUID")
+            name = None if ref is None else ref.get("FileName")
+            tiffdata.append((dict(td.attrib), name))
+        try:
+            size = (int(px.get("SizeX", "")), int(px.get("SizeY", "")))
+            first = _first_ifd(tiffdata, path)
+        except ValueError:
+            size, first = (None, None), None
+        out.append((*size, first, bool(tiffdata)))
+    return out
+
+
+def _described_model(ome: Any, path: Path) -> list[_Described]:
+    out: list[_Described] = []
+    for image in ome.images:
+        px = image.pixels
+        tiffdata = [
+            (
+                {
+                    "IFD": td.ifd,
+                    "FirstZ": td.first_z,
+                    "FirstC": td.first_c,
+                    "FirstT": td.first_t,
+                },
+                td.uuid.file_name if td.uuid is not None else None,
+            )
+            for td in px.tiff_data_blocks
+        ]
+        first = _first_ifd(tiffdata, path)
+        out.append((px.size_x, px.size_y, first, bool(tiffdata)))
+    return out
+
+
+def _fits(described: _Described, series: Any, tf: Any) -> bool:
+    """Whether tifffile ``series`` holds the pixels of the OME Image ``described``."""
+    size_x, size_y, first, stored = described
+    if not stored:
+        return False
+    axes = series.axes
+    if "X" in axes and "Y" in axes:
+        shape = series.shape
+        if (shape[axes.index("X")], shape[axes.index("Y")]) != (size_x, size_y):
+            return False
+    page = series.pages[0] if len(series.pages) else None
+    if first is not None and page is not None and page.parent is tf:
+        return int(page.index) == first
+    return True
+
+
+def _series_images(tf: Any, described: list[_Described]) -> list[int | None]:
+    """The OME Image index of each tifffile series (None: no Image matches).
+
+    tifffile makes one series per OME Image in file order, but leaves out Images with
+    no pixels in the file (metadata only, planes in missing files) or with a layout
+    it cannot handle: the series index is not the Image index then. Each series is
+    given the next Image of its X, Y size whose plane 0 is the series' first IFD.
+    """
+    out: list[int | None] = []
+    start = 0
+    for series in tf.series:
+        match = next(
+            (
+                j
+                for j in range(start, len(described))
+                if _fits(described[j], series, tf)
+            ),
+            None,
+        )
+        out.append(match)
+        if match is not None:
+            start = match + 1
+    return out
+
+
+def _all_stored(root: ET.Element) -> bool:
+    """Every OME Image has TiffData: each one is a scene, by its index."""
+    return all(
+        image.find(f"{OME_TAG}Pixels/{OME_TAG}TiffData") is not None
+        for image in image_elements(root)
+    )
+
+
+def _series_names(
+    tf: Any, path: Path, root: ET.Element | None, ome: Any = None
+) -> tuple[list[str], list[int | None]]:
+    """Scene names of tifffile's series and the OME Image index of each.
+
+    A series is named by its OME Image (Name, else ID), else ``series i``.
+    """
+    if root is None and ome is None and tf.is_ome and tf.ome_metadata:
         ome = _parse_ome(tf.ome_metadata)
-    if ome is not None:
-        names = [im.name or im.id for im in ome.images]
-        if len(names) == len(tf.series):
-            return names
-    return [f"series {i}" for i in range(len(tf.series))]
+    if root is not None:
+        described, image_name = _described_xml(root, path), image_names(root)
+    elif ome is not None:
+        described = _described_model(ome, path)
+        image_name = [im.name or im.id for im in ome.images]
+    else:
+        return [f"series {i}" for i in range(len(tf.series))], [None] * len(tf.series)
+    images = _series_images(tf, described)
+    names = [
+        image_name[j] if j is not None else f"series {i}" for i, j in enumerate(images)
+    ]
+    return names, images
 
 
 def scene_names(path: Path) -> list[str]:
-    """OME Image names for OME-TIFF, else ``series i``."""
+    """OME Image names for OME-TIFF, else ``series i``.
+
+    Each OME Image is a scene when every Image has TiffData; otherwise the scenes are
+    tifffile's series, each named by the OME Image it holds. SubIFD pyramid levels
+    and pages the OME-XML does not reference (thumbnails) are never scenes.
+    """
     with _tiff(path) as tf:
         root = _ome_root(tf)
-        if root is not None and _ome_planes(tf, root, 0, path) is not None:
+        if root is not None and _all_stored(root):
+            _ome_planes(tf, root, 0, path)  # raises for a truncated file
             return image_names(root)
         if not _is_ome(tf, root):
             return _stack_names(_stacks(tf, path))
         _check_chain(tf, path, walk_series=True)
-        return _names(tf)
+        return _series_names(tf, path, root)[0]
 
 
 _OME_DTYPES = {
@@ -648,10 +775,10 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     tf = _tiff(path)
     try:
         root = _ome_root(tf)
-        table, ome = None, None
-        if root is not None:
+        table, ome, names = None, None, None
+        if root is not None and _all_stored(root):
             names = image_names(root)
-            index = resolve_scene(names, scene, path)
+            index = ome_index = resolve_scene(names, scene, path)
             table = _ome_planes(tf, root, index, path)
         if table is not None:
             reader = _PageReader(path, None, tf)
@@ -666,22 +793,26 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
             _check_chain(tf, path, walk_series=True)
             if root is None and tf.is_ome and tf.ome_metadata:
                 ome = _parse_ome(tf.ome_metadata)
-            names = (
-                image_names(root)
-                if root is not None and len(image_elements(root)) == len(tf.series)
-                else _names(tf, ome)
-            )
-            index = resolve_scene(names, scene, path)
-            series = tf.series[index]
+            series_names, images = _series_names(tf, path, root, ome)
+            if names is None:
+                names = series_names
+                index = resolve_scene(names, scene, path)
+                ome_index, series_index = images[index], index
+            else:
+                series_index = _series_of(images, ome_index, names, path)
+            series = tf.series[series_index]
             _check_complete(path, (series.pages[0], series.pages[-1]))
-            data, reader, plane = _pixels(tf, series, index, path)
+            data, reader, plane = _pixels(tf, series, series_index, path)
         notes: list[str] = []
-        if root is not None:
+        if (root is not None or ome is not None) and ome_index is None:
             fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
-            fields = fields_from_ome_xml(root, index)
+            fields = _undescribed(index, notes)
+        elif root is not None:
+            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
+            fields = fields_from_ome_xml(root, ome_index)
         elif ome is not None:
             fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
-            fields = fields_from_ome(ome, index)
+            fields = fields_from_ome(ome, ome_index)
         elif tf.is_imagej:
             fmt, ome_xml = "imagej-tiff", None
             vendor = dict(tf.imagej_metadata or {})
@@ -705,6 +836,32 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         closers=[reader.close],
         plane_reader=plane,
     )
+
+
+def _series_of(
+    images: list[int | None], ome_index: int, names: list[str], path: Path
+) -> int:
+    """The tifffile series holding OME Image ``ome_index``."""
+    if ome_index in images:
+        return images.index(ome_index)
+    raise UnreadableFileError(
+        f"OME Image {ome_index} ({names[ome_index]!r}) has no pixels that can be read "
+        "from this file.",
+        fix="Copy the whole OME-TIFF set again, or open another scene.",
+        path=path,
+    )
+
+
+def _undescribed(index: int, notes: list[str]) -> dict[str, Any]:
+    """Fields of a series no OME Image describes: all missing, saying why."""
+    where = f"ome:Image (none describes tifffile series {index})"
+    notes.append(f"no OME Image of the OME-XML describes series {index}.")
+    return {
+        "pixel_size_x_um": Sourced.missing(where, unit="µm"),
+        "pixel_size_y_um": Sourced.missing(where, unit="µm"),
+        "pixel_size_z_um": Sourced.missing(where, unit="µm"),
+        "time_increment_s": Sourced.missing(where, unit="s"),
+    }
 
 
 class _PageReader:
