@@ -627,6 +627,7 @@ def _depth_holding(channel_max: float, storage_bits: int) -> int | None:
 
 
 def _join_notes(*notes: str) -> str:
+    """The non-empty notes, one sentence each, in the order the rules ran."""
     return "; ".join(note for note in notes if note)
 
 
