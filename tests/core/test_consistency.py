@@ -114,6 +114,11 @@ def test_pixel_size_implausible_for_magnification() -> None:
     )
     row = rows_for(meta)[("pixel_size_magnification", None)]
     assert row.verdict == "implausible" and row.value == pytest.approx(0.5)
+    assert row.message == (
+        "pixel size 0.1 µm × magnification 5 = 0.5 µm at the sensor, outside any "
+        "camera pixel (1-200 µm): the pixel size or the magnification is probably "
+        "wrong"
+    )
 
 
 def test_camera_sampling_with_binning() -> None:
@@ -122,6 +127,9 @@ def test_camera_sampling_with_binning() -> None:
         ("camera_sampling", None)
     ]  # 6.5 x 2 / 100 = 0.13 vs 0.065
     assert row.verdict == "mismatch" and row.value == pytest.approx(0.13)
+    assert row.message == (
+        "camera pixel 6.5 µm × binning 2 / 100x = 0.13 µm vs stated 0.065 µm (100.0 %)"
+    )
     row = rows_for(metadata(), QcParameters(camera_pixel_um=6.5))[
         ("camera_sampling", None)
     ]
@@ -147,6 +155,51 @@ def test_uncalibrated_missing_z_future_date_channel_count() -> None:
         ].verdict
         == "implausible"
     )
+
+
+def test_pixel_size_placeholder_non_square_and_point_scanning() -> None:
+    # 1 with no unit: a reader's placeholder, unless the operator typed it
+    one = metadata(pixel_size_x_um=F(1.0, "t"), pixel_size_y_um=F(1.0, "t"))
+    row = rows_for(one)[("uncalibrated_pixels", None)]
+    assert (row.verdict, row.severity, row.value) == (
+        "placeholder_size",
+        Severity.WARNING,
+        1.0,
+    )
+    assert row.message == (
+        "pixel size 1 with no unit: probably an uncalibrated placeholder"
+    )
+    typed = metadata(pixel_size_x_um=Sourced.operator(1.0), pixel_size_y_um=F(1.0, "t"))
+    assert rows_for(typed)[("uncalibrated_pixels", None)].verdict == "calibrated"
+    row = rows_for(metadata(pixel_size_y_um=F(0.07, "t", unit="µm")))[
+        ("uncalibrated_pixels", None)
+    ]
+    assert row.verdict == "non_square"
+    assert row.message == "pixel size x 0.065 µm ≠ y 0.07 µm (> 1 %)"
+    # confocal on every channel: the zoom, not a camera, sets the pixel size
+    scanning = metadata(
+        channels=(
+            channel(0, 488, 520, "LaserScanningConfocalMicroscopy"),
+            channel(1, 561, 600, "MultiPhotonMicroscopy"),
+        )
+    )
+    row = rows_for(scanning)[("pixel_size_magnification", None)]
+    assert (row.verdict, row.severity, row.value) == (
+        "not_applicable",
+        Severity.OK,
+        pytest.approx(6.5),
+    )
+    assert row.message == (
+        "point-scanning: pixel size 0.065 µm set by zoom, not by a camera"
+    )
+    # one widefield channel is enough for the camera rule to apply
+    mixed = metadata(
+        channels=(
+            channel(0, 488, 520, "LaserScanningConfocalMicroscopy"),
+            channel(1, 561, 600),
+        )
+    )
+    assert rows_for(mixed)[("pixel_size_magnification", None)].verdict == "plausible"
 
 
 def test_missing_inputs_are_not_checked_with_the_reason() -> None:

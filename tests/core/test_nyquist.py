@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from napari_fairly.core.errors import MissingMetadataError
 from napari_fairly.core.qc.nyquist import (
+    FORMULAS,
+    MODALITIES,
+    MODALITY_ALIASES,
     check_channel_sampling,
     nyquist_sampling_nm,
     oversampling_factor,
@@ -216,3 +221,171 @@ def test_channel_check_reports_savings_and_missing_na() -> None:
     )
     assert {r.severity for r in rows} == {Severity.NOT_CHECKED}
     assert rows[0].message == "cannot check: NA missing (set it in the form)"
+
+
+def test_every_modality_has_a_formula() -> None:
+    # brightfield needs no refractive index, so it is judged before the table
+    assert set(FORMULAS) | {"brightfield"} == set(MODALITIES)
+    assert set(MODALITY_ALIASES.values()) <= set(MODALITIES)
+
+
+def test_tirf_is_widefield_with_a_note() -> None:
+    tirf = nyquist_sampling_nm("TIRF", 1.45, 1.515, emission_nm=520)
+    widefield = nyquist_sampling_nm("WideField", 1.45, 1.515, emission_nm=520)
+    assert tirf[:3] == widefield[:3]
+    assert tirf[0] == pytest.approx(520 / (4 * 1.45), rel=1e-12)
+    assert widefield[3] == ()
+    assert tirf[3] == (
+        "TIRF: lateral rule only is meaningful; axial given as widefield",
+    )
+
+
+def test_impossible_na_and_unknown_mode_are_named() -> None:
+    with pytest.raises(MissingMetadataError, match=r"NA 1\.6 is not below the"):
+        nyquist_sampling_nm("WideField", 1.6, 1.515, emission_nm=520)
+    with pytest.raises(MissingMetadataError, match="mode 'holography' unknown"):
+        nyquist_sampling_nm("holography", 1.4, 1.515, emission_nm=520)
+
+
+def _confocal(pixel_size_nm: dict[str, float | None], **kwargs: object) -> tuple:
+    return check_channel_sampling(
+        channel=1,
+        channel_name="GFP",
+        modality="LaserScanningConfocalMicroscopy",
+        modality_source="present",
+        na=1.4,
+        refractive_index=1.515,
+        excitation_nm=488,
+        emission_nm=520,
+        pixel_size_nm=pixel_size_nm,
+        thresholds=DEFAULT_THRESHOLDS,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_confocal_channel_tolerance_missing_axis_and_oversampling_row() -> None:
+    lateral = 488 / (8 * 1.4)
+    axial = 488 / (4 * 1.515 * (1 - math.sqrt(1 - (1.4 / 1.515) ** 2)))
+    result, rows = _confocal({"x": 60.0, "y": None, "z": 50.0}, bytes_now=10**9)
+    assert (result.modality, result.formula) == ("confocal", "confocal_lambda_ex")
+    assert result.lateral_nm == pytest.approx(lateral, rel=1e-12)
+    assert result.axial_nm == pytest.approx(axial, rel=1e-12)
+    x, y, z, over = rows
+    # x: 1.38x Nyquist, inside the 1.6x a 1 AU pinhole tolerates (assumed: not in file)
+    assert (x.verdict, x.severity) == ("undersampled_tolerated", Severity.WARNING)
+    assert x.message == (
+        "pixel size (x) 60.0 nm vs Nyquist 43.6 nm (ratio 1.38): slightly "
+        "undersampled, within the confocal pinhole tolerance (1.60x) "
+        "(pinhole not in file: 1 Airy unit assumed)"
+    )
+    assert x.advice == "use ≤ 44 nm pixels for deconvolution"
+    assert result.axes[0].tolerance == pytest.approx(1.6)
+    assert (y.verdict, y.value, y.threshold) == ("not_checked", None, lateral)
+    assert y.message == "cannot check: pixel size y missing (set it in the form)"
+    assert result.axes[2].tolerance is None  # the pinhole does not excuse z
+    assert (z.verdict, z.advice) == ("oversampled", "use ≤ 130 nm steps next time")
+    # only ratios below 1 count: z alone
+    factor = axial / 50.0
+    assert result.oversampling_factor == pytest.approx(factor, rel=1e-12)
+    assert result.bytes_saved == round(1e9 * (1 - 1 / factor))
+    assert (over.check, over.severity, over.value) == (
+        "oversampling",
+        Severity.INFO,
+        round(factor, 3),
+    )
+    assert (
+        over.message
+        == result.advice
+        == (
+            "sampled at Nyquist this channel would take 383.6 MB instead of 1.0 GB "
+            "(62 % less data, factor 2.61); with this objective use ≤ 44 nm pixels "
+            "and ≤ 130 nm steps next time"
+        )
+    )
+
+
+def test_stated_pinhole_sets_the_tolerance() -> None:
+    _, rows = _confocal({"x": 80.0, "y": 70.0}, bytes_now=None, pinhole_au=2.0)
+    x, y = rows
+    # 2 AU: 1.6 + (2 − 1)/3 · 0.4 = 1.733x tolerated
+    assert (x.verdict, x.severity) == ("undersampled", Severity.ERROR)
+    assert x.message.endswith("it cannot be recovered (pinhole 2 AU)")
+    assert x.advice == "use ≤ 44 nm pixels (more zoom or magnification)"
+    assert y.verdict == "undersampled_tolerated"
+    assert "tolerance (1.73x) (pinhole 2 AU)" in y.message
+
+
+def test_axis_without_a_rule_is_not_checked_and_named() -> None:
+    result, rows = check_channel_sampling(
+        channel=0,
+        channel_name=None,
+        modality="StructuredIllumination",
+        modality_source="present",
+        na=1.4,
+        refractive_index=1.515,
+        excitation_nm=None,
+        emission_nm=520,
+        pixel_size_nm={"x": 40.0, "y": 40.0, "z": 100.0},
+        bytes_now=None,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+    assert [r.verdict for r in rows] == ["adequate", "adequate", "not_checked"]
+    assert rows[2].message == "z: no Nyquist rule for sim (sim_reconstructed)"
+    # x and y oversampled (0.86x): a factor, but no advice without the data size
+    assert result.oversampling_factor == pytest.approx((520 / (8 * 1.4) / 40) ** 2)
+    assert (result.bytes_saved, result.advice) == (None, "")
+
+
+def test_modality_not_judged_gives_the_reason_on_every_axis() -> None:
+    result, rows = check_channel_sampling(
+        channel=0,
+        channel_name=None,
+        modality="BrightField",
+        modality_source="present",
+        na=0.75,
+        refractive_index=1.0,
+        excitation_nm=None,
+        emission_nm=None,
+        pixel_size_nm={"x": 200.0, "y": 200.0},
+        bytes_now=10**6,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+    reason = "brightfield: not judged without λ and condenser NA"
+    assert [(r.verdict, r.message) for r in rows] == [("not_checked", reason)] * 2
+    assert (result.formula, result.notes, result.modality) == (
+        "not_judged",
+        (reason,),
+        "BrightField",  # as given: no modality key was found for it
+    )
+    # STED without I/I_sat: an axial rule, no lateral one
+    _, rows = check_channel_sampling(
+        channel=0,
+        channel_name=None,
+        modality="STED",
+        modality_source="present",
+        na=1.4,
+        refractive_index=1.515,
+        excitation_nm=592,
+        emission_nm=650,
+        pixel_size_nm={"x": 20.0, "z": 100.0},
+        bytes_now=None,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+    assert rows[0].message == "x: no Nyquist rule for sted (not_judged)"
+    assert rows[1].verdict == "adequate"
+    _, rows = check_channel_sampling(
+        channel=0,
+        channel_name=None,
+        modality=None,
+        modality_source="missing",
+        na=1.4,
+        refractive_index=1.515,
+        excitation_nm=592,
+        emission_nm=650,
+        pixel_size_nm={"x": 20.0},
+        bytes_now=None,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+    assert rows[0].message == (
+        "cannot check: acquisition mode missing (set it in the form)"
+    )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from napari_fairly.core.qc import SnrResult
 from napari_fairly.core.qc.snr import NOT_RELIABLE, estimate_snr, wavelet_sigma
 
 B, READ_NOISE, GAIN_ADU_PER_E, OFFSET = 10.0, 1.5, 0.5, 100.0
@@ -140,3 +141,92 @@ def test_clipped_signal_is_left_out_of_the_noise_and_flagged() -> None:
     snr_row = next(r for r in rows if r.check == "snr")
     assert snr_row.verdict == "biased_by_clipping"
     assert "% of the signal clipped" in snr_row.message
+
+
+def test_fewer_tiles_than_corners_measure_the_brightest() -> None:
+    # discs only in the bottom-right corner tile; flat background elsewhere
+    plane = recipe(100, 6, size=2100, discs=40 * 17)
+    flat = recipe(0, 7, size=2100, discs=0)
+    plane[:1076], plane[:, :1076] = flat[:1076], flat[:, :1076]
+    one = estimate_snr(plane, max_tiles=1)
+    assert one.tiles == 1 and one.valid, one.reason
+    assert one.snr == pytest.approx(truth(100)[0], rel=0.10)
+    # the top-left tile alone holds no signal at all
+    top_left = estimate_snr(plane[:1024, :1024])
+    assert not top_left.valid
+
+
+def test_gate_names_why_no_number_is_given() -> None:
+    assert estimate_snr(recipe(100, 1, size=512)[:5, :100]).reason == (
+        f"{NOT_RELIABLE} (plane 5×100 px is too small)"
+    )
+    rng = np.random.default_rng(2)
+    bright = (1000 + rng.normal(0, 10, (128, 128))).astype(np.uint16)
+    bright[5, 5] = bright[100, 90] = 0  # two dark pixels: a "background" of 2
+    assert estimate_snr(bright).reason == f"{NOT_RELIABLE} (no background region)"
+    discs = recipe(300, 3, size=256, discs=10)
+    discs[discs < 150] = 0  # background clipped at 0: no noise to measure
+    assert estimate_snr(discs).reason == (
+        f"{NOT_RELIABLE} (background noise not measurable: flat or clipped, "
+        "e.g. values at 0)"
+    )
+    weak = estimate_snr(recipe(5, 1))
+    assert weak.reason.startswith(f"{NOT_RELIABLE} (CNR ")
+    assert weak.reason.endswith(" < 2)")
+
+
+def _measured(snr: float | None, cnr: float | None, **kwargs: object) -> SnrResult:
+    values: dict[str, object] = {
+        "t": 0, "c": 0, "z": 4, "valid": True, "snr": snr, "cnr": cnr,
+        "mean_signal_adu": 500.0, "median_background_adu": 100.0,
+        "sigma_signal_adu": 10.0, "sigma_background_adu": 5.0,
+        "signal_frac": 0.2, "background_frac": 0.8, "tiles": 1,
+    }  # fmt: skip
+    values.update(kwargs)
+    return SnrResult.model_validate(values)
+
+
+@pytest.mark.parametrize(
+    ("measured", "expected"),
+    [
+        (
+            _measured(3.0, 3.0),
+            [
+                ("cnr", "below_rose", "warning", "CNR 3.0 below the Rose criterion "
+                 "(5): objects may not be detectable"),
+                ("snr", "poor", "warning", "SNR 3.0: poor intensity precision"),
+            ],
+        ),
+        (
+            _measured(12.0, 8.0),
+            [
+                ("cnr", "detectable", "ok",
+                 "CNR 8.0: objects detectable (Rose criterion 5)"),
+                ("snr", "fair_good", "ok", "SNR 12.0: fair to good"),
+            ],
+        ),
+        (
+            _measured(30.0, 60.0, clipped_frac=0.005, snr_poisson=10.49,
+                      photons_per_px=110.0),
+            [
+                ("cnr", "detectable", "ok",
+                 "CNR 60.0: objects detectable (Rose criterion 5)"),
+                ("snr", "good", "ok", "SNR 30.0: good (0.5 % of the signal clipped, "
+                 "left out of the noise; the mean is biased low)"),
+                ("snr_poisson", "computed", "info", "Poisson-limited SNR √N = 10.5 "
+                 "(N = 110 photons/px, gain and offset known)"),
+            ],
+        ),
+        (
+            _measured(None, None, valid=False, reason="why"),
+            [("snr", "not_reliable", "warning", "why")],
+        ),
+    ],
+)  # fmt: skip
+def test_snr_bands(measured: SnrResult, expected: list[tuple[str, ...]]) -> None:
+    from napari_fairly.core.qc.results import DEFAULT_THRESHOLDS
+    from napari_fairly.core.qc.snr import check_snr
+
+    rows = check_snr([measured], ["EGFP"], DEFAULT_THRESHOLDS)
+    assert [(r.check, r.verdict, r.severity.value, r.message) for r in rows] == expected
+    assert {(r.channel, r.channel_name, r.z, r.t) for r in rows} == {(0, "EGFP", 4, 0)}

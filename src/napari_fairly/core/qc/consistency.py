@@ -172,143 +172,131 @@ def _stokes_rows(inputs: QcInputs) -> list[CheckResult]:
 def _pixel_size_rows(
     metadata: AcquisitionMetadata, inputs: QcInputs, tolerance: float = 0.05
 ) -> list[CheckResult]:
-    rows = []
-    px, py = inputs.pixel_size_x_um, inputs.pixel_size_y_um
-    raw_x = metadata.pixel_size_x_um
-    if px.value is None:
-        why = px.reason or "not in file"
-        rows.append(
-            _row(
-                "uncalibrated_pixels",
-                "no_physical_size",
-                Severity.WARNING,
-                f"no physical pixel size ({why}): measurements and Nyquist checks in "
-                f"µm are "
-                "impossible",
-                advice="set the pixel size in the form",
-            )
+    """Calibration of the pixel size, against the magnification and the camera."""
+    rows = [_calibration_row(metadata, inputs), _magnification_row(inputs)]
+    camera = _camera_row(inputs, tolerance)
+    return rows if camera is None else [*rows, camera]
+
+
+def _calibration_row(metadata: AcquisitionMetadata, inputs: QcInputs) -> CheckResult:
+    """Is there a real, square pixel size (not a 1-without-unit placeholder)?"""
+    px, py = inputs.pixel_size_x_um.value, inputs.pixel_size_y_um.value
+    check = "uncalibrated_pixels"
+    if px is None:
+        why = inputs.pixel_size_x_um.reason or "not in file"
+        return _row(
+            check,
+            "no_physical_size",
+            Severity.WARNING,
+            f"no physical pixel size ({why}): measurements and Nyquist checks in µm "
+            "are impossible",
+            advice="set the pixel size in the form",
         )
-    elif px.value == 1.0 and (
-        raw_x.unit in (None, "pixel") and px.status.value != "operator"
-    ):
-        rows.append(
-            _row(
-                "uncalibrated_pixels",
-                "placeholder_size",
-                Severity.WARNING,
-                "pixel size 1 with no unit: probably an uncalibrated placeholder",
-                value=1.0,
-                unit="µm",
-                advice="set the real pixel size in the form",
-            )
+    if px == 1.0 and _placeholder_unit(metadata, inputs):
+        return _row(
+            check,
+            "placeholder_size",
+            Severity.WARNING,
+            "pixel size 1 with no unit: probably an uncalibrated placeholder",
+            value=1.0,
+            unit="µm",
+            advice="set the real pixel size in the form",
         )
-    elif py.value is not None and abs(px.value - py.value) > 0.01 * max(
-        px.value, py.value
-    ):
-        rows.append(
-            _row(
-                "uncalibrated_pixels",
-                "non_square",
-                Severity.WARNING,
-                f"pixel size x {px.value:g} µm ≠ y {py.value:g} µm (> 1 %)",
-                value=px.value,
-                unit="µm",
-                advice="check the calibration",
-            )
+    if py is not None and abs(px - py) > 0.01 * max(px, py):
+        return _row(
+            check,
+            "non_square",
+            Severity.WARNING,
+            f"pixel size x {px:g} µm ≠ y {py:g} µm (> 1 %)",
+            value=px,
+            unit="µm",
+            advice="check the calibration",
         )
-    else:
-        rows.append(
-            _row(
-                "uncalibrated_pixels",
-                "calibrated",
-                Severity.OK,
-                f"pixel size {px.value:g} µm",
-                value=px.value,
-                unit="µm",
-            )
+    return _row(
+        check, "calibrated", Severity.OK, f"pixel size {px:g} µm", value=px, unit="µm"
+    )
+
+
+def _placeholder_unit(metadata: AcquisitionMetadata, inputs: QcInputs) -> bool:
+    """The file gave the pixel size no physical unit, and no operator confirmed it."""
+    unit = metadata.pixel_size_x_um.unit
+    return unit in (None, "pixel") and inputs.pixel_size_x_um.status.value != "operator"
+
+
+def _magnification_row(inputs: QcInputs) -> CheckResult:
+    """Pixel size × magnification must be a camera pixel (not for point scanning)."""
+    px, mag = inputs.pixel_size_x_um.value, inputs.magnification.value
+    check = "pixel_size_magnification"
+    if px is None or mag is None:
+        return _missing(check, "magnification" if mag is None else "pixel size")
+    sensor = px * mag
+    lo, hi = SENSOR_PIXEL_RANGE_UM
+    if _all_point_scanning(inputs):
+        return _row(
+            check,
+            "not_applicable",
+            Severity.OK,
+            f"point-scanning: pixel size {px:g} µm set by zoom, not by a camera",
+            value=round(sensor, 4),
+            unit="µm",
         )
-    mag = inputs.magnification.value
+    if not lo <= sensor <= hi:
+        return _row(
+            check,
+            "implausible",
+            Severity.WARNING,
+            f"pixel size {px:g} µm × magnification {mag:g} = {sensor:.3g} µm at the "
+            f"sensor, outside any camera pixel ({lo:g}-{hi:g} µm): the pixel size or "
+            "the magnification is probably wrong",
+            value=round(sensor, 4),
+            unit="µm",
+            threshold=f"{lo:g}-{hi:g}",
+            advice="check the pixel size calibration and objective",
+        )
+    return _row(
+        check,
+        "plausible",
+        Severity.OK,
+        f"pixel size × magnification = {sensor:.3g} µm at the sensor",
+        value=round(sensor, 4),
+        unit="µm",
+        threshold=f"{lo:g}-{hi:g}",
+    )
+
+
+def _all_point_scanning(inputs: QcInputs) -> bool:
+    """Every channel with a known modality is point-scanning (zoom sets the pixel)."""
     modes = {
         normalise_modality(str(c.modality.value))
         for c in inputs.channels
         if c.modality.value
     }
-    scanning = bool(modes) and modes <= set(SCANNING)
-    if px.value is None or mag is None:
-        rows.append(
-            _missing(
-                "pixel_size_magnification",
-                "magnification" if mag is None else "pixel size",
-            )
-        )
-    else:
-        sensor = px.value * mag
-        lo, hi = SENSOR_PIXEL_RANGE_UM
-        if scanning:
-            rows.append(
-                _row(
-                    "pixel_size_magnification",
-                    "not_applicable",
-                    Severity.OK,
-                    f"point-scanning: pixel size {px.value:g} µm set by zoom, not by "
-                    f"a camera",
-                    value=round(sensor, 4),
-                    unit="µm",
-                )
-            )
-        elif not lo <= sensor <= hi:
-            rows.append(
-                _row(
-                    "pixel_size_magnification",
-                    "implausible",
-                    Severity.WARNING,
-                    f"pixel size {px.value:g} µm × magnification {mag:g} = "
-                    f"{sensor:.3g} µm at the "
-                    f"sensor, outside any camera pixel ({lo:g}-{hi:g} µm): the pixel "
-                    f"size or the "
-                    "magnification is probably wrong",
-                    value=round(sensor, 4),
-                    unit="µm",
-                    threshold=f"{lo:g}-{hi:g}",
-                    advice="check the pixel size calibration and objective",
-                )
-            )
-        else:
-            rows.append(
-                _row(
-                    "pixel_size_magnification",
-                    "plausible",
-                    Severity.OK,
-                    f"pixel size × magnification = {sensor:.3g} µm at the sensor",
-                    value=round(sensor, 4),
-                    unit="µm",
-                    threshold=f"{lo:g}-{hi:g}",
-                )
-            )
+    return bool(modes) and modes <= set(SCANNING)
+
+
+def _camera_row(inputs: QcInputs, tolerance: float) -> CheckResult | None:
+    """Camera pixel × binning / magnification against the stated pixel size."""
     camera = inputs.camera_pixel_um.value
-    if camera is not None and mag is not None and px.value is not None:
-        binning = (
-            next((c.binning.value for c in inputs.channels if c.binning.value), None)
-            or 1.0
-        )
-        expected = camera * binning / mag
-        diff = abs(expected - px.value) / px.value
-        bad = diff > tolerance
-        rows.append(
-            _row(
-                "camera_sampling",
-                "mismatch" if bad else "consistent",
-                Severity.WARNING if bad else Severity.OK,
-                f"camera pixel {camera:g} µm × binning {binning:g} / {mag:g}x = "
-                f"{expected:.4g} µm "
-                f"vs stated {px.value:g} µm ({100 * diff:.1f} %)",
-                value=round(expected, 5),
-                unit="µm",
-                threshold=px.value,
-                advice="check the relay optics, binning or calibration" if bad else "",
-            )
-        )
-    return rows
+    mag, px = inputs.magnification.value, inputs.pixel_size_x_um.value
+    if camera is None or mag is None or px is None:
+        return None
+    binning = (
+        next((c.binning.value for c in inputs.channels if c.binning.value), None) or 1.0
+    )
+    expected = camera * binning / mag
+    diff = abs(expected - px) / px
+    bad = diff > tolerance
+    return _row(
+        "camera_sampling",
+        "mismatch" if bad else "consistent",
+        Severity.WARNING if bad else Severity.OK,
+        f"camera pixel {camera:g} µm × binning {binning:g} / {mag:g}x = "
+        f"{expected:.4g} µm vs stated {px:g} µm ({100 * diff:.1f} %)",
+        value=round(expected, 5),
+        unit="µm",
+        threshold=px,
+        advice="check the relay optics, binning or calibration" if bad else "",
+    )
 
 
 def _z_step_rows(inputs: QcInputs, shape_tczyx: tuple[int, ...]) -> list[CheckResult]:

@@ -10,6 +10,8 @@ input gives a ``not_checked`` row naming it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -103,6 +105,154 @@ def _need(value: float | None, what: str) -> float:
     return float(value)
 
 
+# lateral nm, axial nm (None: no rule for that axis), formula name, notes
+Sampling = tuple[float | None, float | None, str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Optics:
+    """What a Nyquist formula takes: NA below n, wavelengths in nm, extra inputs."""
+
+    na: float
+    n: float
+    excitation_nm: float | None
+    emission_nm: float | None
+    extra: Mapping[str, Any]
+
+    @classmethod
+    def checked(
+        cls,
+        na: float | None,
+        refractive_index: float | None,
+        excitation_nm: float | None,
+        emission_nm: float | None,
+        extra: Mapping[str, Any],
+    ) -> _Optics:
+        """The inputs, once NA and n are known and NA is below n."""
+        na_v = _need(na, "NA")
+        n = _need(refractive_index, "refractive index")
+        if na_v >= n:
+            raise MissingMetadataError(
+                f"cannot check: NA {na_v:g} is not below the refractive index {n:g}",
+                fix="(correct the NA or the immersion in the form)",
+            )
+        return cls(na_v, n, excitation_nm, emission_nm, extra)
+
+    @property
+    def one_minus_cos(self) -> float:
+        """``1 − cos α``, α the half-angle of the objective's aperture."""
+        return 1.0 - math.cos(math.asin(self.na / self.n))
+
+    def emission(self) -> float:
+        """The emission wavelength; MissingMetadataError when missing."""
+        return _need(self.emission_nm, "emission wavelength")
+
+    def excitation(self, lenient: bool = False) -> tuple[float, tuple[str, ...]]:
+        """The excitation wavelength and a note; ``lenient``: emission stands in."""
+        if lenient and self.excitation_nm is None and self.emission_nm:
+            note = "approximate (lenient): excitation missing, emission used"
+            return float(self.emission_nm), (note,)
+        return _need(self.excitation_nm, "excitation wavelength"), ()
+
+
+def _widefield(o: _Optics) -> Sampling:
+    """Emission-limited: lateral ``λem / 4 NA``, axial ``λem / 2 n (1 − cos α)``."""
+    em = o.emission()
+    axial = em / (2.0 * o.n * o.one_minus_cos)
+    return em / (4.0 * o.na), axial, "widefield_lambda_em", ()
+
+
+def _tirf(o: _Optics) -> Sampling:
+    """Widefield's numbers; only the lateral one means something under TIRF."""
+    lateral, axial, formula, _ = _widefield(o)
+    note = "TIRF: lateral rule only is meaningful; axial given as widefield"
+    return lateral, axial, formula, (note,)
+
+
+def _sim(o: _Optics) -> Sampling:
+    """Reconstructed SIM doubles the lateral band (``λem / 8 NA``); no axial rule."""
+    return o.emission() / (8.0 * o.na), None, "sim_reconstructed", ("approximation",)
+
+
+def _light_sheet(o: _Optics) -> Sampling:
+    """Axial band of detection plus the sheet's (illumination NA and λ) when known."""
+    em = o.emission()
+    lateral = em / (4.0 * o.na)
+    na_ill = o.extra.get("illumination_na")
+    ex = o.extra.get("illumination_excitation_nm") or o.excitation_nm
+    if na_ill is None or ex is None:
+        note = "approximation: no illumination NA, axial from widefield (lenient)"
+        axial = em / (2.0 * o.n * o.one_minus_cos)
+        return lateral, axial, "light_sheet_no_sheet", (note,)
+    band = o.n * o.one_minus_cos / em + 2.0 * float(na_ill) / float(ex)
+    return lateral, 1.0 / (2.0 * band), "light_sheet", ("approximation",)
+
+
+def _confocal_two_wavelength(o: _Optics) -> Sampling:
+    """Confocal band from both wavelengths: ``1/λ = 1/λex + 1/λem``."""
+    ex, _ = o.excitation()
+    inv = 1.0 / ex + 1.0 / o.emission()
+    lateral = 1.0 / (4.0 * o.na * inv)
+    axial = 1.0 / (2.0 * o.n * o.one_minus_cos * inv)
+    return lateral, axial, "confocal_two_wavelength", ("bandwidth sum; information",)
+
+
+def _point_scanning(
+    o: _Optics, lenient: bool = True
+) -> tuple[float, float, tuple[str, ...]]:
+    """λex forms: lateral ``λex / (8 n sin α)``, axial ``λex / (4 n (1 − cos α))``."""
+    ex, notes = o.excitation(lenient)
+    return ex / (8.0 * o.na), ex / (4.0 * o.n * o.one_minus_cos), notes
+
+
+def _lambda_ex(formula: str, lenient: bool = True) -> Callable[[_Optics], Sampling]:
+    """The point-scanning formula under the name ``formula``."""
+
+    def sampling(o: _Optics) -> Sampling:
+        lateral, axial, notes = _point_scanning(o, lenient)
+        return lateral, axial, formula, notes
+
+    return sampling
+
+
+def _sted(o: _Optics) -> Sampling:
+    """Point-scanning, laterally shrunk by ``√(1 + I/I_sat)`` (the donut)."""
+    lateral, axial, notes = _point_scanning(o)
+    factor = o.extra.get("sted_saturation_factor")
+    if factor is None:
+        note = "STED: not judged without the saturation factor I/I_sat"
+        return None, axial, "not_judged", (*notes, note)
+    note = "approximation: there is no true Nyquist rate for STED"
+    return lateral / math.sqrt(1.0 + float(factor)), axial, "sted_donut", (*notes, note)
+
+
+# SPEC 4.1: the formula of each modality (brightfield needs no refractive index)
+FORMULAS: dict[str, Callable[[_Optics], Sampling]] = {
+    "widefield": _widefield,
+    "tirf": _tirf,
+    "sim": _sim,
+    "light_sheet": _light_sheet,
+    "confocal_two_wavelength": _confocal_two_wavelength,
+    "confocal": _lambda_ex("confocal_lambda_ex"),
+    "spinning_disk": _lambda_ex("spinning_disk_lambda_ex"),
+    "two_photon": _lambda_ex("two_photon_lambda_ex", lenient=False),
+    "sted": _sted,
+}
+
+
+def _brightfield(
+    na: float | None, emission_nm: float | None, extra: Mapping[str, Any]
+) -> Sampling:
+    """Partially coherent transmitted light: ``λ / 2 (NA + NA_condenser)``."""
+    condenser = extra.get("condenser_na")
+    wavelength = extra.get("wavelength_nm") or emission_nm
+    if condenser is None or wavelength is None:
+        note = "brightfield: not judged without λ and condenser NA"
+        return None, None, "not_judged", (note,)
+    lateral = float(wavelength) / (2.0 * (_need(na, "NA") + float(condenser)))
+    return lateral, None, "brightfield_partially_coherent", ("approximation",)
+
+
 def nyquist_sampling_nm(
     modality: str,
     na: float | None,
@@ -110,7 +260,7 @@ def nyquist_sampling_nm(
     excitation_nm: float | None = None,
     emission_nm: float | None = None,
     **extra: Any,
-) -> tuple[float | None, float | None, str, tuple[str, ...]]:
+) -> Sampling:
     """Critical lateral and axial sampling distances in nm for one channel (SPEC 4.1).
 
     Parameters
@@ -144,98 +294,10 @@ def nyquist_sampling_nm(
             f"cannot check: acquisition mode {modality!r} unknown",
             fix="(choose the modality in the overrides)",
         )
-    notes: list[str] = []
     if key == "brightfield":
-        condenser = extra.get("condenser_na")
-        wavelength = extra.get("wavelength_nm") or emission_nm
-        if condenser is None or wavelength is None:
-            return (
-                None,
-                None,
-                "not_judged",
-                ("brightfield: not judged without λ and condenser NA",),
-            )
-        na_v = _need(na, "NA")
-        lateral = float(wavelength) / (2.0 * (na_v + float(condenser)))
-        return lateral, None, "brightfield_partially_coherent", ("approximation",)
-    na_v = _need(na, "NA")
-    n = _need(refractive_index, "refractive index")
-    if na_v >= n:
-        raise MissingMetadataError(
-            f"cannot check: NA {na_v:g} is not below the refractive index {n:g}",
-            fix="(correct the NA or the immersion in the form)",
-        )
-    cos_a = math.cos(math.asin(na_v / n))
-    if key in ("widefield", "tirf", "sim"):
-        em = _need(emission_nm, "emission wavelength")
-        if key == "sim":
-            return em / (8.0 * na_v), None, "sim_reconstructed", ("approximation",)
-        axial = em / (2.0 * n * (1.0 - cos_a))
-        if key == "tirf":
-            notes.append(
-                "TIRF: lateral rule only is meaningful; axial given as widefield"
-            )
-        return em / (4.0 * na_v), axial, "widefield_lambda_em", tuple(notes)
-    if key == "light_sheet":
-        em = _need(emission_nm, "emission wavelength")
-        lateral = em / (4.0 * na_v)
-        na_ill = extra.get("illumination_na")
-        ex = extra.get("illumination_excitation_nm") or excitation_nm
-        if na_ill is None or ex is None:
-            notes.append(
-                "approximation: no illumination NA, axial from widefield (lenient)"
-            )
-            return (
-                lateral,
-                em / (2.0 * n * (1.0 - cos_a)),
-                "light_sheet_no_sheet",
-                tuple(notes),
-            )
-        band = n * (1.0 - cos_a) / em + 2.0 * float(na_ill) / float(ex)
-        notes.append("approximation")
-        return lateral, 1.0 / (2.0 * band), "light_sheet", tuple(notes)
-    if key == "confocal_two_wavelength":
-        ex = _need(excitation_nm, "excitation wavelength")
-        em = _need(emission_nm, "emission wavelength")
-        inv = 1.0 / ex + 1.0 / em
-        lateral = 1.0 / (4.0 * na_v * inv)
-        axial = 1.0 / (2.0 * n * (1.0 - cos_a) * inv)
-        return (
-            lateral,
-            axial,
-            "confocal_two_wavelength",
-            ("bandwidth sum; information",),
-        )
-    # point-scanning confocal, spinning disk, two-photon, STED: the λex form
-    if (
-        excitation_nm is None
-        and key in ("confocal", "spinning_disk", "sted")
-        and emission_nm
-    ):
-        ex = float(emission_nm)
-        notes.append("approximate (lenient): excitation missing, emission used")
-    else:
-        ex = _need(excitation_nm, "excitation wavelength")
-    lateral = ex / (8.0 * na_v)  # = λex / (8 n sin α)
-    axial = ex / (4.0 * n * (1.0 - cos_a))
-    if key == "two_photon":
-        return lateral, axial, "two_photon_lambda_ex", tuple(notes)
-    if key == "sted":
-        factor = extra.get("sted_saturation_factor")
-        if factor is None:
-            notes.append("STED: not judged without the saturation factor I/I_sat")
-            return None, axial, "not_judged", tuple(notes)
-        notes.append("approximation: there is no true Nyquist rate for STED")
-        return (
-            lateral / math.sqrt(1.0 + float(factor)),
-            axial,
-            "sted_donut",
-            tuple(notes),
-        )
-    formula = (
-        "spinning_disk_lambda_ex" if key == "spinning_disk" else "confocal_lambda_ex"
-    )
-    return lateral, axial, formula, tuple(notes)
+        return _brightfield(na, emission_nm, extra)
+    optics = _Optics.checked(na, refractive_index, excitation_nm, emission_nm, extra)
+    return FORMULAS[key](optics)
 
 
 def pinhole_tolerance(airy_units: float) -> float:
@@ -326,6 +388,233 @@ def _fmt_bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """The Nyquist distances of one channel (nm; None: no rule for that axis)."""
+
+    modality: str  # modality key
+    formula: str
+    lateral_nm: float | None
+    axial_nm: float | None
+    notes: tuple[str, ...]
+
+    def ideal(self, axis: str) -> float | None:
+        """The Nyquist distance for ``axis``."""
+        return self.axial_nm if axis == "z" else self.lateral_nm
+
+
+@dataclass(frozen=True, slots=True)
+class _Unjudged:
+    """Why a channel has no Nyquist distance (an input missing, a modality unjudged)."""
+
+    reason: str
+    formula: str = ""
+
+
+def _sampling_rule(
+    modality: str | None,
+    na: float | None,
+    refractive_index: float | None,
+    excitation_nm: float | None,
+    emission_nm: float | None,
+    extra: Mapping[str, Any],
+) -> _Rule | _Unjudged:
+    """The channel's Nyquist distances, or why there are none."""
+    if modality is None:
+        return _Unjudged("cannot check: acquisition mode missing (set it in the form)")
+    try:
+        lateral, axial, formula, notes = nyquist_sampling_nm(
+            modality, na, refractive_index, excitation_nm, emission_nm, **extra
+        )
+    except MissingMetadataError as err:
+        return _Unjudged(f"{err.problem} {err.fix}".strip())
+    if lateral is None and axial is None:
+        return _Unjudged(notes[0] if notes else "not judged for this modality", formula)
+    key = normalise_modality(modality) or modality
+    return _Rule(key, formula, lateral, axial, notes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """Verdicts on the axes of one channel, as :class:`NyquistAxis` and rows."""
+
+    channel: int
+    channel_name: str | None
+    rule: _Rule
+    pinhole_au: float | None
+    thresholds: Mapping[str, float]
+
+    @property
+    def tolerance(self) -> float | None:
+        """Confocal pinhole allowance on x and y (1 Airy unit when not stated)."""
+        if self.rule.modality not in CONFOCAL_LIKE:
+            return None
+        return pinhole_tolerance(
+            self.pinhole_au if self.pinhole_au is not None else 1.0
+        )
+
+    def axes(
+        self, pixel_size_nm: Mapping[str, float | None]
+    ) -> tuple[tuple[NyquistAxis, ...], list[CheckResult]]:
+        """Every axis of ``pixel_size_nm`` judged, and its row."""
+        judged = [self.axis(axis, actual) for axis, actual in pixel_size_nm.items()]
+        return tuple(a for a, _ in judged), [row for _, row in judged]
+
+    def axis(self, axis: str, actual: float | None) -> tuple[NyquistAxis, CheckResult]:
+        """One axis judged (``not_checked`` without a rule or a size), and its row."""
+        ideal = self.rule.ideal(axis)
+        if ideal is not None and actual is not None:
+            return self._judged(axis, actual, ideal)
+        if ideal is None:
+            rule = self.rule
+            reason = f"{axis}: no Nyquist rule for {rule.modality} ({rule.formula})"
+        else:
+            what = "z-step" if axis == "z" else f"pixel size {axis}"
+            reason = f"cannot check: {what} missing (set it in the form)"
+        return _axis_not_checked(
+            self.channel,
+            self.channel_name,
+            axis,
+            actual,
+            ideal,
+            self.rule.formula,
+            reason,
+        )
+
+    def _judged(
+        self, axis: str, actual: float, ideal: float
+    ) -> tuple[NyquistAxis, CheckResult]:
+        ratio = actual / ideal
+        tolerance = self.tolerance if axis != "z" else None
+        verdict, severity = sampling_verdict(
+            ratio,
+            oversampled=self.thresholds["oversampled_ratio"],
+            undersampled=self.thresholds["undersampled_ratio"],
+            tolerance=tolerance,
+        )
+        message, advice = _sampling_message(
+            axis, actual, ideal, ratio, verdict, tolerance
+        )
+        if tolerance is not None and verdict.startswith("under"):
+            message += _pinhole_note(self.pinhole_au)
+        judged = NyquistAxis(
+            channel=self.channel,
+            axis=axis,
+            actual_nm=actual,
+            nyquist_nm=ideal,
+            ratio=ratio,
+            verdict=verdict,
+            severity=severity,
+            tolerance=tolerance,
+            formula=self.rule.formula,
+            message=message,
+        )
+        row = CheckResult(
+            check=f"nyquist_{axis}",
+            channel=self.channel,
+            channel_name=self.channel_name,
+            value=round(actual, 3),
+            unit="nm",
+            threshold=round(ideal, 2),
+            verdict=verdict,
+            severity=severity,
+            message=message,
+            advice=advice,
+        )
+        return judged, row
+
+    def data_volume(
+        self, factor: float, bytes_now: int, with_z: bool
+    ) -> tuple[int, str]:
+        """Bytes Nyquist sampling would save, and the advice that says so."""
+        lateral, axial = self.rule.lateral_nm, self.rule.axial_nm
+        saved = round(bytes_now * (1.0 - 1.0 / factor))
+        target = f"≤ {lateral:.0f} nm pixels" if lateral else ""
+        if axial is not None and with_z:
+            target += f" and ≤ {axial:.0f} nm steps"
+        at_nyquist = _fmt_bytes(bytes_now / factor)
+        less = 100 * (1 - 1 / factor)
+        advice = (
+            f"sampled at Nyquist this channel would take {at_nyquist} instead of "
+            f"{_fmt_bytes(bytes_now)} ({less:.0f} % less data, factor {factor:.2f}); "
+            f"with this objective use {target} next time"
+        )
+        return saved, advice
+
+    def oversampling_row(self, factor: float, advice: str) -> CheckResult:
+        """The info row that says how much data oversampling costs."""
+        return CheckResult(
+            check="oversampling",
+            channel=self.channel,
+            channel_name=self.channel_name,
+            value=round(factor, 3),
+            unit="1",
+            threshold=1.0,
+            verdict="oversampled",
+            severity=Severity.INFO,
+            message=advice,
+            advice="reduce magnification or zoom, or bin pixels",
+        )
+
+
+def _pinhole_note(pinhole_au: float | None) -> str:
+    """Which pinhole the confocal tolerance was taken for."""
+    if pinhole_au is None:
+        return " (pinhole not in file: 1 Airy unit assumed)"
+    return f" (pinhole {pinhole_au:.2g} AU)"
+
+
+def _axis_not_checked(
+    channel: int,
+    channel_name: str | None,
+    axis: str,
+    actual: float | None,
+    ideal: float | None,
+    formula: str,
+    reason: str,
+) -> tuple[NyquistAxis, CheckResult]:
+    """An axis that could not be judged, and its ``not_checked`` row naming why."""
+    unjudged = NyquistAxis(
+        channel=channel,
+        axis=axis,
+        actual_nm=actual,
+        nyquist_nm=ideal,
+        ratio=None,
+        verdict="not_checked",
+        severity=Severity.NOT_CHECKED,
+        formula=formula,
+        message=reason,
+    )
+    row = CheckResult(
+        check=f"nyquist_{axis}",
+        channel=channel,
+        channel_name=channel_name,
+        value=actual,
+        unit="nm",
+        threshold=ideal,
+        verdict="not_checked",
+        severity=Severity.NOT_CHECKED,
+        message=reason,
+    )
+    return unjudged, row
+
+
+def _unjudged_axes(
+    channel: int,
+    channel_name: str | None,
+    pixel_size_nm: Mapping[str, float | None],
+    why: _Unjudged,
+) -> tuple[tuple[NyquistAxis, ...], list[CheckResult]]:
+    """Every axis ``not_checked`` for the same reason."""
+    unjudged = [
+        _axis_not_checked(
+            channel, channel_name, axis, actual, None, why.formula, why.reason
+        )
+        for axis, actual in pixel_size_nm.items()
+    ]
+    return tuple(a for a, _ in unjudged), [row for _, row in unjudged]
+
+
 def check_channel_sampling(
     *,
     channel: int,
@@ -348,173 +637,46 @@ def check_channel_sampling(
     ``pixel_size_nm`` maps "x", "y", "z" to the actual spacing (None when missing); z is
     included only for z-stacks.
     """
-    rows: list[CheckResult] = []
-    axes: list[NyquistAxis] = []
-    base = {"channel": channel, "channel_name": channel_name}
-
-    def axis_not_checked(
-        axis: str, actual: float | None, ideal: float | None, formula: str, reason: str
-    ) -> None:
-        axes.append(
-            NyquistAxis(
-                channel=channel,
-                axis=axis,
-                actual_nm=actual,
-                nyquist_nm=ideal,
-                ratio=None,
-                verdict="not_checked",
-                severity=Severity.NOT_CHECKED,
-                formula=formula,
-                message=reason,
-            )
-        )
-        rows.append(
-            CheckResult(
-                check=f"nyquist_{axis}",
-                **base,
-                value=actual,
-                unit="nm",
-                threshold=ideal,
-                verdict="not_checked",
-                severity=Severity.NOT_CHECKED,
-                message=reason,
-            )
-        )
-
-    def not_checked(
-        reason: str, formula: str = ""
-    ) -> tuple[NyquistChannel, list[CheckResult]]:
-        for axis, actual in pixel_size_nm.items():
-            axis_not_checked(axis, actual, None, formula, reason)
+    rule = _sampling_rule(
+        modality, na, refractive_index, excitation_nm, emission_nm, extra or {}
+    )
+    if isinstance(rule, _Unjudged):
+        axes, rows = _unjudged_axes(channel, channel_name, pixel_size_nm, rule)
         result = NyquistChannel(
             channel=channel,
             channel_name=channel_name,
             modality=modality,
             modality_source=modality_source,
-            formula=formula or "not_checked",
+            formula=rule.formula or "not_checked",
             lateral_nm=None,
             axial_nm=None,
             pinhole_au=pinhole_au,
             pinhole_au_source=pinhole_au_source,
-            notes=(reason,),
-            axes=tuple(axes),
+            notes=(rule.reason,),
+            axes=axes,
         )
         return result, rows
-
-    if modality is None:
-        return not_checked(
-            "cannot check: acquisition mode missing (set it in the form)"
-        )
-    try:
-        lateral, axial, formula, notes = nyquist_sampling_nm(
-            modality, na, refractive_index, excitation_nm, emission_nm, **(extra or {})
-        )
-    except MissingMetadataError as err:
-        return not_checked(f"{err.problem} {err.fix}".strip())
-    key = normalise_modality(modality) or modality
-    if lateral is None and axial is None:
-        return not_checked(
-            notes[0] if notes else "not judged for this modality", formula
-        )
-    tolerance = None
-    if key in CONFOCAL_LIKE:
-        tolerance = pinhole_tolerance(pinhole_au if pinhole_au is not None else 1.0)
-    ratios: list[float] = []
-    for axis, actual in pixel_size_nm.items():
-        ideal = axial if axis == "z" else lateral
-        check = f"nyquist_{axis}"
-        if ideal is None or actual is None:
-            if ideal is None:
-                reason = f"{axis}: no Nyquist rule for {key} ({formula})"
-            else:
-                what = "z-step" if axis == "z" else f"pixel size {axis}"
-                reason = f"cannot check: {what} missing (set it in the form)"
-            axis_not_checked(axis, actual, ideal, formula, reason)
-            continue
-        ratio = actual / ideal
-        ratios.append(ratio)
-        verdict, severity = sampling_verdict(
-            ratio,
-            oversampled=thresholds["oversampled_ratio"],
-            undersampled=thresholds["undersampled_ratio"],
-            tolerance=tolerance if axis != "z" else None,
-        )
-        message, advice = _sampling_message(
-            axis, actual, ideal, ratio, verdict, tolerance
-        )
-        if tolerance is not None and axis != "z" and verdict.startswith("under"):
-            if pinhole_au is None:
-                message += " (pinhole not in file: 1 Airy unit assumed)"
-            else:
-                message += f" (pinhole {pinhole_au:.2g} AU)"
-        axes.append(
-            NyquistAxis(
-                channel=channel,
-                axis=axis,
-                actual_nm=actual,
-                nyquist_nm=ideal,
-                ratio=ratio,
-                verdict=verdict,
-                severity=severity,
-                tolerance=tolerance if axis != "z" else None,
-                formula=formula,
-                message=message,
-            )
-        )
-        rows.append(
-            CheckResult(
-                check=check,
-                **base,
-                value=round(actual, 3),
-                unit="nm",
-                threshold=round(ideal, 2),
-                verdict=verdict,
-                severity=severity,
-                message=message,
-                advice=advice,
-            )
-        )
+    judge = _Judge(channel, channel_name, rule, pinhole_au, thresholds)
+    axes, rows = judge.axes(pixel_size_nm)
+    ratios = [a.ratio for a in axes if a.ratio is not None]
     factor = oversampling_factor(ratios) if ratios else None
-    saved = None
-    advice = ""
+    saved, advice = None, ""
     if factor is not None and factor > 1.0 and bytes_now is not None:
-        saved = round(bytes_now * (1.0 - 1.0 / factor))
-        target = f"≤ {lateral:.0f} nm pixels" if lateral else ""
-        if axial is not None and "z" in pixel_size_nm:
-            target += f" and ≤ {axial:.0f} nm steps"
-        at_nyquist = _fmt_bytes(bytes_now / factor)
-        less = 100 * (1 - 1 / factor)
-        advice = (
-            f"sampled at Nyquist this channel would take {at_nyquist} instead of "
-            f"{_fmt_bytes(bytes_now)} ({less:.0f} % less data, factor {factor:.2f}); "
-            f"with this objective use {target} next time"
-        )
+        saved, advice = judge.data_volume(factor, bytes_now, "z" in pixel_size_nm)
         if any(a.verdict == "oversampled" for a in axes):
-            rows.append(
-                CheckResult(
-                    check="oversampling",
-                    **base,
-                    value=round(factor, 3),
-                    unit="1",
-                    threshold=1.0,
-                    verdict="oversampled",
-                    severity=Severity.INFO,
-                    message=advice,
-                    advice="reduce magnification or zoom, or bin pixels",
-                )
-            )
+            rows.append(judge.oversampling_row(factor, advice))
     result = NyquistChannel(
         channel=channel,
         channel_name=channel_name,
-        modality=key,
+        modality=rule.modality,
         modality_source=modality_source,
-        formula=formula,
-        lateral_nm=lateral,
-        axial_nm=axial,
+        formula=rule.formula,
+        lateral_nm=rule.lateral_nm,
+        axial_nm=rule.axial_nm,
         pinhole_au=pinhole_au,
         pinhole_au_source=pinhole_au_source,
-        notes=notes,
-        axes=tuple(axes),
+        notes=rule.notes,
+        axes=axes,
         oversampling_factor=factor,
         bytes_now=bytes_now,
         bytes_saved=saved,

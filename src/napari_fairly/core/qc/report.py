@@ -10,8 +10,7 @@ from pydantic import Field
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.qc.nyquist import NyquistChannel
 from napari_fairly.core.qc.overrides import QcInputs
-from napari_fairly.core.qc.results import CheckResult, Severity
-from napari_fairly.core.qc.snr import SnrResult
+from napari_fairly.core.qc.results import CheckResult, Severity, SnrResult
 
 if TYPE_CHECKING:
     import pandas as pd

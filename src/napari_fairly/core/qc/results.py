@@ -1,4 +1,8 @@
-"""Typed check results shared by every quality check, and the overridable thresholds."""
+"""Typed results shared by the quality checks, and the overridable thresholds.
+
+A leaf of the ``qc`` package: it imports no other ``qc`` module, so the pixel pass
+(``stats``), the estimators (``snr``) and the report can all use these types.
+"""
 
 from __future__ import annotations
 
@@ -120,3 +124,34 @@ def format_value(value: Any, unit: str | None = None) -> str:
     else:
         text = str(value)
     return f"{text} {unit}" if unit and unit != "1" else text
+
+
+class SnrResult(FrozenModel):
+    """SNR and CNR of one plane, with the inputs that produced them (ADU).
+
+    Made by :func:`napari_fairly.core.qc.snr.estimate_snr`; defined here because the
+    pass's :class:`~napari_fairly.core.qc.stats.PixelStatistics` carries them too.
+    """
+
+    t: int
+    c: int
+    z: int
+    valid: bool
+    snr: float | None  # None when the validity gate refuses a number
+    cnr: float | None
+    reason: str = ""
+    mean_signal_adu: float
+    median_background_adu: float
+    sigma_signal_adu: float
+    sigma_background_adu: float
+    signal_frac: float
+    background_frac: float
+    tiles: int
+    clipped_frac: float = 0.0  # share of signal pixels at the ceiling (left out of σ)
+    sigma_wavelet_adu: float | None = (
+        None  # Donoho-Johnstone, whole plane, reference only
+    )
+    photons_per_px: float | None = (
+        None  # (μ_sig − offset) · e⁻/ADU, when both are known
+    )
+    snr_poisson: float | None = None  # √N (SVI)

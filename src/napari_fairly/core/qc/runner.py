@@ -16,11 +16,10 @@ from napari_fairly.core.qc.consistency import check_consistency
 from napari_fairly.core.qc.nyquist import NyquistChannel, check_channel_sampling
 from napari_fairly.core.qc.overrides import QcInputs, QcParameters, resolve_inputs
 from napari_fairly.core.qc.report import QcReport
-from napari_fairly.core.qc.results import CheckResult, resolve_thresholds
+from napari_fairly.core.qc.results import CheckResult, SnrResult, resolve_thresholds
 from napari_fairly.core.qc.saturation import check_saturation, saturation_labels
 from napari_fairly.core.qc.snr import (
     SnrPlaneCache,
-    SnrResult,
     check_snr,
     estimate_snr,
     select_snr_planes,

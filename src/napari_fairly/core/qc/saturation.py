@@ -433,7 +433,9 @@ def saturation_labels(data: Any, ceilings: Sequence[float | None]) -> Any:
         ceiling = ceilings[c]
         plane_data = data[:, c : c + 1]
         if ceiling is None:
-            channels.append(da.zeros_like(plane_data, dtype=np.uint8))
+            # dask.array has no type hints
+            empty = da.zeros_like(plane_data, dtype=np.uint8)  # type: ignore[no-untyped-call]
+            channels.append(empty)
         else:
             channels.append((plane_data >= ceiling).astype(np.uint8))
-    return da.concatenate(channels, axis=1)
+    return da.concatenate(channels, axis=1)  # type: ignore[no-untyped-call]

@@ -18,19 +18,24 @@ Everything else comes from the streaming pass.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.qc.compiled import compiled_kernel
-from napari_fairly.core.qc.results import CheckResult, Severity
-
-if TYPE_CHECKING:
-    from napari_fairly.core.qc.stats import PixelStatistics, PlaneKey, PlaneStats
+from napari_fairly.core.qc.results import CheckResult, Severity, SnrResult
+from napari_fairly.core.qc.stats import (
+    PixelStatistics,
+    PlaneKey,
+    PlaneStats,
+    exact_histogram,
+    percentile_from_hist,
+)
 
 MAX_TIMEPOINTS = 3
 EXTRA_Z = 2
@@ -42,34 +47,8 @@ MAD_TO_SIGMA = 1.4826
 CLIPPED_SIGNAL_MAX = 0.01  # above: SNR reported but flagged as biased
 MIN_SIDE = 8  # smaller planes (line scans) leave no eroded interior
 IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64) / 6.0
+HIGH_PASS_SCALE = 6.0  # the high-pass is taken x 6: integer taps, exact on integers
 NOT_RELIABLE = "no separable signal — SNR not reliable"
-
-
-class SnrResult(FrozenModel):
-    """SNR and CNR of one plane, with the inputs that produced them (ADU)."""
-
-    t: int
-    c: int
-    z: int
-    valid: bool
-    snr: float | None  # None when the validity gate refuses a number
-    cnr: float | None
-    reason: str = ""
-    mean_signal_adu: float
-    median_background_adu: float
-    sigma_signal_adu: float
-    sigma_background_adu: float
-    signal_frac: float
-    background_frac: float
-    tiles: int
-    clipped_frac: float = 0.0  # share of signal pixels at the ceiling (left out of σ)
-    sigma_wavelet_adu: float | None = (
-        None  # Donoho-Johnstone, whole plane, reference only
-    )
-    photons_per_px: float | None = (
-        None  # (μ_sig − offset) · e⁻/ADU, when both are known
-    )
-    snr_poisson: float | None = None  # √N (SVI)
 
 
 def _tiles(image: np.ndarray, max_tiles: int = MAX_TILES) -> list[tuple[slice, slice]]:
@@ -101,7 +80,8 @@ def _smooth_weights() -> np.ndarray:
     """The Gaussian taps ndimage uses for σ = 1 px (same expression, same bits)."""
     x = np.arange(-SMOOTH_RADIUS_PX, SMOOTH_RADIUS_PX + 1)
     phi = np.exp(-0.5 / (SMOOTH_SIGMA_PX * SMOOTH_SIGMA_PX) * x**2)
-    return (phi / phi.sum())[::-1].copy()
+    weights: np.ndarray = (phi / phi.sum())[::-1].copy()
+    return weights
 
 
 SMOOTH_WEIGHTS = _smooth_weights()
@@ -119,7 +99,10 @@ def smooth(tile: np.ndarray) -> np.ndarray:
         return result
     from scipy import ndimage
 
-    return ndimage.gaussian_filter(tile, SMOOTH_SIGMA_PX, mode="nearest")
+    smoothed: np.ndarray = ndimage.gaussian_filter(
+        tile, SMOOTH_SIGMA_PX, mode="nearest"
+    )
+    return smoothed
 
 
 def _shifted(mask: np.ndarray, footprint: np.ndarray) -> list[np.ndarray]:
@@ -164,11 +147,6 @@ def _median(values: np.ndarray) -> float:
         lo = int(values.min())
         span = int(values.max()) - lo
         if span < 1 << 22:
-            from napari_fairly.core.qc.stats import (
-                exact_histogram,
-                percentile_from_hist,
-            )
-
             counts = exact_histogram(values, lo, span + 1)
             edges = np.arange(lo, lo + counts.size)
             return percentile_from_hist(counts, edges, 50.0)
@@ -216,7 +194,183 @@ def immerkaer_high_pass(tile: np.ndarray) -> np.ndarray:
     """
     padded = np.pad(tile, 1, mode="symmetric")
     rows = padded[:-2] - 2 * padded[1:-1] + padded[2:]
-    return rows[:, :-2] - 2 * rows[:, 1:-1] + rows[:, 2:]
+    high: np.ndarray = rows[:, :-2] - 2 * rows[:, 1:-1] + rows[:, 2:]
+    return high
+
+
+@functools.cache
+def _interior_footprint() -> np.ndarray:
+    """Disk of radius 2: a mask eroded by it keeps the pixels away from class edges."""
+    from skimage.morphology import disk
+
+    # scikit-image has no type hints
+    footprint: np.ndarray = disk(2).astype(bool)  # type: ignore[no-untyped-call]
+    return footprint
+
+
+def _work_type(dtype: np.dtype[Any]) -> type[np.number[Any]]:
+    """Type the measured tiles are converted to, so the 6x high-pass stays exact.
+
+    int32 holds the 6x high-pass of any 8/16-bit tile (|v| ≤ 16 · 65535), int64 that of
+    wider integers; float data is measured in float64.
+    """
+    if dtype.kind not in "iu":
+        return np.float64
+    return np.int32 if dtype.itemsize <= 2 else np.int64
+
+
+def _high_pass(tile: np.ndarray) -> np.ndarray:
+    """6x the Immerkær high-pass of a tile in its work type (exact for integers)."""
+    if tile.dtype == np.int32:
+        return immerkaer_high_pass(tile)
+    from scipy import ndimage
+
+    kernel = IMMERKAER * HIGH_PASS_SCALE
+    if tile.dtype == np.int64:
+        kernel = kernel.astype(np.int64)
+    high: np.ndarray = ndimage.convolve(tile, kernel, mode="reflect")
+    return high
+
+
+def _otsu_threshold(pooled: np.ndarray) -> float:
+    """Otsu threshold of the smoothed pixels; +inf when all are equal (no signal)."""
+    from skimage.filters import threshold_otsu
+
+    if not pooled.min() < pooled.max():
+        return math.inf
+    # scikit-image has no type hints
+    return float(threshold_otsu(pooled))  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class _Classes:
+    """Pixels of the measured tiles split into signal and background.
+
+    Values are in the tiles' work type; the high-pass samples come from the interior of
+    each class (eroded mask), away from pixels next to a clipped one.
+    """
+
+    signal: np.ndarray
+    background: np.ndarray
+    signal_high_pass: np.ndarray
+    background_high_pass: np.ndarray
+    clipped: int  # signal pixels at or above the ceiling
+
+    @classmethod
+    def of_tile(
+        cls,
+        tile: np.ndarray,
+        smoothed: np.ndarray,
+        threshold: float,
+        ceiling: float | None,
+    ) -> _Classes:
+        """Split one tile with the Otsu threshold of its smoothed values."""
+        footprint = _interior_footprint()
+        signal = smoothed > threshold
+        background = ~signal
+        high = _high_pass(tile)
+        signal_in = binary_erosion(signal, footprint)
+        background_in = binary_erosion(background, footprint)
+        clipped = 0
+        if ceiling is not None:
+            at_ceiling: np.ndarray = tile >= ceiling
+            clipped = int(np.count_nonzero(at_ceiling & signal))
+            if at_ceiling.any():
+                near = binary_dilation(at_ceiling, np.ones((3, 3), bool))
+                signal_in &= ~near
+                background_in &= ~near
+        return cls(
+            tile[signal],
+            tile[background],
+            high[signal_in],
+            high[background_in],
+            clipped,
+        )
+
+    @classmethod
+    def pooled(cls, parts: Sequence[_Classes]) -> _Classes:
+        """All tiles' pixels together."""
+        return cls(
+            np.concatenate([p.signal for p in parts]),
+            np.concatenate([p.background for p in parts]),
+            np.concatenate([p.signal_high_pass for p in parts]),
+            np.concatenate([p.background_high_pass for p in parts]),
+            sum(p.clipped for p in parts),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Measurement:
+    """Signal level, background level and noise of both classes (ADU)."""
+
+    mean_signal: float
+    median_background: float
+    sigma_signal: float
+    sigma_background: float
+    signal_frac: float
+    background_frac: float
+    clipped_frac: float
+
+    @classmethod
+    def of(cls, classes: _Classes, pixel_count: int) -> _Measurement:
+        """Levels from the class values, noise from their high-pass (SPEC 5.1)."""
+        n_signal = classes.signal.size
+        return cls(
+            mean_signal=float(classes.signal.mean()) if n_signal else math.nan,
+            median_background=_median(classes.background),
+            sigma_signal=_robust_sigma(classes.signal_high_pass, HIGH_PASS_SCALE),
+            sigma_background=_robust_sigma(
+                classes.background_high_pass, HIGH_PASS_SCALE
+            ),
+            signal_frac=n_signal / pixel_count,
+            background_frac=classes.background.size / pixel_count,
+            clipped_frac=classes.clipped / n_signal if n_signal else 0.0,
+        )
+
+    @property
+    def snr(self) -> float:
+        """Δ/σ_signal: precision at the signal level (NaN without signal noise)."""
+        delta = self.mean_signal - self.median_background
+        return delta / self.sigma_signal if self.sigma_signal > 0 else math.nan
+
+    @property
+    def cnr(self) -> float:
+        """Δ/σ_background: detectability (NaN without background noise)."""
+        delta = self.mean_signal - self.median_background
+        return delta / self.sigma_background if self.sigma_background > 0 else math.nan
+
+
+def _unreliable(
+    shape: tuple[int, ...],
+    found: _Measurement,
+    cnr_min: float,
+    min_class_frac: float,
+) -> str:
+    """Why the validity gate refuses a number (first reason that applies); "" if not."""
+    if min(shape) < MIN_SIDE:
+        return f"{NOT_RELIABLE} (plane {shape[0]}×{shape[1]} px is too small)"
+    if min(found.signal_frac, found.background_frac) < min_class_frac:
+        region = "signal" if found.signal_frac < found.background_frac else "background"
+        return f"{NOT_RELIABLE} (no {region} region)"
+    if not (found.sigma_signal > 0 and found.sigma_background > 0):
+        where = "background" if not found.sigma_background > 0 else "signal"
+        return (
+            f"{NOT_RELIABLE} ({where} noise not measurable: flat or clipped, "
+            "e.g. values at 0)"
+        )
+    if found.cnr < cnr_min:
+        return f"{NOT_RELIABLE} (CNR {found.cnr:.2f} < {cnr_min:g})"
+    return ""
+
+
+def _photon_snr(
+    mean_signal: float, gain_e_per_adu: float | None, offset_adu: float | None
+) -> tuple[float | None, float | None]:
+    """(photons per pixel, Poisson SNR √N) when gain and offset are both known."""
+    if gain_e_per_adu is None or offset_adu is None or not math.isfinite(mean_signal):
+        return None, None
+    photons = (mean_signal - offset_adu) * gain_e_per_adu
+    return photons, (math.sqrt(photons) if photons > 0 else None)
 
 
 def estimate_snr(
@@ -250,110 +404,45 @@ def estimate_snr(
         high-pass sees) are left out of the noise estimate, where they would read
         as no noise at all.
     """
-    from scipy import ndimage
-    from skimage.filters import threshold_otsu
-    from skimage.morphology import disk
-
     raw = np.asarray(plane)
-    integer = raw.dtype.kind in "iu"
-    footprint = disk(2).astype(bool)
     tiles = _tiles(raw, max_tiles)
-    # only the measured tiles are converted (int64: exact high-pass; float64 otherwise)
-    # int32 holds the 6x high-pass of any 16-bit plane (|v| ≤ 16 · 65535)
-    small_int = integer and raw.dtype.itemsize <= 2
-    work_type = (np.int32 if small_int else np.int64) if integer else np.float64
-    # float32 is plenty for the mask; noise and means use the exact values
+    # float32 is plenty for the mask; noise and means use the exact values, and only
+    # the measured tiles are converted
     smoothed = [smooth(raw[ty, tx].astype(np.float32)) for ty, tx in tiles]
     pooled = (
         smoothed[0].ravel()
         if len(smoothed) == 1
         else np.concatenate([s.ravel() for s in smoothed])
     )
-    threshold = (
-        float(threshold_otsu(pooled)) if pooled.min() < pooled.max() else math.inf
+    threshold = _otsu_threshold(pooled)
+    work_type = _work_type(raw.dtype)
+    classes = _Classes.pooled(
+        [
+            _Classes.of_tile(raw[ty, tx].astype(work_type), s, threshold, ceiling)
+            for (ty, tx), s in zip(tiles, smoothed, strict=True)
+        ]
     )
-    # integer data: the kernel x 6 keeps the high-pass exact in integers
-    kernel = IMMERKAER * 6.0
-    kernel_scale = 6.0
-    sig_vals, bg_vals, hp_sig, hp_bg = [], [], [], []
-    n_clipped = 0
-    for (ty, tx), s in zip(tiles, smoothed, strict=True):
-        tile = raw[ty, tx].astype(work_type)
-        sig = s > threshold
-        bg = ~sig
-        if small_int:
-            high = immerkaer_high_pass(tile)
-        elif integer:
-            high = ndimage.convolve(tile, kernel.astype(work_type), mode="reflect")
-        else:
-            high = ndimage.convolve(tile, kernel, mode="reflect")
-        sig_in = binary_erosion(sig, footprint)
-        bg_in = binary_erosion(bg, footprint)
-        if ceiling is not None:
-            clipped = tile >= ceiling
-            n_clipped += int(np.count_nonzero(clipped & sig))
-            if clipped.any():
-                near = binary_dilation(clipped, np.ones((3, 3), bool))
-                sig_in &= ~near
-                bg_in &= ~near
-        sig_vals.append(tile[sig])
-        bg_vals.append(tile[bg])
-        hp_sig.append(high[sig_in])
-        hp_bg.append(high[bg_in])
-    sig_v, bg_v = np.concatenate(sig_vals), np.concatenate(bg_vals)
-    hs, hb = np.concatenate(hp_sig), np.concatenate(hp_bg)
-    n = pooled.size
-    signal_frac, background_frac = sig_v.size / n, bg_v.size / n
-
-    mean_sig = float(sig_v.mean()) if sig_v.size else math.nan
-    median_bg = _median(bg_v)
-    sigma_sig = _robust_sigma(hs, kernel_scale)
-    sigma_bg = _robust_sigma(hb, kernel_scale)
-    delta = mean_sig - median_bg
-    snr = delta / sigma_sig if sigma_sig > 0 else math.nan
-    cnr = delta / sigma_bg if sigma_bg > 0 else math.nan
-    reason = ""
-    if min(raw.shape) < MIN_SIDE:
-        reason = f"{NOT_RELIABLE} (plane {raw.shape[0]}×{raw.shape[1]} px is too small)"
-    elif min(signal_frac, background_frac) < min_class_frac:
-        region = "signal" if signal_frac < background_frac else "background"
-        reason = f"{NOT_RELIABLE} (no {region} region)"
-    elif not (sigma_sig > 0 and sigma_bg > 0):
-        where = "background" if not sigma_bg > 0 else "signal"
-        reason = (
-            f"{NOT_RELIABLE} ({where} noise not measurable: flat or clipped, "
-            "e.g. values at 0)"
-        )
-    elif cnr < cnr_min:
-        reason = f"{NOT_RELIABLE} (CNR {cnr:.2f} < {cnr_min:g})"
-    valid = not reason
-    photons = snr_poisson = None
-    if (
-        gain_e_per_adu is not None
-        and offset_adu is not None
-        and math.isfinite(mean_sig)
-    ):
-        photons = (mean_sig - offset_adu) * gain_e_per_adu
-        snr_poisson = math.sqrt(photons) if photons > 0 else None
+    found = _Measurement.of(classes, pooled.size)
+    reason = _unreliable(raw.shape, found, cnr_min, min_class_frac)
+    photons, snr_poisson = _photon_snr(found.mean_signal, gain_e_per_adu, offset_adu)
+    wavelet = np.median([wavelet_sigma(raw[ty, tx]) for ty, tx in tiles])
     return SnrResult(
         t=t,
         c=c,
         z=z,
-        valid=valid,
-        snr=round(snr, 6) if valid else None,
-        cnr=round(cnr, 6) if valid else None,
+        valid=not reason,
+        snr=None if reason else round(found.snr, 6),
+        cnr=None if reason else round(found.cnr, 6),
         reason=reason,
-        mean_signal_adu=mean_sig,
-        median_background_adu=median_bg,
-        sigma_signal_adu=sigma_sig,
-        sigma_background_adu=sigma_bg,
-        signal_frac=signal_frac,
-        clipped_frac=n_clipped / sig_v.size if sig_v.size else 0.0,
-        background_frac=background_frac,
+        mean_signal_adu=found.mean_signal,
+        median_background_adu=found.median_background,
+        sigma_signal_adu=found.sigma_signal,
+        sigma_background_adu=found.sigma_background,
+        signal_frac=found.signal_frac,
+        clipped_frac=found.clipped_frac,
+        background_frac=found.background_frac,
         tiles=len(tiles),
-        sigma_wavelet_adu=_finite(
-            float(np.median([wavelet_sigma(raw[ty, tx]) for ty, tx in tiles]))
-        ),
+        sigma_wavelet_adu=_finite(float(wavelet)),
         photons_per_px=photons,
         snr_poisson=snr_poisson,
     )

@@ -29,7 +29,7 @@ from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc.compiled import compiled_kernel
 
 if TYPE_CHECKING:
-    from napari_fairly.core.qc.snr import SnrResult
+    from napari_fairly.core.qc.results import SnrResult
     from napari_fairly.core.reading import Acquisition
 
 FLOAT_BINS = 1024  # fixed bins for float and >16-bit data (percentiles within one bin)
@@ -236,7 +236,7 @@ def percentile_from_hist(
     if frac == 0.0:
         return low
     high = _sorted_value(cum, values, min(lo + 1, total - 1))
-    return low + frac * (high - low)
+    return float(low + frac * (high - low))
 
 
 def _pileup(counts: np.ndarray, at: int, direction: int) -> bool:
@@ -547,51 +547,88 @@ def infer_ceiling(
     storage_bits = (
         int(np.log2(top + 1)) if dtype.kind == "u" else 8 * dtype.itemsize - 1
     )
-    note = ""
-    if significant_bits is not None and 0 < significant_bits < storage_bits:
-        sb_ceiling = 2**significant_bits - 1
-        if channel_max <= sb_ceiling:
-            return Ceiling(float(sb_ceiling), "ome", bits=significant_bits)
-        note = (
-            f"data exceed the stated {significant_bits}-bit depth "
-            f"(max {channel_max:g} > {sb_ceiling}); ceiling inferred from the data"
-        )
-    elif significant_bits == storage_bits:
-        note = "SignificantBits equals the storage type (often a reader default); "
-        note += "ceiling inferred from the data"
-    if (
-        dtype.kind == "u"
-        and storage_bits == 16
-        and occupied_or
-        and distinct_values >= 16
-    ):
-        shift = (occupied_or & -occupied_or).bit_length() - 1  # trailing zero bits
-        if 1 <= shift <= 8:
-            value = top - (2**shift - 1)
-            return Ceiling(
-                float(value),
-                "left_shifted",
-                bits=16 - shift,
-                left_shift_bits=shift,
-                note=(note + "; " if note else "")
-                + f"every value is a multiple of {2**shift}: {16 - shift}-bit data "
+    stated = _stated_ceiling(significant_bits, storage_bits, channel_max)
+    if stated is not None:
+        return stated
+    note = _stated_depth_note(significant_bits, storage_bits, channel_max)
+    shift = _left_shift(dtype, occupied_or, distinct_values)
+    if shift:
+        return Ceiling(
+            float(top - (2**shift - 1)),
+            "left_shifted",
+            bits=16 - shift,
+            left_shift_bits=shift,
+            note=_join_notes(
+                note,
+                f"every value is a multiple of {2**shift}: {16 - shift}-bit data "
                 f"stored shifted left by {shift} bits",
-            )
-    depths = [k for k in (8, 10, 12, 14, 16) if k <= storage_bits] or [storage_bits]
-    if storage_bits not in depths:
-        depths.append(storage_bits)
-    for k in depths:
-        if channel_max <= 2**k - 1:
-            if channel_max == 2**k - 1:
-                return Ceiling(float(2**k - 1), "inferred", bits=k, note=note)
-            break
-    extra = "no pixel reaches a plausible ceiling"
+            ),
+        )
+    bits = _depth_holding(channel_max, storage_bits)
+    if bits is not None and channel_max == 2**bits - 1:
+        return Ceiling(float(2**bits - 1), "inferred", bits=bits, note=note)
     return Ceiling(
         float(top),
         "dtype",
         bits=storage_bits,
-        note=f"{note}; {extra}" if note else extra,
+        note=_join_notes(note, "no pixel reaches a plausible ceiling"),
     )
+
+
+def _stated_ceiling(
+    significant_bits: int | None, storage_bits: int, channel_max: float
+) -> Ceiling | None:
+    """Rule 1: ``2^SB − 1`` when SignificantBits is below storage and the data fit."""
+    if significant_bits is None or not 0 < significant_bits < storage_bits:
+        return None
+    ceiling = 2**significant_bits - 1
+    if not channel_max <= ceiling:
+        return None
+    return Ceiling(float(ceiling), "ome", bits=significant_bits)
+
+
+def _stated_depth_note(
+    significant_bits: int | None, storage_bits: int, channel_max: float
+) -> str:
+    """Why a stated SignificantBits gives no ceiling ("" when none is stated)."""
+    if significant_bits is not None and 0 < significant_bits < storage_bits:
+        return (
+            f"data exceed the stated {significant_bits}-bit depth "
+            f"(max {channel_max:g} > {2**significant_bits - 1}); ceiling inferred "
+            "from the data"
+        )
+    if significant_bits == storage_bits:
+        return (
+            "SignificantBits equals the storage type (often a reader default); "
+            "ceiling inferred from the data"
+        )
+    return ""
+
+
+def _left_shift(dtype: np.dtype[Any], occupied_or: int, distinct_values: int) -> int:
+    """Bits 16-bit data were shifted left by (1 to 8), 0 when not shifted.
+
+    Every value a multiple of ``2^s`` (the OR of all values ends in s zero bits), on
+    enough distinct values (16) that it is not chance.
+    """
+    unsigned_16 = dtype.kind == "u" and dtype.itemsize == 2
+    if not (unsigned_16 and occupied_or and distinct_values >= 16):
+        return 0
+    shift = (occupied_or & -occupied_or).bit_length() - 1  # trailing zero bits
+    return shift if 1 <= shift <= 8 else 0
+
+
+def _depth_holding(channel_max: float, storage_bits: int) -> int | None:
+    """The smallest plausible bit depth (8, 10, 12, 14, 16, storage) holding the max."""
+    depths = [k for k in (8, 10, 12, 14, 16) if k <= storage_bits]
+    if storage_bits not in depths:
+        depths.append(storage_bits)
+    return next((k for k in depths if channel_max <= 2**k - 1), None)
+
+
+def _join_notes(*notes: str) -> str:
+    """The non-empty notes, one sentence each, in the order the rules ran."""
+    return "; ".join(note for note in notes if note)
 
 
 def _bounds(chunks: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -638,7 +675,8 @@ def tczyx_view(acq: Acquisition) -> Any:
     data = acq.data
     if acq.dims == "TCZYXS":
         size_s = data.shape[5]
-        data = data.transpose(0, 1, 5, 2, 3, 4)
+        # dask.array has no type hints
+        data = data.transpose(0, 1, 5, 2, 3, 4)  # type: ignore[no-untyped-call]
         data = data.reshape(data.shape[0], data.shape[1] * size_s, *data.shape[3:])
     elif acq.dims != "TCZYX":
         raise ValueError(f"unexpected dims {acq.dims!r}; expected TCZYX or TCZYXS")
@@ -735,7 +773,11 @@ def _chunk_steps(
         for iz in range(len(starts[2]))
     ]
     graph: dict[Any, Any] = dict(
-        data.__dask_optimize__(data.__dask_graph__(), list(flatten(chunk_keys)))
+        # dask has no type hints
+        data.__dask_optimize__(
+            data.__dask_graph__(),
+            list(flatten(chunk_keys)),  # type: ignore[no-untyped-call]
+        )
     )
     keys = []
     for i, (it, ic, iz) in enumerate(order):
