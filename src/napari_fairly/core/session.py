@@ -280,6 +280,14 @@ class Session:
         self._invalidate()
         self.changed.emit("parameters")
 
+    def set_language(self, language: str) -> None:
+        """Write the checks' messages in ``language`` (the report must be run again)."""
+        if language == self._language:
+            return
+        self._language = language
+        self._invalidate()
+        self.changed.emit("parameters")
+
     def _replace_form(self, form: FairForm) -> None:
         corrections_changed = form.corrections != self._form.corrections
         self._form = form
