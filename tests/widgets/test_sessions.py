@@ -35,7 +35,7 @@ TOXO = DATA / "dv" / "toxo.dv"  # passes every check
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_demo(tmp_path_factory.mktemp("demo"))
+    return write_demo(tmp_path_factory)
 
 
 def _type(qtbot, editor: QLineEdit, text: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,11 +8,20 @@ from typing import Any
 from conftest import naming_form
 
 
-def write_demo(folder: Path) -> Path:
-    """The demo OME-TIFF (3 channels, z-stack; fails axial Nyquist and saturation)."""
-    from napari_fairly.core.demo import write_demo_acquisition
+def write_demo(factory: Any) -> Path:
+    """The demo OME-TIFF (3 channels, z-stack; fails axial Nyquist and saturation).
 
-    return write_demo_acquisition(folder)
+    Written once per test run (it takes seconds) in pytest's base temporary folder;
+    ``factory`` is the ``tmp_path_factory`` fixture.
+    """
+    from napari_fairly.core.demo import DEMO_FILE_NAME, write_demo_acquisition
+
+    folder = factory.getbasetemp() / "widget-demo"
+    path = folder / DEMO_FILE_NAME
+    if not path.is_file():
+        folder.mkdir(exist_ok=True)
+        write_demo_acquisition(folder)
+    return path
 
 
 def open_file(viewer: Any, path: Path) -> Any:

@@ -79,11 +79,10 @@ def start_session(acq: Acquisition, previous: Session | None = None) -> Session:
             language=previous.language,
         )
     try:
-        template = find_template()
-    except FairlyError as err:
+        return Session(acq, template=find_template())
+    except FairlyError as err:  # the template cannot be read or used with the form
         warnings.warn(f"facility template not used: {err}", stacklevel=2)
-        template = None
-    return Session(acq, template=template)
+    return Session(acq)
 
 
 def acquisition_layers(session: Session) -> list[LayerData]:
