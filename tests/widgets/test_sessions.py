@@ -88,6 +88,11 @@ def test_npe2_reader_session_is_what_every_widget_shows(
     assert isinstance(editor, QLineEdit)
     qtbot.keyClicks(editor, "Toxo")
     assert session.form.naming.sample == "Toxo"
+    # its layers gone, the acquisition is no longer shown anywhere
+    viewer.layers.clear()
+    assert metadata.value() is None and form.session() is None
+    assert qc.session() is None and save.session() is None
+    assert form.preview()[1] == "none" and not save._save_button.isEnabled()
 
 
 def test_form_correction_shows_in_the_qc_panel_and_back(
@@ -141,6 +146,8 @@ def test_form_correction_shows_in_the_qc_panel_and_back(
     assert "z-step" in qc.input_error()
     assert session.metadata.pixel_size_z_um.value == 0.2
     assert qc.run() is None  # nothing runs on values the operator does not see
+    _type(qtbot, pz_form, "0.25")  # corrected in the form: the QC panel shows it
+    assert pz_qc.text() == "0.25" and qc.input_error() == ""
 
 
 def test_qc_panel_corrections_reach_the_save_without_a_second_run(
@@ -196,7 +203,9 @@ def test_save_runs_the_checks_once_and_asks_to_accept_failures(
     session = open_file(viewer, ZSTACK)
     fill_form(session, operator="A. Lebon")
     save = SaveDatasetWidget(viewer)
+    qc = QualityChecksWidget(viewer)
     qtbot.addWidget(save)
+    qtbot.addWidget(qc)
     save.setDestination(tmp_path / "out")
     assert "not run" in save._verdicts_label.text()
     assert not save._accept.isVisibleTo(save)
@@ -207,6 +216,8 @@ def test_save_runs_the_checks_once_and_asks_to_accept_failures(
     qtbot.waitUntil(lambda: save.worker() is None, timeout=30_000)
     assert session.qc_runs == 1
     assert session.report is not None and session.report.failed
+    shown = {r[0]: r[4] for r in qc.table_rows()}  # the QC panel shows the report
+    assert shown["nyquist_z"] == "undersampled"
     assert not (tmp_path / "out").exists()  # nothing written
     assert save.status().startswith("Not saved: some checks failed")
     assert any(v.startswith("nyquist_z") for v in save.verdicts())

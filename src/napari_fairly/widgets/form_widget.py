@@ -205,6 +205,29 @@ def _source_text(source: str | None) -> str:
     return f"{head} ({detail})" if detail and shown else head
 
 
+def _name_preview(form: FairForm, issues: list[FormIssue]) -> tuple[str, str]:
+    """The name, or what stops it, and the preview's state (valid/warning/invalid)."""
+    naming = [i for i in issues if i.field.startswith("naming")]
+    empty = [i for i in naming if i.code == "required"]
+    invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
+    warnings = [i for i in naming if i.severity == "warning"]
+    if invalid or empty:
+        lines = []
+        if invalid:
+            lines.append("Name not valid: " + "; ".join(i.message for i in invalid))
+        if empty:
+            missing = ", ".join(field_label(i.field) for i in empty)
+            lines.append(f"Name incomplete: fill {missing}.")
+        return "\n".join(lines), "invalid"
+    try:
+        text = form.name()
+    except FairlyError as err:  # pragma: no cover - form_issues reports it
+        return str(err), "invalid"
+    if warnings:
+        return text + "\n" + "; ".join(i.message for i in warnings), "warning"
+    return text, "valid"
+
+
 class FairFormWidget(QWidget):
     """The FAIR form of the current acquisition: sections per REMBI module, live
     name preview, template, load and save.
@@ -504,6 +527,8 @@ class FairFormWidget(QWidget):
     # -- showing -----------------------------------------------------------------------
     def _show(self, form: FairForm, skip: str | None = None) -> None:
         """Put ``form`` in the editors (all but ``skip``, being typed in) and checks."""
+        # a field rewritten from the session no longer shows the text it refused
+        self._rejected = {k: v for k, v in self._rejected.items() if k == skip}
         self._updating = True
         try:
             self._refresh_combo_lists()
@@ -645,34 +670,14 @@ class FairFormWidget(QWidget):
         if self._session is None:
             self._set_preview(NO_SESSION, "none")
             return
-        naming = [i for i in issues if i.field.startswith("naming")]
-        empty = [i for i in naming if i.code == "required"]
-        invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
-        warnings = [i for i in naming if i.severity == "warning"]
-        if invalid or empty:
-            lines = []
-            if invalid:
-                lines.append("Name not valid: " + "; ".join(i.message for i in invalid))
-            if empty:
-                missing = ", ".join(field_label(i.field) for i in empty)
-                lines.append(f"Name incomplete: fill {missing}.")
-            text, state = "\n".join(lines), "invalid"
-        else:
-            try:
-                text = form.name()
-            except FairlyError as err:  # pragma: no cover - form_issues reports it
-                text = str(err)
-            if warnings:
-                text += "\n" + "; ".join(i.message for i in warnings)
-            state = "warning" if warnings else "valid"
-        others = [
-            field
+        text, state = _name_preview(form, issues)
+        others = {
+            field_label(field.split("[")[0])
             for field, _message in self._session.form_problems()
             if not field.startswith("naming")
-        ]
+        }
         if others:
-            fields = sorted({field_label(f.split("[")[0]) for f in others})
-            text += f"\nTo fill or fix before saving: {', '.join(fields)}."
+            text += f"\nTo fill or fix before saving: {', '.join(sorted(others))}."
         self._set_preview(text, state)
 
     def _set_preview(self, text: str, state: str) -> None:
@@ -690,8 +695,8 @@ class FairFormWidget(QWidget):
         try:
             self._session.set_fields({path: value})
         except FairlyError as err:
-            self._rejected[path] = str(err)
-            self._messages[path].setText(str(err))
+            self._rejected[path] = f"Not kept: {err}"
+            self._messages[path].setText(self._rejected[path])
             self._messages[path].setVisible(True)
         finally:
             self._editing = None
@@ -744,8 +749,9 @@ class FairFormWidget(QWidget):
         try:
             self._session.set_fields(values)
         except FairlyError as err:
-            self._rejected[path] = str(err)
             self._show(self._session.form)  # the refused cell shows the kept value
+            self._rejected[path] = f"Not kept: {err}"
+            self._refresh(self._session.form)
 
     def _on_template_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -92,15 +92,8 @@ class MetadataWidget(QWidget):
             )
             return
         acquisition = session.source
-        meta = session.metadata
-        missing = meta.missing_fields()
-        corrected = len(session.form.corrections.values)
-        self._title_label.setText(
-            f"{session_tag(session)} — {meta.format}, read by {meta.reader}. "
-            f"{len(missing)} value(s) missing"
-            + (f", {corrected} corrected." if corrected else ".")
-        )
-        self._add_summary(session)
+        self._show_title(session)
+        self._tree.addTopLevelItem(self._summary(session))
         if acquisition.ome_xml:
             self._add_node(
                 self._tree.invisibleRootItem(),
@@ -111,6 +104,8 @@ class MetadataWidget(QWidget):
                 self._tree.invisibleRootItem(),
                 object_tree(acquisition.vendor_metadata, "Vendor metadata"),
             )
+        self.summary_item().setExpanded(True)
+        self._tree.resizeColumnToContents(0)
         self._on_search_changed(self._search_edit.text())
 
     def summary_item(self) -> QTreeWidgetItem:
@@ -118,8 +113,19 @@ class MetadataWidget(QWidget):
         return self._tree.topLevelItem(0)
 
     # -- building the tree ------------------------------------------------------------
-    def _add_summary(self, session: Session) -> None:
-        summary = QTreeWidgetItem(self._tree, ["Summary"])
+    def _show_title(self, session: Session) -> None:
+        meta = session.metadata
+        missing = meta.missing_fields()
+        corrected = len(session.form.corrections.values)
+        self._title_label.setText(
+            f"{session_tag(session)} — {meta.format}, read by {meta.reader}. "
+            f"{len(missing)} value(s) missing"
+            + (f", {corrected} corrected." if corrected else ".")
+        )
+
+    def _summary(self, session: Session) -> QTreeWidgetItem:
+        """The "Summary" item: each effective value with its source (or why not)."""
+        summary = QTreeWidgetItem(["Summary"])
         meta = session.metadata
         items = meta.sourced_fields()
         for label, text in (
@@ -158,8 +164,7 @@ class MetadataWidget(QWidget):
             item.setToolTip(1, tip)
         for note in meta.notes:
             QTreeWidgetItem(summary, ["note", note, "reader", ""])
-        summary.setExpanded(True)
-        self._tree.resizeColumnToContents(0)
+        return summary
 
     def _add_node(self, parent: QTreeWidgetItem, node: TreeNode) -> None:
         item = QTreeWidgetItem(parent, [node.label, node.value])
@@ -171,8 +176,16 @@ class MetadataWidget(QWidget):
         session = self._session
         if what != "form" or session is None:
             return
-        if session.form.corrections != self._shown_corrections:
-            self.setValue(session)  # the effective values changed
+        if session.form.corrections == self._shown_corrections:
+            return
+        # the effective values changed: only the summary is rebuilt (the file's
+        # OME and vendor trees stay as they are)
+        self._shown_corrections = session.form.corrections
+        self._show_title(session)
+        self._tree.takeTopLevelItem(0)
+        self._tree.insertTopLevelItem(0, self._summary(session))
+        self.summary_item().setExpanded(True)
+        self._on_search_changed(self._search_edit.text())
 
     def closeEvent(self, event: Any) -> None:
         """Stop following the viewer and its session."""

@@ -201,6 +201,7 @@ class QualityChecksWidget(QWidget):
         self._updating = False
         self._editing: str | None = None  # the input being typed in: not rewritten
         self._rejected: dict[str, str] = {}  # input → why its text was refused
+        self._shown_report: QcReport | None = None
 
         self._source_label = QLabel("Select a layer opened with napari-fairly.")
         self._source_label.setWordWrap(True)
@@ -370,6 +371,7 @@ class QualityChecksWidget(QWidget):
             self._status_label.setText(message)
             notify_info(message)
             return None
+        self._shown_report = None
         self._clear_results()
         self._error = None
         self._kept = False
@@ -456,6 +458,8 @@ class QualityChecksWidget(QWidget):
     def _show_inputs(self, skip: str | None = None) -> None:
         """Each input from the session: corrected text, or the file's as placeholder."""
         session = self._session
+        # an input rewritten from the session no longer shows the text it refused
+        self._rejected = {k: v for k, v in self._rejected.items() if k == skip}
         self._updating = True
         try:
             for name, edit in self._correction_edits.items():
@@ -492,45 +496,42 @@ class QualityChecksWidget(QWidget):
         return max(combo.findText(text), 0)
 
     def _show_state(self, name: str, item: Sourced[Any] | None) -> None:
-        state = self._states[name]
-        if name == MODALITY and self._session is not None:
-            item = None if self._corrected_text(name) else item
-            if item is None and not self._corrected_text(name):
-                modes = sorted(
-                    {
-                        str(ch.acquisition_mode.value)
-                        for ch in self._session.metadata.channels
-                        if ch.acquisition_mode.value
-                    }
-                )
-                state.setText(", ".join(modes) if modes else "missing")
-                state.setStyleSheet("" if modes else "color: #ff5252")
-                return
-        if item is None or item.value is None:
-            text, style = "missing", "color: #ff5252"
+        """From file, inferred, corrected (with the file's value) or missing."""
+        if name == MODALITY and not self._corrected_text(name):
+            text = self._file_modes()
+        elif item is None or item.value is None:
+            text = "missing"
         elif item.status is Status.OPERATOR:
-            text, style = (
-                f"corrected ({original_text(item.original)})",
-                "color: #ffb74d",
-            )
-        elif item.status is Status.INFERRED:
-            text, style = "inferred", ""
+            text = f"corrected ({original_text(item.original)})"
         else:
-            text, style = "from file", ""
-        state.setText(text)
-        state.setStyleSheet(style)
+            text = "inferred" if item.status is Status.INFERRED else "from file"
+        style = {"missing": "color: #ff5252"}.get(text, "")
+        if text.startswith("corrected"):
+            style = "color: #ffb74d"
+        self._states[name].setText(text)
+        self._states[name].setStyleSheet(style)
+
+    def _file_modes(self) -> str:
+        """The modalities the file states for its channels ("missing" if none)."""
+        session = self._session
+        channels = session.metadata.channels if session is not None else ()
+        modes = {str(c.acquisition_mode.value) for c in channels}
+        modes.discard("None")
+        return ", ".join(sorted(modes)) if modes else "missing"
 
     def _show_channels(self) -> None:
         session = self._session
         table = self._channel_table
         table.blockSignals(True)
         try:
-            count = len(session.metadata.channels) if session is not None else 0
-            table.setRowCount(count)
-            for row in range(count):
+            if session is None:
+                table.setRowCount(0)
+                return
+            table.setRowCount(len(session.metadata.channels))
+            for row in range(table.rowCount()):
                 for col, (key, _title) in enumerate(CHANNEL_FIELDS):
                     name = f"{CHANNEL_PREFIX}{row + 1}.{key}"
-                    self._show_channel_cell(session, row, col, name)  # type: ignore[arg-type]
+                    self._show_channel_cell(session, row, col, name)
         finally:
             table.blockSignals(False)
 
@@ -684,6 +685,9 @@ class QualityChecksWidget(QWidget):
         if self._worker is not None:
             return  # the progress is shown; the report comes when the run ends
         report = self.report()
+        if report is self._shown_report:
+            return
+        self._shown_report = report
         if report is None:
             self._clear_results()
             return
