@@ -389,3 +389,33 @@ def test_closed_widgets_stop_following(
     assert len(session.changed) == 0
     session.set_fields({"naming.sample": "After"})  # no error from a closed widget
     viewer.add_image(np.zeros((4, 4)))  # nor from layer events
+
+
+def test_changes_made_in_a_worker_reach_the_panels_in_the_main_thread(
+    make_napari_viewer, qtbot, demo_file: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A save records the report it computes from its worker thread."""
+    import threading
+
+    from qtpy.QtWidgets import QWidget
+
+    from napari_fairly.widgets._common import SessionLink
+
+    viewer = make_napari_viewer()
+    session = open_file(viewer, demo_file)
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    link = SessionLink(viewer, holder)
+    seen: list[tuple[str, str]] = []
+    link.changed.connect(
+        lambda what: seen.append((what, threading.current_thread().name))
+    )
+    worker = threading.Thread(
+        target=session.changed.emit, args=("report",), name="fairly-test-worker"
+    )
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert seen == [("report", threading.main_thread().name)]
+    link.close()
+    assert len(session.changed) == 0
