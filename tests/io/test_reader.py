@@ -9,8 +9,8 @@ import pytest
 
 from conftest import DATA
 from napari_fairly.core.errors import UnreadableFileError
-from napari_fairly.core.reading import Acquisition
-from napari_fairly.io.reader import can_read, get_reader
+from napari_fairly.core.session import Session
+from napari_fairly.io.reader import can_read, get_reader, read_layers, start_session
 
 
 def test_nd2_multichannel_layers() -> None:
@@ -32,13 +32,16 @@ def test_nd2_multichannel_layers() -> None:
         )
         assert kw["axis_labels"] == ("y", "x")
         assert kw["blending"] == "additive"
-        assert isinstance(kw["metadata"]["fairly_acquisition"], Acquisition)
+        assert isinstance(kw["metadata"]["fairly_session"], Session)
+        assert set(kw["metadata"]) == {"fairly_session", "fairly_channel"}
         low, high = kw["contrast_limits"]
         plane = np.asarray(data)
         assert plane.min() <= low < high <= plane.max()
     # SPEC 7.2 colours from emission: none → gray, 450 → blue, 512 → green, 595 → red
     assert [kw["colormap"] for _d, kw, _t in layers] == ["gray", "blue", "green", "red"]
     assert layers[1][1]["metadata"]["fairly_channel"] == 1
+    sessions = {id(kw["metadata"]["fairly_session"]) for _d, kw, _t in layers}
+    assert len(sessions) == 1  # one acquisition, one session
 
 
 def test_dv_z_stack_layers() -> None:
@@ -111,3 +114,48 @@ def test_claimed_but_broken_raises_unreadable(tmp_path: Path) -> None:
     assert reader is not None  # the header looks right
     with pytest.raises(UnreadableFileError, match=r"cluster\.nd2"):
         reader(str(bad))
+
+
+def test_one_session_per_file_and_nothing_carried_over(tmp_path: Path) -> None:
+    toxo, zstack = str(DATA / "dv/toxo.dv"), str(DATA / "nd2/example-zstack.nd2")
+    layers = read_layers([toxo, zstack])
+    first = layers[0][1]["metadata"]["fairly_session"]
+    second = layers[-1][1]["metadata"]["fairly_session"]
+    assert first is not second
+    assert first.source.path.name == "toxo.dv"
+    assert second.source.path.name == "example-zstack.nd2"
+    assert first.template is None  # no facility template configured
+
+
+def test_start_session_carries_the_operator_fields_only() -> None:
+    from conftest import naming_form
+    from napari_fairly.core.reading import open_acquisition
+
+    previous = start_session(open_acquisition(DATA / "dv/toxo.dv"))
+    previous.set_form(naming_form(previous.source, "Toxo"))
+    previous.set_fields(
+        {"image_acquisition.pixel_size_z_um": "0.2", "naming.condition": "Heat"}
+    )
+    previous.set_language("en")
+    session = start_session(open_acquisition(DATA / "nd2/example-zstack.nd2"), previous)
+    form = session.form
+    assert form.naming.sample == "" and form.naming.condition == ""
+    assert form.corrections.values == {}
+    assert session.metadata.pixel_size_z_um.value == pytest.approx(6.0)
+    assert form.naming.project == "TNT" and form.naming.creator == "ALebon"
+    assert form.sources["naming.creator"].startswith("profile")
+    assert form.study.title == "Test acquisitions"
+    assert session.language == "en"
+    assert session.report is None and session.acceptance is None
+
+
+def test_broken_template_does_not_stop_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "template.yaml"
+    bad.write_text("facility: A\nfixed:\n  study.colour: red\n", encoding="utf-8")
+    monkeypatch.setenv("FAIRLY_TEMPLATE", str(bad))
+    path = str(DATA / "dv/toxo.dv")
+    with pytest.warns(UserWarning, match="facility template not used"):
+        layers = read_layers(path)
+    assert layers[0][1]["metadata"]["fairly_session"].template is None

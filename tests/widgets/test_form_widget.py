@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,21 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QComboBox, QLineEdit, QScrollArea, QTableWidget
+from widget_helpers import open_file, write_demo
 
 from conftest import DATA
-from napari_fairly.core.form import FairForm, form_from_json, set_field
+from napari_fairly.core.form import form_from_json, form_to_json, prefill_form
 from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
 from napari_fairly.core.model import Sourced
-from napari_fairly.core.reading import Acquisition, open_acquisition
+from napari_fairly.core.reading import Acquisition
 from napari_fairly.core.resources import resource_path
+from napari_fairly.core.session import Session
 from napari_fairly.core.vocabularies import vocabulary
-from napari_fairly.widgets.form_widget import FairFormWidget, forget_forms
+from napari_fairly.widgets.form_widget import FairFormWidget
 
 EXAMPLE = resource_path("templates", "example-facility.yaml")
 COMPONENTS = {
-    "naming.date": "2023-01-15",
+    "naming.date": "2024-03-14",
     "naming.project": "TNT",
     "naming.sample": "MicroAlgue",
     "naming.creator": "ALebon",
@@ -31,16 +32,16 @@ COMPONENTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_store() -> Iterator[None]:
-    forget_forms()
-    yield
-    forget_forms()
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_demo(tmp_path_factory)
 
 
 @pytest.fixture
-def widget(make_napari_viewer: Any, qtbot: Any) -> FairFormWidget:
+def widget(make_napari_viewer: Any, qtbot: Any, demo_file: Path) -> FairFormWidget:
+    """The form of the demo acquisition (date, instrument, objective from its file)."""
     viewer = make_napari_viewer()
+    open_file(viewer, demo_file)
     w = FairFormWidget(viewer)
     qtbot.addWidget(w)
     w.show()
@@ -69,12 +70,12 @@ def test_invalid_component_turns_preview_red_then_green(
 ) -> None:
     text, state = widget.preview()
     assert state == "invalid"
-    assert "Name incomplete: fill Acquisition date, Project acronym" in text
+    assert "Name incomplete: fill Project acronym, Sample / experiment" in text
     assert widget.message("naming.project") == ""  # empty: listed in the preview only
     _fill_name(qtbot, widget)
     text, state = widget.preview()
     assert state == "valid"
-    assert text.startswith("2023-01-15_TNT_MicroAlgue_ALebon_Controle_RAW_v01")
+    assert text.startswith("2024-03-14_TNT_MicroAlgue_ALebon_Controle_RAW_v01")
     _type(qtbot, widget, "naming.condition", "Contrôle 10 µM")
     text, state = widget.preview()
     assert state == "invalid"
@@ -84,7 +85,7 @@ def test_invalid_component_turns_preview_red_then_green(
     _type(qtbot, widget, "naming.condition", "Controle-10-uM")
     text, state = widget.preview()
     assert state == "valid"
-    assert text.startswith("2023-01-15_TNT_MicroAlgue_ALebon_Controle-10-uM_RAW_v01")
+    assert text.startswith("2024-03-14_TNT_MicroAlgue_ALebon_Controle-10-uM_RAW_v01")
     assert widget.message("naming.condition") == ""
     assert widget.source("naming.condition") == "typed"
 
@@ -99,11 +100,20 @@ def test_path_separators_are_refused(widget: FairFormWidget, qtbot: Any) -> None
 
 
 def test_number_field_rejects_text(widget: FairFormWidget, qtbot: Any) -> None:
-    _type(qtbot, widget, "image_acquisition.objective_na", "high")
-    assert "not a number" in widget.message("image_acquisition.objective_na")
-    _type(qtbot, widget, "image_acquisition.objective_na", "1.4")
-    assert widget.value().image_acquisition.objective_na == 1.4
-    assert widget.message("image_acquisition.objective_na") == ""
+    na = "image_acquisition.objective_na"
+    _type(qtbot, widget, na, "high")
+    assert "not a number" in widget.message(na)
+    assert widget.value().image_acquisition.objective_na == 1.4  # the file's, kept
+    assert widget.value().corrections.get(na) is None
+    editor = widget.editor(na)
+    assert isinstance(editor, QLineEdit)
+    editor.editingFinished.emit()  # leaving the field shows the value kept
+    assert editor.text() == "1.4"
+    _type(qtbot, widget, na, "1.35")
+    assert widget.value().image_acquisition.objective_na == 1.35
+    assert widget.value().corrections.get(na).value == 1.35
+    assert widget.message(na) == ""
+    assert widget.source(na) == "typed, corrected (file: 1.4)"
 
 
 def test_template_locks_fixed_fields(widget: FairFormWidget, qtbot: Any) -> None:
@@ -127,6 +137,7 @@ def test_template_locks_fixed_fields(widget: FairFormWidget, qtbot: Any) -> None
     free = widget.editor("study.title")
     assert isinstance(free, QLineEdit) and not free.isReadOnly()
     assert widget.value().biosample.organism.id == "NCBITaxon:10090"  # template default
+    assert widget.session().template.label == "example-facility.yaml"
     datatypes = widget.editor("naming.datatype")
     assert isinstance(datatypes, QComboBox)
     assert datatypes.findText("FLIM") >= 0
@@ -171,13 +182,13 @@ def test_unknown_organism_is_explained(widget: FairFormWidget, qtbot: Any) -> No
 
 
 def test_value_set_value_and_signal(widget: FairFormWidget, qtbot: Any) -> None:
-    form = FairForm()
-    for path, text in COMPONENTS.items():
-        form = set_field(form, path, text)
+    session = widget.session()
+    assert session is not None
+    form = prefill_form(session.source.metadata, None, None, COMPONENTS)
     with qtbot.waitSignal(widget.valueChanged) as signal:
         widget.setValue(form)
-    assert signal.args == [form]
-    assert widget.value() == form
+    assert signal.args == [session.form] and widget.value() is session.form
+    assert session.form.naming == form.naming
     editor = widget.editor("naming.sample")
     assert isinstance(editor, QLineEdit) and editor.text() == "MicroAlgue"
     with qtbot.waitSignal(widget.valueChanged) as signal:
@@ -186,9 +197,10 @@ def test_value_set_value_and_signal(widget: FairFormWidget, qtbot: Any) -> None:
 
 
 def test_form_survives_closing_and_reopening(
-    make_napari_viewer: Any, qtbot: Any
+    make_napari_viewer: Any, qtbot: Any, demo_file: Path
 ) -> None:
     viewer = make_napari_viewer()
+    session = open_file(viewer, demo_file)
     first = FairFormWidget(viewer)
     qtbot.addWidget(first)
     _fill_name(qtbot, first)
@@ -196,14 +208,18 @@ def test_form_survives_closing_and_reopening(
     kept = first.value()
     first.close()
     first.deleteLater()
-    second = FairFormWidget(viewer)
+    second = FairFormWidget(viewer)  # the form is the session's, not the widget's
     qtbot.addWidget(second)
-    assert second.value() == kept
+    assert second.value() is kept is session.form
     editor = second.editor("study.title")
     assert isinstance(editor, QLineEdit) and editor.text() == "Flagella"
-    other = FairFormWidget(make_napari_viewer())  # another viewer starts empty
+    other_viewer = make_napari_viewer()
+    other = FairFormWidget(other_viewer)  # another viewer: nothing open, no form
     qtbot.addWidget(other)
-    assert other.value().study.title == ""
+    assert other.value() is None and other.preview()[1] == "none"
+    assert not other.editor("study.title").isEnabledTo(other)
+    open_file(other_viewer, demo_file)  # the same file, its own session
+    assert other.value() is not None and other.value().study.title == ""
 
 
 def test_fits_a_1366x768_screen(make_napari_viewer: Any, qtbot: Any) -> None:
@@ -239,19 +255,20 @@ def test_tab_order_follows_the_form(widget: FairFormWidget) -> None:
     assert order == paths[1:]
 
 
-def test_prefill_from_selected_layer(make_napari_viewer: Any, qtbot: Any) -> None:
+def test_form_follows_the_selected_acquisition(
+    make_napari_viewer: Any, qtbot: Any, demo_file: Path
+) -> None:
     viewer = make_napari_viewer()
+    demo = open_file(viewer, demo_file)
     w = FairFormWidget(viewer)
     qtbot.addWidget(w)
     _type(qtbot, w, "naming.project", "TNT")
-    acquisition = open_acquisition(DATA / "nd2" / "example-multichannel.nd2")
-    layer = viewer.add_image(
-        np.zeros((8, 8), np.uint16), metadata={"fairly_acquisition": acquisition}
-    )
-    viewer.layers.selection.active = layer
-    qtbot.waitUntil(lambda: w.value().naming.date == "2025-04-17")
+    assert demo.form.naming.project == "TNT"
+    nd2 = open_file(viewer, DATA / "nd2" / "example-multichannel.nd2")
+    assert w.session() is nd2
     form = w.value()
-    assert form.naming.project == "TNT"  # typed value kept
+    assert form.naming.date == "2025-04-17"
+    assert form.naming.project == ""  # a new session: nothing typed for it yet
     assert form.image_acquisition.objective_na == 0.75
     assert w.source("naming.date").startswith("from the file (nd2:")
     table = w.editor("specimen.channels")
@@ -259,13 +276,31 @@ def test_prefill_from_selected_layer(make_napari_viewer: Any, qtbot: Any) -> Non
     item = table.item(2, 2)
     assert item is not None
     item.setText("Alexa Fluor 488")
-    assert w.value().specimen.channels[2].fluorophore == "Alexa Fluor 488"
-    assert w.value().sources["specimen.channels"] == "operator"
+    assert nd2.form.specimen.channels[2].fluorophore == "Alexa Fluor 488"
+    assert nd2.form.sources["specimen.channels"] == "operator"
+    acquired = w.editor("image_acquisition.channels")
+    assert isinstance(acquired, QTableWidget) and acquired.rowCount() == 4
+    assert [acquired.item(r, 0).text() for r in range(4)] == [
+        "Mono",
+        "DAPI",
+        "FITC BP",
+        "TRITC BP",
+    ]
+    acquired.item(0, 0).setText("Brightfield")  # a channel name corrected
+    assert nd2.metadata.channels[0].name.value == "Brightfield"
+    assert nd2.metadata.channels[0].name.original.value == "Mono"
+    assert acquired.item(0, 0).toolTip() == "corrected; file: Mono"
+    acquired.item(1, 2).setText("-5")  # refused, the value kept is shown again
+    assert acquired.item(1, 2).text() == "450"
+    assert "emission" in w.message("image_acquisition.channels")
+    # back to the demo's layer: its form, as it was left
+    viewer.layers.selection.active = viewer.layers[0]
+    assert w.session() is demo and w.value().naming.project == "TNT"
+    editor = w.editor("naming.project")
+    assert isinstance(editor, QLineEdit) and editor.text() == "TNT"
 
 
-def test_prefill_from_hand_built_acquisition(
-    make_napari_viewer: Any, qtbot: Any
-) -> None:
+def test_hand_built_acquisition_and_clear(make_napari_viewer: Any, qtbot: Any) -> None:
     viewer = make_napari_viewer()
     metadata = AcquisitionMetadata(
         source_path="/acq/a.czi",
@@ -289,17 +324,21 @@ def test_prefill_from_hand_built_acquisition(
         dims="TCZYX",
         metadata=metadata,
     )
+    session = Session(acquisition)
     viewer.add_image(
-        np.zeros((4, 4), np.uint16), metadata={"fairly_acquisition": acquisition}
+        np.zeros((4, 4), np.uint16),
+        metadata={"fairly_session": session, "fairly_channel": 0},
     )
     w = FairFormWidget(viewer)
     qtbot.addWidget(w)
     assert w.value().naming.date == "2016-02-12"
     assert w.value().specimen.channels[0].fluorophore == "Alexa Fluor 555"
+    _type(qtbot, w, "naming.date", "2016-02-13")
+    session.set_fields({"image_acquisition.pixel_size_x_um": "0.1"})
     w.clear()
-    assert w.value().naming.date == ""
-    assert w.prefill_from_layer()
-    assert w.value().naming.date == "2016-02-12"
+    assert w.value().naming.date == "2016-02-12"  # the file's again
+    assert w.value().corrections.values == {}
+    assert w.source("naming.date").startswith("from the file")
 
 
 def test_save_load_json_and_profile(
@@ -320,6 +359,24 @@ def test_save_load_json_and_profile(
     broken.write_text("{", encoding="utf-8")
     widget.load_json(broken)
     assert widget.value() == saved
+    assert "not valid JSON" in widget.status()
+
+
+def test_form_of_another_acquisition_is_refused(
+    widget: FairFormWidget, qtbot: Any, tmp_path: Path
+) -> None:
+    from napari_fairly.core.reading import open_acquisition
+
+    _fill_name(qtbot, widget)
+    before = widget.value()
+    other = open_acquisition(DATA / "dv" / "toxo.dv")
+    path = tmp_path / "toxo_form.json"
+    path.write_text(form_to_json(prefill_form(other.metadata)), encoding="utf-8")
+    widget.load_json(path)
+    assert widget.value() is before  # the form in use is kept
+    status = widget.status()
+    assert status.startswith("Form not loaded: the form was made for file 'toxo.dv'")
+    assert "fairly-demo_3ch-zstack.ome.tif" in status
 
 
 def test_vocabulary_lists_in_combos(widget: FairFormWidget) -> None:

@@ -44,7 +44,10 @@ def test_open_multichannel_file_adds_one_scaled_layer_per_channel(
     for layer in viewer.layers:
         assert layer.scale[-1] == pytest.approx(0.3234, rel=1e-3)
         assert layer.scale[-2] == pytest.approx(0.3234, rel=1e-3)
-        assert "fairly_acquisition" in layer.metadata
+        assert (
+            layer.metadata["fairly_session"]
+            is viewer.layers[0].metadata["fairly_session"]
+        )
         low, high = layer.contrast_limits
         assert high > low
 
@@ -69,9 +72,14 @@ def test_scene_picker_lists_scenes_and_opens_the_chosen_one(
     path = DATA / "czi" / "S3_1Pos_2Mosaic_T2Z3_CH2_sm.czi"
     widget.setValue(path)
     assert widget._scene_combo.count() == 3
-    _open(widget, qtbot, path, scene=2)
-    acquisition = viewer.layers[0].metadata["fairly_acquisition"]
-    assert acquisition.scene_index == 2
+    assert widget._scene_combo.itemText(0).startswith("1: ")  # numbered from 1
+    assert widget._status_label.text() == f"3 scene(s) in {path.name}."
+    with qtbot.waitSignal(widget.sessionOpened, timeout=60_000) as opened:
+        widget.open_path(path, scene=2)
+    session = viewer.layers[0].metadata["fairly_session"]
+    assert opened.args == [session]
+    assert session.source.scene_index == 2
+    assert widget._status_label.text().startswith(f"Opened {path.name}, scene 3 of 3:")
     assert viewer.layers[0].data.shape[-2:] == (237, 352)
 
 
@@ -95,6 +103,17 @@ def test_metadata_widget_follows_selection_and_flags_missing(
     # single-plane ND2: the 1.0 µm Z default is not a z-step; flagged with why
     assert rows["pixel_size_z_um"].text(1) == "—"
     assert "Nyquist" in rows["pixel_size_z_um"].text(3)
+    # a correction shows as such, with the file's value
+    session = viewer.layers[1].metadata["fairly_session"]
+    assert metadata.value() is session
+    session.set_fields({"image_acquisition.objective_na": "0.8"})
+    summary = metadata.summary_item()
+    rows = {
+        summary.child(i).text(0): summary.child(i) for i in range(summary.childCount())
+    }
+    assert rows["objective.na"].text(1) == "0.8"
+    assert rows["objective.na"].text(2).startswith("corrected (file: 0.75")
+    assert "1 corrected" in metadata._title_label.text()
     # search narrows the tree
     metadata._search_edit.setText("LensNA")
     visible = [

@@ -1,4 +1,4 @@
-"""Quality checks widget: run, cancel mid-way, overrides, saturated overlay scale."""
+"""Quality checks widget: run, cancel mid-way, inputs, saturated overlay scale."""
 
 from __future__ import annotations
 
@@ -7,20 +7,23 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 import pytest
+from widget_helpers import write_demo
 
 from napari_fairly.core.metadata import AcquisitionMetadata
 from napari_fairly.core.model import Sourced
 from napari_fairly.core.qc import stats as stats_module
 from napari_fairly.core.reading import Acquisition
+from napari_fairly.core.session import Session
 from napari_fairly.io.reader import read_layers
 from napari_fairly.widgets.qc_widget import QualityChecksWidget
+
+PZ = "image_acquisition.pixel_size_z_um"
+NA = "image_acquisition.objective_na"
 
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from napari_fairly.core.demo import write_demo_acquisition
-
-    return write_demo_acquisition(tmp_path_factory.mktemp("demo"))
+    return write_demo(tmp_path_factory)
 
 
 def add_demo(viewer, demo_file: Path) -> list:
@@ -51,10 +54,12 @@ def test_run_fills_traffic_light_table_and_histogram(
     qtbot.waitUntil(lambda: widget.worker() is None, timeout=10_000)
     report = widget.report()
     assert report is not None and report.failed
+    assert report is widget.session().report  # kept in the session
+    assert widget.session().qc_runs == 1
     rows = widget.table_rows()
     assert any(r[0] == "nyquist_z" and r[4] == "undersampled" for r in rows)
-    saturation = [
-        r for r in rows if r[0] == "saturation" and r[1].startswith("2 mCherry")
+    saturation = [  # channels are numbered from 1, as everywhere
+        r for r in rows if r[0] == "saturation" and r[1].startswith("3 mCherry")
     ]
     assert (
         saturation
@@ -68,18 +73,21 @@ def test_run_fills_traffic_light_table_and_histogram(
     assert widget._saturated_button.isEnabled()
 
 
-def test_overrides_show_source_and_change_the_verdict(
+def test_inputs_are_corrections_and_change_the_verdict(
     make_napari_viewer, qtbot, demo_file: Path
 ) -> None:
     viewer = make_napari_viewer()
     add_demo(viewer, demo_file)
     widget = QualityChecksWidget(viewer)
     qtbot.addWidget(widget)
-    pz = widget._override_edits["pz"]
+    session = widget.session()
+    pz = widget.correction_editor(PZ)
     assert pz.placeholderText() == "0.5"
-    assert widget._override_states["pz"].text() == "from file"
+    assert widget.state(PZ) == "from file"
+    assert widget.state("image_acquisition.refractive_index") == "from file"
     pz.setText("0.2")
-    assert widget._override_states["pz"].text() == "overridden"
+    assert widget.state(PZ) == "corrected (file: 0.5 µm)"
+    assert session.form.corrections.get(PZ).value == 0.2  # the session's correction
     run_to_end(widget, qtbot)
     rows = widget.table_rows()
     assert {r[4] for r in rows if r[0] == "nyquist_z"} == {"adequate"}
@@ -87,9 +95,49 @@ def test_overrides_show_source_and_change_the_verdict(
     assert (
         report is not None and report.inputs.pixel_size_z_um.status.value == "operator"
     )
-    widget._override_edits["na"].setText("abc")
-    assert "not a number" in widget._override_error.text()
+    # another value: the report no longer applies and is no longer shown
+    widget._immersion_combo.setCurrentText("Water")
+    assert session.form.corrections.get("image_acquisition.immersion").value == "Water"
+    assert widget.state("image_acquisition.immersion") == "corrected (file: Oil)"
+    assert widget.report() is None and widget.table_rows() == []
+    widget._modality_combo.setCurrentText("confocal")
+    mode = session.metadata.channels[0].acquisition_mode
+    assert mode.value == "LaserScanningConfocalMicroscopy" and mode.original.value
+    widget._modality_combo.setCurrentIndex(0)  # (from file)
+    assert session.form.corrections.get("image_acquisition.modality") is None
+    widget.correction_editor(NA).setText("abc")
+    assert "not a number" in widget.input_error()
     assert widget.run() is None  # refused with the message, nothing started
+
+
+def test_qc_parameters_and_language_belong_to_the_session(
+    make_napari_viewer, qtbot, demo_file: Path
+) -> None:
+    viewer = make_napari_viewer()
+    add_demo(viewer, demo_file)
+    widget = QualityChecksWidget(viewer)
+    qtbot.addWidget(widget)
+    session = widget.session()
+    widget.parameter_editor("gain").setText("2")
+    widget.parameter_editor("offset").setText("100")
+    assert session.parameters.gain_e_per_adu == 2.0
+    assert session.parameters.offset_adu == 100.0
+    assert session.form.corrections.values == {}  # not acquisition metadata
+    widget.parameter_editor("binning").setText("0")
+    assert "binning" in widget.input_error()
+    assert session.parameters.binning is None
+    widget.parameter_editor("binning").setText("")
+    assert widget.input_error() == ""
+    widget._language_combo.setCurrentText("en")
+    assert session.language == "en"
+    run_to_end(widget, qtbot)
+    report = widget.report()
+    assert report is not None and report.language == "en"
+    assert report.inputs.gain_e_per_adu.value == 2.0
+    nyquist_z = next(r for r in report.rows if r.check == "nyquist_z")
+    assert "undersampled" in nyquist_z.message
+    widget._language_combo.setCurrentText("fr")
+    assert widget.report() is None  # messages in another language: run again
 
 
 def big_acquisition() -> Acquisition:
@@ -119,7 +167,8 @@ def test_cancel_mid_way_leaves_no_stale_state(
     viewer = make_napari_viewer()
     acq = big_acquisition()
     layer = viewer.add_image(
-        acq.data[0, 0], metadata={"fairly_acquisition": acq, "fairly_channel": 0}
+        acq.data[0, 0],
+        metadata={"fairly_session": Session(acq), "fairly_channel": 0},
     )
     viewer.layers.selection.active = layer
     widget = QualityChecksWidget(viewer)
@@ -136,7 +185,7 @@ def test_cancel_mid_way_leaves_no_stale_state(
     with qtbot.waitSignal(worker.finished, timeout=120_000):
         pass
     assert seen[-1].done < seen[-1].total  # stopped before the end
-    assert widget.report() is None
+    assert widget.report() is None and widget.session().qc_runs == 0
     assert widget.table_rows() == []
     assert widget._run_button.isEnabled() and not widget._cancel_button.isEnabled()
     assert widget._status_label.text().startswith("Cancelled")
@@ -193,7 +242,7 @@ def test_unreadable_pixels_show_the_error_not_a_cancel(
     )
     viewer = make_napari_viewer()
     layer = viewer.add_image(
-        np.zeros((4, 4)), metadata={"fairly_acquisition": acq, "fairly_channel": 0}
+        np.zeros((4, 4)), metadata={"fairly_session": Session(acq), "fairly_channel": 0}
     )
     viewer.layers.selection.active = layer
     widget = QualityChecksWidget(viewer)

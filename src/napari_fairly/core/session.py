@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import dask.array as da
 from psygnal import Signal
 
-from napari_fairly.core.corrections import effective_metadata
+from napari_fairly.core.corrections import effective_metadata, is_correction
 from napari_fairly.core.errors import FormNotReadyError, InvalidFormValueError
 from napari_fairly.core.form import (
     FairForm,
@@ -31,6 +31,7 @@ from napari_fairly.core.form import (
     form_source_problem,
     get_field,
     prefill_form,
+    profile_from_form,
     set_fields,
     sync_acquisition,
 )
@@ -256,21 +257,42 @@ class Session:
         self._replace_form(sync_acquisition(form, self._source.metadata))
 
     def set_template(self, template: FacilityTemplate | None) -> None:
-        """Use ``template``; what the operator typed is kept, the rest prefilled."""
+        """Use ``template``; what the operator typed is kept, the rest prefilled.
+
+        Values that came from the operator's profile stay, still marked as such; a
+        template the form cannot use (unknown fields) is refused and not kept.
+
+        Raises
+        ------
+        TemplateError
+            When the template names fields the form does not have.
+        InvalidFormValueError
+            When a typed value contradicts a field the template fixes.
+        """
         typed = {
             path: get_field(self._form, path)
             for path, source in self._form.sources.items()
-            if source == "operator" and not path.startswith("image_acquisition.")
+            if source == "operator"
+            and not is_correction(path)
+            and path != "image_acquisition.channels"
         }
         corrections = {
             name: item.value
             for name, item in self._form.corrections.values.items()
             if item.source == "operator"
         }
-        self._template = template
-        form = prefill_form(
-            self._source.metadata, template, None, {**typed, **corrections}
+        remembered = profile_from_form(self._form)
+        profile = remembered.replace(
+            last={
+                path: value
+                for path, value in remembered.last.items()
+                if self._form.sources.get(path, "").startswith("profile")
+            }
         )
+        form = prefill_form(
+            self._source.metadata, template, profile, {**typed, **corrections}
+        )
+        self._template = template
         self._replace_form(form)
 
     def set_parameters(self, parameters: QcParameters) -> None:
@@ -278,6 +300,14 @@ class Session:
         if parameters == self._parameters:
             return
         self._parameters = parameters
+        self._invalidate()
+        self.changed.emit("parameters")
+
+    def set_language(self, language: str) -> None:
+        """Write the checks' messages in ``language`` (the report must be run again)."""
+        if language == self._language:
+            return
+        self._language = language
         self._invalidate()
         self.changed.emit("parameters")
 

@@ -22,11 +22,10 @@ def demo_path() -> Path:
 
 
 def make_demo_sample() -> list[tuple[Any, dict[str, Any], str]]:
-    """Write the demo once (seeded: always the same) and return its channel layers."""
-    from napari_fairly.core.reading import open_acquisition
-    from napari_fairly.io.reader import acquisition_layers
+    """Write the demo once (seeded: always the same); its layers, with a Session."""
+    from napari_fairly.io.reader import read_layers
 
     path = demo_path()
     if not path.exists():
         write_demo_acquisition(path)
-    return acquisition_layers(open_acquisition(path))
+    return read_layers(str(path))

@@ -1,18 +1,22 @@
 """Dock widget "FAIR form": REMBI metadata and the dataset name, prefilled and checked.
 
-The widget holds no rules: it shows a :class:`~napari_fairly.core.form.FairForm`,
-sends each edit to :func:`~napari_fairly.core.form.set_field`, and shows what
-:func:`~napari_fairly.core.form.form_issues` says beside each field.
+The widget holds no rules and no form of its own: it shows the current session's
+:class:`~napari_fairly.core.form.FairForm`, sends each edit to
+:meth:`Session.set_fields <napari_fairly.core.session.Session.set_fields>`, and
+shows what :func:`~napari_fairly.core.form.form_issues` says beside each field. The
+image-acquisition values (pixel sizes, NA, immersion, magnification, the channel
+table) are the operator's corrections of the file's values: the Quality checks panel
+shows the same ones, and the file's value stays visible beside a corrected one.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import napari
 from qtpy.QtCore import Qt, Signal
+from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -30,6 +34,7 @@ from qtpy.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from napari_fairly.core.corrections import CHANNEL_PREFIX, is_correction
 from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.form import (
     FairForm,
@@ -42,23 +47,21 @@ from napari_fairly.core.form import (
     get_field,
     prefill_form,
     profile_from_form,
-    set_field,
 )
 from napari_fairly.core.naming import DATATYPES
-from napari_fairly.core.settings import (
-    FacilityTemplate,
-    find_template,
-    load_profile,
-    load_template,
-    save_profile,
-)
+from napari_fairly.core.settings import FacilityTemplate, load_template, save_profile
 from napari_fairly.core.vocabularies import vocabulary
-from napari_fairly.widgets._common import notify_error, selected_acquisition
+from napari_fairly.widgets._common import (
+    SessionLink,
+    effective_item,
+    notify_error,
+    original_text,
+    session_tag,
+    value_text,
+)
 
-# The last form (and template) per viewer, so closing and reopening the dock widget
-# in the same session keeps what was typed. Keyed by hash(viewer), which is stable
-# for the viewer and for napari's public proxy of it.
-_LAST: dict[int, tuple[FairForm, FacilityTemplate | None, Any, int | None]] = {}
+if TYPE_CHECKING:
+    from napari_fairly.core.session import Session
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -124,6 +127,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "image_acquisition.pixel_size_x_um",
             "image_acquisition.pixel_size_y_um",
             "image_acquisition.pixel_size_z_um",
+            "image_acquisition.channels",
         ),
     ),
 )
@@ -145,25 +149,26 @@ PLACEHOLDERS = {
     "biosample.organism": "type to search: mus → Mus musculus",
     "image_acquisition.acquisition_datetime": "2023-01-15T14:02:11+01:00",
 }
-_CHANNEL_COLUMNS = ("name", "contrast_method", "fluorophore", "target")
+_SPECIMEN_COLUMNS = ("name", "contrast_method", "fluorophore", "target")
+# channel table of the image acquisition: (correction key, AcquisitionChannel field)
+ACQUISITION_COLUMNS = (
+    ("name", "name", "Channel"),
+    ("excitation_nm", "excitation_wavelength_nm", "Excitation (nm)"),
+    ("emission_nm", "emission_wavelength_nm", "Emission (nm)"),
+    ("exposure_s", "exposure_s", "Exposure (s)"),
+)
+TABLES = ("specimen.channels", "image_acquisition.channels")
+CORRECTED_COLOUR = QColor(255, 183, 77)
+NO_SESSION = (
+    "Open an acquisition (Open acquisition panel, File › Open or the demo): "
+    "its form appears here."
+)
 _STATE_STYLE = {
     "valid": "color: white; background-color: #2e7d32; padding: 4px;",
     "warning": "color: black; background-color: #f9a825; padding: 4px;",
     "invalid": "color: white; background-color: #c62828; padding: 4px;",
+    "none": "padding: 4px;",
 }
-
-
-def last_form(
-    viewer: napari.viewer.Viewer,
-) -> tuple[FairForm, FacilityTemplate | None] | None:
-    """The last form shown for ``viewer`` and its template (read by Save)."""
-    kept = _LAST.get(hash(viewer))
-    return None if kept is None else (kept[0], kept[1])
-
-
-def forget_forms() -> None:
-    """Drop the forms kept for reopened widgets (a new session starts empty)."""
-    _LAST.clear()
 
 
 def _text_of(path: str, value: Any) -> str:
@@ -180,9 +185,7 @@ def _text_of(path: str, value: Any) -> str:
         if not value.id:
             return str(value.label)
         return f"{value.label} ({value.id})" if value.label else str(value.id)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return value_text(value)
 
 
 def _source_text(source: str | None) -> str:
@@ -192,17 +195,45 @@ def _source_text(source: str | None) -> str:
     names = {
         "file": "from the file",
         "template": "from the template",
-        "profile": "your last entry",
+        "profile": "from the profile",
         "operator": "typed",
         "default": "default",
         "derived": "derived",
     }
     head = names.get(kind, kind)
-    return f"{head} ({detail})" if detail and kind in ("file", "template") else head
+    shown = kind in ("file", "template", "profile")
+    return f"{head} ({detail})" if detail and shown else head
+
+
+def _name_preview(form: FairForm, issues: list[FormIssue]) -> tuple[str, str]:
+    """The name, or what stops it, and the preview's state (valid/warning/invalid)."""
+    naming = [i for i in issues if i.field.startswith("naming")]
+    empty = [i for i in naming if i.code == "required"]
+    invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
+    warnings = [i for i in naming if i.severity == "warning"]
+    if invalid or empty:
+        lines = []
+        if invalid:
+            lines.append("Name not valid: " + "; ".join(i.message for i in invalid))
+        if empty:
+            missing = ", ".join(field_label(i.field) for i in empty)
+            lines.append(f"Name incomplete: fill {missing}.")
+        return "\n".join(lines), "invalid"
+    try:
+        text = form.name()
+    except FairlyError as err:  # pragma: no cover - form_issues reports it
+        return str(err), "invalid"
+    if warnings:
+        return text + "\n" + "; ".join(i.message for i in warnings), "warning"
+    return text, "valid"
 
 
 class FairFormWidget(QWidget):
-    """The FAIR form: sections per REMBI module, live name preview, load/save."""
+    """The FAIR form of the current acquisition: sections per REMBI module, live
+    name preview, template, load and save.
+
+    ``valueChanged`` is emitted with the session's form after every change of it.
+    """
 
     valueChanged = Signal(object)  # the FairForm
 
@@ -211,15 +242,14 @@ class FairFormWidget(QWidget):
     ) -> None:
         super().__init__(parent)
         self._viewer = napari_viewer
-        self._key = hash(napari_viewer)
-        self._form = FairForm()
-        self._template: FacilityTemplate | None = None
-        self._acquisition_id: int | None = None
-        self._metadata: Any = None  # acquisition metadata behind the current prefill
+        self._session: Session | None = None
         self._editors: dict[str, QWidget] = {}
         self._messages: dict[str, QLabel] = {}
         self._source_labels: dict[str, QLabel] = {}
+        self._rejected: dict[str, str] = {}  # field → why the last entry was refused
+        self._editing: str | None = None  # the editor being typed in: not rewritten
         self._updating = False
+        self._combo_template: Any = ()  # the template the combo lists were made for
 
         self._preview_label = QLabel()
         self._preview_label.setWordWrap(True)
@@ -229,15 +259,16 @@ class FairFormWidget(QWidget):
         self._status_label = QLabel()
         self._status_label.setWordWrap(True)
 
-        self._prefill_button = QPushButton("Prefill from layer")
         self._template_button = QPushButton("Load template…")
         self._load_button = QPushButton("Load JSON…")
         self._save_button = QPushButton("Save as JSON…")
         self._clear_button = QPushButton("Clear")
-
+        self._clear_button.setToolTip(
+            "Start the form again from the file, the template and the defaults "
+            "(typed values and corrections are dropped)."
+        )
         buttons = QHBoxLayout()
         for button in (
-            self._prefill_button,
             self._template_button,
             self._load_button,
             self._save_button,
@@ -245,8 +276,8 @@ class FairFormWidget(QWidget):
         ):
             buttons.addWidget(button)
 
-        content = QWidget()
-        content_layout = QVBoxLayout(content)
+        self._content = QWidget()
+        content_layout = QVBoxLayout(self._content)
         content_layout.setContentsMargins(0, 0, 0, 0)
         self._sections: dict[str, QCollapsible] = {}
         for key, title, paths in SECTIONS:
@@ -268,7 +299,7 @@ class FairFormWidget(QWidget):
 
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
-        self._scroll.setWidget(content)
+        self._scroll.setWidget(self._content)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         layout = QVBoxLayout(self)
@@ -277,27 +308,14 @@ class FairFormWidget(QWidget):
         layout.addWidget(self._status_label)
         layout.addWidget(self._scroll, 1)
 
-        self._prefill_button.clicked.connect(self._on_prefill_clicked)
         self._template_button.clicked.connect(self._on_template_clicked)
         self._load_button.clicked.connect(self._on_load_clicked)
         self._save_button.clicked.connect(self._on_save_clicked)
         self._clear_button.clicked.connect(self._on_clear_clicked)
-        self._viewer.layers.selection.events.active.connect(
-            self._on_active_layer_changed
-        )
-
-        kept = _LAST.get(self._key)
-        if kept is not None:
-            form, self._template, self._metadata, self._acquisition_id = kept
-            self._show(form)
-        else:
-            try:
-                self._template = find_template()
-            except FairlyError as err:
-                self._status_label.setText(str(err))
-                notify_error(err)
-            self._show(prefill_form(None, self._template, None, None))
-            self._prefill_from_selection()
+        self._link = SessionLink(napari_viewer, self)
+        self._link.sessionChanged.connect(self._on_session)
+        self._link.changed.connect(self._on_session_changed)
+        self._on_session(self._link.session)
 
     # -- building ----------------------------------------------------------------------
     def _add_row(self, layout: QFormLayout, path: str) -> None:
@@ -323,26 +341,22 @@ class FairFormWidget(QWidget):
         cell_layout.addWidget(message)
         kind = field_kind(path)
         label = field_label(path) + (" *" if kind == "required" else "")
+        if path == "image_acquisition.channels":
+            label = "Channels (as acquired)"
         layout.addRow(label, cell)
 
     def _make_editor(self, path: str) -> QWidget:
-        if path == "specimen.channels":
-            table = QTableWidget(0, len(_CHANNEL_COLUMNS))
-            table.setHorizontalHeaderLabels(
-                ["Channel", "Contrast", "Fluorophore", "Target"]
-            )
-            table.setMinimumHeight(90)
-            table.itemChanged.connect(self._on_channels_edited)
-            return table
+        if path in TABLES:
+            return self._make_table(path)
         if path in COMBO_FIELDS:
             combo = QComboBox()
             combo.setEditable(True)
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            combo.addItems(self._combo_items(path))
             line = combo.lineEdit()
             if line is None:  # pragma: no cover - editable combos have one
                 raise RuntimeError("editable combo box without a line edit")
             line.textEdited.connect(lambda text, p=path: self._on_field_edited(p, text))
+            line.editingFinished.connect(lambda p=path: self._on_editing_finished(p))
             combo.textActivated.connect(
                 lambda text, p=path: self._on_field_edited(p, text)
             )
@@ -350,6 +364,7 @@ class FairFormWidget(QWidget):
         edit = QLineEdit()
         edit.setPlaceholderText(PLACEHOLDERS.get(path, ""))
         edit.textEdited.connect(lambda text, p=path: self._on_field_edited(p, text))
+        edit.editingFinished.connect(lambda p=path: self._on_editing_finished(p))
         if path == "biosample.organism":
             items = [t.display for t in vocabulary("ncbi_taxonomy").terms]
             completer = QCompleter(items, edit)
@@ -359,27 +374,48 @@ class FairFormWidget(QWidget):
             edit.setCompleter(completer)
         return edit
 
-    def _combo_items(self, path: str) -> list[str]:
+    def _make_table(self, path: str) -> QTableWidget:
+        if path == "specimen.channels":
+            headers = ["Channel", "Contrast", "Fluorophore", "Target"]
+        else:
+            headers = [title for _key, _field, title in ACQUISITION_COLUMNS]
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.setMinimumHeight(90)
+        table.itemChanged.connect(lambda item, p=path: self._on_table_edited(p, item))
+        return table
+
+    def _combo_items(self, path: str, template: FacilityTemplate | None) -> list[str]:
         if path == "naming.datatype":
-            extra = self._template.datatypes if self._template else ()
+            extra = template.datatypes if template else ()
             return [*DATATYPES, *extra]
         if path == "study.licence":
             return [t.id for t in vocabulary("licences").terms]
         if path == "study_component.imaging_method":
             return [t.display for t in vocabulary("fbbi").terms]
-        if self._template:
-            return [i.name for i in self._template.instruments]
+        if template:
+            return [i.name for i in template.instruments]
         return []
 
     # -- public API --------------------------------------------------------------------
-    def value(self) -> FairForm:
-        """The form as it stands."""
-        return self._form
+    def session(self) -> Session | None:
+        """The session whose form is shown (the viewer's current acquisition)."""
+        return self._session
+
+    def value(self) -> FairForm | None:
+        """The form as it stands (None: no acquisition open)."""
+        return self._session.form if self._session is not None else None
 
     def setValue(self, form: FairForm) -> None:
-        """Show ``form`` (replacing everything) and emit ``valueChanged``."""
-        self._show(form)
-        self.valueChanged.emit(self._form)
+        """Use ``form`` for the current acquisition (refused if made for another)."""
+        if self._session is None:
+            self._status_label.setText(NO_SESSION)
+            return
+        try:
+            self._session.set_form(form)
+        except FairlyError as err:
+            self._status_label.setText(str(err))
+            notify_error(err)
 
     def editor(self, path: str) -> QWidget:
         """The editor of one field (``naming.sample``), for keyboard and tests."""
@@ -394,23 +430,27 @@ class FairFormWidget(QWidget):
         """Where the field's value came from, as shown."""
         return self._source_labels[path].text()
 
+    def status(self) -> str:
+        """The status line (what the last action did, or why it failed)."""
+        return self._status_label.text()
+
     def preview(self) -> tuple[str, str]:
-        """The name preview: (text, state) with state valid, warning or invalid."""
+        """The name preview: (text, state) with state valid, warning, invalid, none."""
         return self._preview_label.text(), str(self._preview_label.property("state"))
 
     def template(self) -> FacilityTemplate | None:
-        """The facility template in use."""
-        return self._template
+        """The facility template of the current acquisition's form."""
+        return self._session.template if self._session is not None else None
 
     def load_template_file(self, path: Path | str) -> None:
         """Use a facility template: fixed fields locked, values kept where allowed."""
-        previous = self._template
+        session = self._require_session()
+        if session is None:
+            return
         try:
             template = load_template(path)
-            self._template = template
-            self._refill(self._metadata)
+            session.set_template(template)
         except FairlyError as err:
-            self._template = previous
             self._status_label.setText(str(err))
             notify_error(err)
             return
@@ -420,117 +460,164 @@ class FairFormWidget(QWidget):
 
     def save_json(self, path: Path | str) -> None:
         """Write the form as JSON and remember the operator's entries."""
-        Path(path).write_text(form_to_json(self._form), encoding="utf-8")
-        if self._form.operator:
+        session = self._require_session()
+        if session is None:
+            return
+        form = session.form
+        Path(path).write_text(form_to_json(form), encoding="utf-8")
+        if form.operator:
             try:
-                save_profile(profile_from_form(self._form))
+                save_profile(profile_from_form(form))
             except FairlyError as err:
                 notify_error(err)
         self._status_label.setText(f"Form saved to {Path(path).name}.")
 
     def load_json(self, path: Path | str) -> None:
-        """Replace the form by one saved earlier."""
+        """Use a form saved earlier, if it was made for this acquisition."""
+        session = self._require_session()
+        if session is None:
+            return
         try:
             form = form_from_json(Path(path).read_text(encoding="utf-8"))
+            session.set_form(form)
         except (FairlyError, OSError) as err:
-            self._status_label.setText(str(err))
+            self._status_label.setText(f"Form not loaded: {err}")
             notify_error(err)
             return
-        self.setValue(form)
         self._status_label.setText(f"Form loaded from {Path(path).name}.")
 
     def clear(self) -> None:
-        """Empty the form (the template stays in force)."""
-        self._acquisition_id = None
-        self._metadata = None
-        self.setValue(prefill_form(None, self._template, None, None))
-        self._status_label.setText("Form cleared.")
+        """Start the form again from the file, the template and the defaults."""
+        session = self._require_session()
+        if session is None:
+            return
+        session.set_form(prefill_form(session.source.metadata, session.template))
+        self._status_label.setText("Form cleared: values from the file and template.")
 
-    def prefill_from_layer(self) -> bool:
-        """Prefill from the selected layer's acquisition; False when there is none."""
-        return self._prefill_from_selection(force=True)
+    # -- following the session ---------------------------------------------------------
+    def _require_session(self) -> Session | None:
+        if self._session is None:
+            self._status_label.setText(NO_SESSION)
+        return self._session
 
-    # -- updates -----------------------------------------------------------------------
-    def _typed_values(self) -> dict[str, Any]:
-        form = self._form
-        return {
-            path: get_field(form, path)
-            for path, source in form.sources.items()
-            if source == "operator" and path not in form.rules.fixed_fields
-        }
+    def _on_session(self, session: Session | None) -> None:
+        """Another acquisition became current: show its form."""
+        self._session = session
+        self._rejected.clear()
+        self._content.setEnabled(session is not None)
+        for button in (
+            self._template_button,
+            self._load_button,
+            self._save_button,
+            self._clear_button,
+        ):
+            button.setEnabled(session is not None)
+        if session is None:
+            self._status_label.setText(NO_SESSION)
+            self._show(FairForm())
+            return
+        self._status_label.setText(f"Form of {session_tag(session)}.")
+        self._show(session.form)
 
-    def _refill(self, metadata: Any) -> None:
-        """Prefill again (new acquisition or template), keeping what was typed."""
-        typed = self._typed_values()
-        profile = load_profile(self._form.operator) if self._form.operator else None
-        if self._template is not None:
-            allowed = set(self._template.fixed) | {"study.licence", "study.publisher"}
-            typed = {p: v for p, v in typed.items() if p not in allowed}
-        form = prefill_form(metadata, self._template, profile, typed)
-        for path in COMBO_FIELDS:
-            combo = self._editors[path]
-            if not isinstance(combo, QComboBox):  # pragma: no cover
-                continue
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(self._combo_items(path))
-            combo.blockSignals(False)
-        self.setValue(form)
+    def _on_session_changed(self, what: str) -> None:
+        if what == "form" and self._session is not None:
+            self._show(self._session.form, skip=self._editing)
+            self.valueChanged.emit(self._session.form)
 
-    def _prefill_from_selection(self, force: bool = False) -> bool:
-        acquisition = selected_acquisition(self._viewer)
-        if acquisition is None:
-            if force:
-                self._status_label.setText(
-                    "Select a layer opened with 'Open acquisition'."
-                )
-            return False
-        if not force and id(acquisition) == self._acquisition_id:
-            return True
-        self._acquisition_id = id(acquisition)
-        try:
-            self._refill(acquisition.metadata)
-            self._metadata = acquisition.metadata
-        except FairlyError as err:
-            self._status_label.setText(str(err))
-            notify_error(err)
-            return False
-        self._status_label.setText(
-            f"Prefilled from {Path(str(acquisition.path)).name}."
-        )
-        return True
-
-    def _show(self, form: FairForm) -> None:
-        """Put ``form`` in the editors (without feedback loops) and refresh checks."""
-        self._form = form
+    # -- showing -----------------------------------------------------------------------
+    def _show(self, form: FairForm, skip: str | None = None) -> None:
+        """Put ``form`` in the editors (all but ``skip``, being typed in) and checks."""
+        # a field rewritten from the session no longer shows the text it refused
+        self._rejected = {k: v for k, v in self._rejected.items() if k == skip}
         self._updating = True
         try:
+            self._refresh_combo_lists()
             for path, editor in self._editors.items():
+                if path == skip:
+                    continue
                 value = get_field(form, path)
                 if isinstance(editor, QTableWidget):
-                    self._fill_channels(editor, value)
+                    self._fill_table(path, editor, value)
                 elif isinstance(editor, QComboBox):
                     editor.setEditText(_text_of(path, value))
                 elif isinstance(editor, QLineEdit):
                     editor.setText(_text_of(path, value))
-            self._apply_locks()
+            self._apply_locks(form)
         finally:
             self._updating = False
-        self._refresh()
+        self._refresh(form)
 
-    def _fill_channels(self, table: QTableWidget, channels: Any) -> None:
+    def _refresh_combo_lists(self) -> None:
+        template = self.template()
+        if template is self._combo_template:
+            return
+        self._combo_template = template
+        for path in COMBO_FIELDS:
+            combo = self._editors[path]
+            if isinstance(combo, QComboBox):
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems(self._combo_items(path, template))
+                combo.blockSignals(False)
+
+    def _fill_table(self, path: str, table: QTableWidget, channels: Any) -> None:
+        """Rewrite the cells in place (an edited cell may be the one being changed)."""
         table.blockSignals(True)
-        table.setRowCount(len(channels))
-        for row, channel in enumerate(channels):
-            for col, key in enumerate(_CHANNEL_COLUMNS):
-                item = QTableWidgetItem(getattr(channel, key))
-                if key == "name":
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                table.setItem(row, col, item)
-        table.blockSignals(False)
+        try:
+            table.setRowCount(len(channels))
+            for row, channel in enumerate(channels):
+                if path == "specimen.channels":
+                    cells = [
+                        (getattr(channel, key), None, key != "name")
+                        for key in _SPECIMEN_COLUMNS
+                    ]
+                else:
+                    cells = [
+                        (
+                            getattr(channel, field),
+                            f"{CHANNEL_PREFIX}{row + 1}.{k}",
+                            True,
+                        )
+                        for k, field, _title in ACQUISITION_COLUMNS
+                    ]
+                for col, (value, name, editable) in enumerate(cells):
+                    self._fill_cell(table, row, col, value, name, editable)
+        finally:
+            table.blockSignals(False)
 
-    def _apply_locks(self) -> None:
-        fixed = set(self._form.rules.fixed_fields)
+    def _fill_cell(
+        self,
+        table: QTableWidget,
+        row: int,
+        col: int,
+        value: Any,
+        correction: str | None,
+        editable: bool,
+    ) -> None:
+        item = table.item(row, col)
+        if item is None:
+            item = QTableWidgetItem()
+            table.setItem(row, col, item)
+        item.setText(value_text(value))
+        flags = item.flags()
+        if editable:
+            item.setFlags(flags | Qt.ItemFlag.ItemIsEditable)
+        else:
+            item.setFlags(flags & ~Qt.ItemFlag.ItemIsEditable)
+        tip, brush = "", QBrush()
+        if correction is not None and self._session is not None:
+            effective = effective_item(self._session, correction)
+            if self._session.form.corrections.get(correction) is not None:
+                original = effective.original if effective is not None else None
+                tip = f"corrected; {original_text(original)}"
+                brush = QBrush(CORRECTED_COLOUR)
+            elif effective is not None:
+                tip = "from the file" if effective.present else "not in the file"
+        item.setToolTip(tip)
+        item.setForeground(brush)
+
+    def _apply_locks(self, form: FairForm) -> None:
+        fixed = set(form.rules.fixed_fields)
         for path, editor in self._editors.items():
             locked = path in fixed
             if isinstance(editor, QLineEdit):
@@ -538,128 +625,133 @@ class FairFormWidget(QWidget):
             else:
                 editor.setEnabled(not locked)
             tip = (
-                f"Fixed by the facility template {self._form.rules.template}."
+                f"Fixed by the facility template {form.rules.template}."
                 if locked
                 else path
             )
             editor.setToolTip(tip)
 
-    def _refresh(self) -> None:
+    def _field_source(self, form: FairForm, path: str) -> str:
+        if path in form.rules.fixed_fields:
+            return f"fixed by the template ({form.rules.template})"
+        source = _source_text(form.sources.get(path))
+        corrected = is_correction(path) and form.corrections.get(path) is not None
+        if self._session is not None and corrected:
+            effective = effective_item(self._session, path)
+            original = effective.original if effective is not None else None
+            return f"{source or 'typed'}, corrected ({original_text(original)})"
+        return source
+
+    def _refresh(self, form: FairForm) -> None:
         """Messages, sources and name preview from the core's checks."""
-        form = self._form
         issues = form_issues(form)
         by_field: dict[str, list[FormIssue]] = {}
         for issue in issues:
             root = issue.field.split("[")[0]
+            if root.startswith(CHANNEL_PREFIX):
+                root = "image_acquisition.channels"
             by_field.setdefault(root, []).append(issue)
         for path, label in self._messages.items():
             # empty fields are listed in the preview, not beside every field
             shown = [
-                i
+                f"{i.message} {i.fix}".strip()
                 for i in by_field.get(path, [])
                 if i.code not in ("required", "recommended")
             ]
-            text = "\n".join(f"{i.message} {i.fix}".strip() for i in shown)
+            if path in self._rejected:
+                shown.insert(0, self._rejected[path])
+            text = "\n".join(shown)
             label.setText(text)
             label.setVisible(bool(text))
-            source = _source_text(form.sources.get(path))
-            if path in form.rules.fixed_fields:
-                source = f"fixed by the template ({form.rules.template})"
-            self._source_labels[path].setText(source)
-        self._update_preview(issues)
-        _LAST[self._key] = (form, self._template, self._metadata, self._acquisition_id)
+            self._source_labels[path].setText(self._field_source(form, path))
+        self._update_preview(form, issues)
 
-    def _update_preview(self, issues: list[FormIssue]) -> None:
-        naming = [i for i in issues if i.field.startswith("naming")]
-        empty = [i for i in naming if i.code == "required"]
-        invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
-        warnings = [i for i in naming if i.severity == "warning"]
-        if invalid or empty:
-            lines = []
-            if invalid:
-                lines.append("Name not valid: " + "; ".join(i.message for i in invalid))
-            if empty:
-                missing = ", ".join(field_label(i.field) for i in empty)
-                lines.append(f"Name incomplete: fill {missing}.")
-            text, state = "\n".join(lines), "invalid"
-        else:
-            try:
-                text = self._form.name()
-            except FairlyError as err:  # pragma: no cover - form_issues reports it
-                text = str(err)
-            if warnings:
-                text += "\n" + "; ".join(i.message for i in warnings)
-            state = "warning" if warnings else "valid"
-        others = [
-            i
-            for i in issues
-            if i.severity == "error" and not i.field.startswith("naming")
-        ]
+    def _update_preview(self, form: FairForm, issues: list[FormIssue]) -> None:
+        if self._session is None:
+            self._set_preview(NO_SESSION, "none")
+            return
+        text, state = _name_preview(form, issues)
+        others = {
+            field_label(field.split("[")[0])
+            for field, _message in self._session.form_problems()
+            if not field.startswith("naming")
+        }
         if others:
-            fields = sorted({field_label(i.field.split("[")[0]) for i in others})
-            text += f"\nTo fill or fix before saving: {', '.join(fields)}."
+            text += f"\nTo fill or fix before saving: {', '.join(sorted(others))}."
+        self._set_preview(text, state)
+
+    def _set_preview(self, text: str, state: str) -> None:
         self._preview_label.setText(text)
         self._preview_label.setProperty("state", state)
         self._preview_label.setStyleSheet(_STATE_STYLE[state])
 
     # -- slots -------------------------------------------------------------------------
-    def _on_field_edited(self, path: str, text: str) -> None:
-        if self._updating:
+    def _on_field_edited(self, path: str, value: Any) -> None:
+        """An edit goes to the session; the session's change refreshes the views."""
+        if self._updating or self._session is None:
             return
+        self._rejected.pop(path, None)
+        self._editing = path
         try:
-            form = set_field(self._form, path, text)
+            self._session.set_fields({path: value})
         except FairlyError as err:
-            self._messages[path].setText(str(err))
+            self._rejected[path] = f"Not kept: {err}"
+            self._messages[path].setText(self._rejected[path])
             self._messages[path].setVisible(True)
+        finally:
+            self._editing = None
+
+    def _on_editing_finished(self, path: str) -> None:
+        """Leaving a field shows the value kept (canonical text, or the file's)."""
+        if self._updating or self._session is None:
             return
-        self._form = form
-        self._refresh()
-        self.valueChanged.emit(self._form)
+        editor = self._editors[path]
+        text = _text_of(path, get_field(self._session.form, path))
+        self._updating = True
+        try:
+            if isinstance(editor, QComboBox):
+                editor.setEditText(text)
+            elif isinstance(editor, QLineEdit) and editor.text() != text:
+                editor.setText(text)
+        finally:
+            self._updating = False
 
     def _on_organism_chosen(self, text: str) -> None:
         """A completion was picked: store the term and show its canonical text."""
         self._on_field_edited("biosample.organism", text)
-        editor = self._editors["biosample.organism"]
-        if isinstance(editor, QLineEdit):
-            value = get_field(self._form, "biosample.organism")
-            self._updating = True
-            editor.setText(_text_of("biosample.organism", value))
-            self._updating = False
+        self._on_editing_finished("biosample.organism")
 
-    def _on_channels_edited(self, _item: QTableWidgetItem) -> None:
-        if self._updating:
+    def _on_table_edited(self, path: str, item: QTableWidgetItem) -> None:
+        if self._updating or self._session is None:
             return
-        table = self._editors["specimen.channels"]
+        table = self._editors[path]
         if not isinstance(table, QTableWidget):  # pragma: no cover
+            return
+        if path == "image_acquisition.channels":
+            key = ACQUISITION_COLUMNS[item.column()][0]
+            name = f"{CHANNEL_PREFIX}{item.row() + 1}.{key}"
+            self._on_field_edited_value(path, {name: item.text()})
             return
         rows = []
         for row in range(table.rowCount()):
             cells = {}
-            for col, key in enumerate(_CHANNEL_COLUMNS):
-                item = table.item(row, col)
-                cells[key] = item.text() if item is not None else ""
+            for col, key in enumerate(_SPECIMEN_COLUMNS):
+                cell = table.item(row, col)
+                cells[key] = cell.text() if cell is not None else ""
             rows.append(cells)
-        self._on_field_edited_value("specimen.channels", rows)
+        self._on_field_edited_value(path, {path: rows})
 
-    def _on_field_edited_value(self, path: str, value: Any) -> None:
-        try:
-            form = set_field(self._form, path, value)
-        except FairlyError as err:
-            self._messages[path].setText(str(err))
-            self._messages[path].setVisible(True)
+    def _on_field_edited_value(self, path: str, values: dict[str, Any]) -> None:
+        """A table edit: applied, or refused with the reason and the table restored."""
+        if self._session is None:
             return
-        self._form = form
-        self._refresh()
-        self.valueChanged.emit(self._form)
-
-    def _on_active_layer_changed(self, _event: Any = None) -> None:
+        self._rejected.pop(path, None)
         try:
-            self._prefill_from_selection()
-        except RuntimeError:  # the widget was deleted by Qt
-            self._disconnect()
-
-    def _on_prefill_clicked(self) -> None:
-        self.prefill_from_layer()
+            self._session.set_fields(values)
+        except FairlyError as err:
+            self._show(self._session.form)  # the refused cell shows the kept value
+            self._rejected[path] = f"Not kept: {err}"
+            self._refresh(self._session.form)
 
     def _on_template_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -674,9 +766,11 @@ class FairFormWidget(QWidget):
             self.load_json(path)
 
     def _on_save_clicked(self) -> None:
-        suggested = ""
+        form = self.value()
+        if form is None:
+            return
         try:
-            suggested = self._form.name() + "_form.json"
+            suggested = form.name() + "_form.json"
         except FairlyError:
             suggested = "form.json"
         path, _ = QFileDialog.getSaveFileName(
@@ -688,16 +782,10 @@ class FairFormWidget(QWidget):
     def _on_clear_clicked(self) -> None:
         self.clear()
 
-    def _disconnect(self) -> None:
-        with contextlib.suppress(RuntimeError, TypeError, ValueError):
-            self._viewer.layers.selection.events.active.disconnect(
-                self._on_active_layer_changed
-            )
-
     def closeEvent(self, event: Any) -> None:
-        """Stop following the layer selection; the form stays in the session store."""
-        self._disconnect()
+        """Stop following the viewer and its session (the form stays in the session)."""
+        self._link.close()
         super().closeEvent(event)
 
 
-__all__ = ["FairFormWidget", "forget_forms"]
+__all__ = ["FairFormWidget"]

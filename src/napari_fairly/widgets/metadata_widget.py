@@ -1,4 +1,9 @@
-"""Dock widget "Acquisition metadata": summary, missing values flagged, OME, vendor."""
+"""Dock widget "Acquisition metadata": summary, missing values flagged, OME, vendor.
+
+It shows the current session's effective metadata: what the file says, with the
+operator's corrections in place (marked, the file's value beside them), which is what
+the checks and the save use.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +26,14 @@ from napari_fairly.core.display import size_text
 from napari_fairly.core.metadata import summary_rows
 from napari_fairly.core.metadata_tree import TreeNode, object_tree, xml_tree
 from napari_fairly.core.model import Reason, Status
-from napari_fairly.widgets._common import selected_acquisition
+from napari_fairly.widgets._common import SessionLink, original_text, session_tag
 
 if TYPE_CHECKING:
-    from napari_fairly.core.reading import Acquisition
+    from napari_fairly.core.session import Session
 
 MISSING_COLOUR = QColor(220, 60, 60)
 INFERRED_COLOUR = QColor(200, 150, 40)
+CORRECTED_COLOUR = QColor(255, 183, 77)
 NOT_APPLICABLE_COLOUR = QColor(140, 140, 140)
 
 
@@ -39,7 +45,8 @@ class MetadataWidget(QWidget):
     ) -> None:
         super().__init__(parent)
         self._viewer = napari_viewer
-        self._acquisition: Acquisition | None = None
+        self._session: Session | None = None
+        self._shown_corrections: Any = None
 
         self._title_label = QLabel(
             "No acquisition selected. Open one with “Open acquisition”."
@@ -64,33 +71,30 @@ class MetadataWidget(QWidget):
 
         self._search_edit.textChanged.connect(self._on_search_changed)
         self._copy_button.clicked.connect(self._on_copy_clicked)
-        self._viewer.layers.selection.events.active.connect(self._on_layer_selected)
-        self._viewer.layers.events.inserted.connect(self._on_layer_selected)
-        self._on_layer_selected()
+        self._link = SessionLink(napari_viewer, self)
+        self._link.sessionChanged.connect(self.setValue)
+        self._link.changed.connect(self._on_session_changed)
+        self.setValue(self._link.session)
 
     # -- public API -------------------------------------------------------------------
-    def value(self) -> Acquisition | None:
-        """The acquisition shown."""
-        return self._acquisition
+    def value(self) -> Session | None:
+        """The session shown."""
+        return self._session
 
-    def setValue(self, acquisition: Acquisition | None) -> None:
-        """Show ``acquisition`` (None clears the view)."""
-        self._acquisition = acquisition
+    def setValue(self, session: Session | None) -> None:
+        """Show ``session``'s metadata (None clears the view)."""
+        self._session = session
+        self._shown_corrections = session.form.corrections if session else None
         self._tree.clear()
-        self._copy_button.setEnabled(acquisition is not None)
-        if acquisition is None:
+        self._copy_button.setEnabled(session is not None)
+        if session is None:
             self._title_label.setText(
                 "No acquisition selected. Open one with “Open acquisition”."
             )
             return
-        meta = acquisition.metadata
-        missing = meta.missing_fields()
-        self._title_label.setText(
-            f"{acquisition.path.name} — "
-            f"scene {meta.scene_index + 1}/{meta.scene_count}, "
-            f"{meta.format}, read by {meta.reader}. {len(missing)} value(s) missing."
-        )
-        self._add_summary(acquisition)
+        acquisition = session.source
+        self._show_title(session)
+        self._tree.addTopLevelItem(self._summary(session))
         if acquisition.ome_xml:
             self._add_node(
                 self._tree.invisibleRootItem(),
@@ -101,6 +105,8 @@ class MetadataWidget(QWidget):
                 self._tree.invisibleRootItem(),
                 object_tree(acquisition.vendor_metadata, "Vendor metadata"),
             )
+        self.summary_item().setExpanded(True)
+        self._tree.resizeColumnToContents(0)
         self._on_search_changed(self._search_edit.text())
 
     def summary_item(self) -> QTreeWidgetItem:
@@ -108,9 +114,21 @@ class MetadataWidget(QWidget):
         return self._tree.topLevelItem(0)
 
     # -- building the tree ------------------------------------------------------------
-    def _add_summary(self, acquisition: Acquisition) -> None:
-        summary = QTreeWidgetItem(self._tree, ["Summary"])
-        meta = acquisition.metadata
+    def _show_title(self, session: Session) -> None:
+        meta = session.metadata
+        missing = meta.missing_fields()
+        corrected = len(session.form.corrections.values)
+        self._title_label.setText(
+            f"{session_tag(session)} — {meta.format}, read by {meta.reader}. "
+            f"{len(missing)} value(s) missing"
+            + (f", {corrected} corrected." if corrected else ".")
+        )
+
+    def _summary(self, session: Session) -> QTreeWidgetItem:
+        """The "Summary" item: each effective value with its source (or why not)."""
+        summary = QTreeWidgetItem(["Summary"])
+        meta = session.metadata
+        items = meta.sourced_fields()
         for label, text in (
             ("file", meta.source_path),
             ("size", size_text(meta)),
@@ -138,11 +156,16 @@ class MetadataWidget(QWidget):
                     item.setForeground(col, QBrush(MISSING_COLOUR))
             elif row.status is Status.INFERRED:
                 item.setForeground(1, QBrush(INFERRED_COLOUR))
-            item.setToolTip(1, f"status: {row.status.value}")
+            tip = f"status: {row.status.value}"
+            sourced = items.get(row.field)
+            if row.status is Status.OPERATOR and sourced is not None:
+                item.setForeground(1, QBrush(CORRECTED_COLOUR))
+                item.setText(2, f"corrected ({original_text(sourced.original)})")
+                tip = f"corrected by the operator; {original_text(sourced.original)}"
+            item.setToolTip(1, tip)
         for note in meta.notes:
             QTreeWidgetItem(summary, ["note", note, "reader", ""])
-        summary.setExpanded(True)
-        self._tree.resizeColumnToContents(0)
+        return summary
 
     def _add_node(self, parent: QTreeWidgetItem, node: TreeNode) -> None:
         item = QTreeWidgetItem(parent, [node.label, node.value])
@@ -150,10 +173,25 @@ class MetadataWidget(QWidget):
             self._add_node(item, child)
 
     # -- slots ------------------------------------------------------------------------
-    def _on_layer_selected(self, event: Any = None) -> None:
-        acquisition = selected_acquisition(self._viewer)
-        if acquisition is not self._acquisition:
-            self.setValue(acquisition)
+    def _on_session_changed(self, what: str) -> None:
+        session = self._session
+        if what != "form" or session is None:
+            return
+        if session.form.corrections == self._shown_corrections:
+            return
+        # the effective values changed: only the summary is rebuilt (the file's
+        # OME and vendor trees stay as they are)
+        self._shown_corrections = session.form.corrections
+        self._show_title(session)
+        self._tree.takeTopLevelItem(0)
+        self._tree.insertTopLevelItem(0, self._summary(session))
+        self.summary_item().setExpanded(True)
+        self._on_search_changed(self._search_edit.text())
+
+    def closeEvent(self, event: Any) -> None:
+        """Stop following the viewer and its session."""
+        self._link.close()
+        super().closeEvent(event)
 
     def _on_search_changed(self, text: str) -> None:
         needle = text.strip().lower()
@@ -174,7 +212,7 @@ class MetadataWidget(QWidget):
             visit(root.child(i))
 
     def _on_copy_clicked(self) -> None:
-        if self._acquisition is not None:
+        if self._session is not None:
             QGuiApplication.clipboard().setText(
-                self._acquisition.metadata.model_dump_json(indent=2)
+                self._session.metadata.model_dump_json(indent=2)
             )

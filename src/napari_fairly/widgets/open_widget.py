@@ -1,4 +1,8 @@
-"""Dock widget "Open acquisition": pick a file and a scene, one layer per channel."""
+"""Dock widget "Open acquisition": pick a file and a scene, one layer per channel.
+
+Each opened scene starts its own Session (see ``io.reader.start_session``): nothing
+of the acquisition shown before is carried over but the operator's own entries.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,10 @@ from qtpy.QtWidgets import (
 
 from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.progress import Progress
-from napari_fairly.core.reading import Acquisition, list_scenes, open_acquisition
-from napari_fairly.io.reader import acquisition_layers
-from napari_fairly.widgets._common import notify_error
+from napari_fairly.core.reading import list_scenes, open_acquisition
+from napari_fairly.core.session import Session
+from napari_fairly.io.reader import acquisition_layers, start_session
+from napari_fairly.widgets._common import current_session, notify_error, session_tag
 
 FILE_FILTER = (
     "Microscopy files "
@@ -33,14 +38,16 @@ FILE_FILTER = (
 )
 
 
-def _open_steps(path: Path, scene: int | None) -> Generator[Progress, None, Any]:
-    """Open in a worker: metadata first, then sampled planes for contrast limits."""
+def _open_steps(
+    path: Path, scene: int | None, previous: Session | None
+) -> Generator[Progress, None, Any]:
+    """Open in a worker: metadata and a new session, then planes for contrast."""
     yield Progress(0, 2, f"opening {path.name}")
-    acquisition = open_acquisition(path, scene)
+    session = start_session(open_acquisition(path, scene), previous)
     yield Progress(1, 2, "sampling planes for contrast")
-    layers = acquisition_layers(acquisition)
+    layers = acquisition_layers(session)
     yield Progress(2, 2, "done")
-    return acquisition, layers
+    return session, layers
 
 
 def _drive(job: Generator[Progress, None, Any]) -> Generator[Progress, None, Any]:
@@ -50,7 +57,7 @@ def _drive(job: Generator[Progress, None, Any]) -> Generator[Progress, None, Any
 class OpenAcquisitionWidget(QWidget):
     """Open a raw file lazily, choose the scene, add its channels as image layers."""
 
-    acquisitionOpened = Signal(object)  # the Acquisition
+    sessionOpened = Signal(object)  # the new Session
     openFinished = Signal()  # after success, failure or cancel
 
     def __init__(
@@ -108,7 +115,10 @@ class OpenAcquisitionWidget(QWidget):
         self._on_path_edited()
 
     def scene(self) -> int | None:
-        """The chosen scene index (None: the file's first scene)."""
+        """The chosen scene's index, from 0 (None: the file's first scene).
+
+        The list shows scenes numbered from 1, as everywhere the operator reads them.
+        """
         index = self._scene_combo.currentIndex()
         return index if index >= 0 else None
 
@@ -153,7 +163,7 @@ class OpenAcquisitionWidget(QWidget):
         if path is None:
             self._status_label.setText("Choose a file first.")
             return None
-        job = _open_steps(path, self.scene())
+        job = _open_steps(path, self.scene(), current_session(self._viewer))
         self._worker = create_worker(
             _drive,
             job,
@@ -174,18 +184,19 @@ class OpenAcquisitionWidget(QWidget):
         self._status_label.setText(report.step)
 
     def _on_open_done(
-        self, result: tuple[Acquisition, list[tuple[Any, dict[str, Any], str]]]
+        self, result: tuple[Session, list[tuple[Any, dict[str, Any], str]]]
     ) -> None:
-        acquisition, layers = result
-        for data, kwargs, _kind in layers:
-            self._viewer.add_image(data, **kwargs)
-        shape = " ".join(f"{k}{v}" for k, v in acquisition.metadata.shape.items())
+        session, layers = result
+        added = [self._viewer.add_image(data, **kwargs) for data, kwargs, _ in layers]
+        if added:  # the new acquisition becomes the current one
+            self._viewer.layers.selection.active = added[0]
+        meta = session.source.metadata
+        shape = " ".join(f"{k}{v}" for k, v in meta.shape.items())
         self._status_label.setText(
-            f"Opened {acquisition.path.name}, "
-            f"scene {acquisition.scene_index + 1}: {shape}, "
-            f"{acquisition.metadata.dtype}, read by {acquisition.metadata.reader}."
+            f"Opened {session_tag(session)}: {shape}, {meta.dtype}, "
+            f"read by {meta.reader}."
         )
-        self.acquisitionOpened.emit(acquisition)
+        self.sessionOpened.emit(session)
 
     def _on_open_failed(self, err: BaseException) -> None:
         self._status_label.setText(str(err))

@@ -1,9 +1,16 @@
-"""Dock widget "Quality checks": run the core QC in a worker and show its report."""
+"""Dock widget "Quality checks": the current acquisition's checks, inputs and report.
+
+The inputs are not the panel's own: acquisition values (NA, refractive index,
+immersion, pixel sizes, z-step, per-channel wavelengths, modality) are the session's
+corrections, the same ones the FAIR form shows and the save writes; camera and
+illumination values that are not metadata are the session's QC parameters. The
+checks run on the session in a worker (progress, cancel) and the report is stored in
+the session, so the Save panel reuses it instead of checking again.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import napari
 import numpy as np
@@ -27,26 +34,29 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from napari_fairly.core.corrections import CHANNEL_PREFIX, IMMERSIONS, PREFIX
 from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import Progress
-from napari_fairly.core.qc import (
-    QcOverrides,
-    QcReport,
-    parse_overrides,
-    resolve_inputs,
-    run_qc_steps,
-    saturation_overlay,
-)
-from napari_fairly.core.qc.nyquist import MODALITIES
+from napari_fairly.core.qc import QcReport, parse_settings, saturation_overlay
+from napari_fairly.core.qc.nyquist import MODALITIES, normalise_modality
 from napari_fairly.core.qc.results import format_value
-from napari_fairly.core.reading import Acquisition
 from napari_fairly.widgets._common import (
-    ACQUISITION_KEY,
+    CHANNEL_KEY,
+    SESSION_KEY,
+    SessionLink,
+    effective_item,
     notify_error,
     notify_info,
-    selected_acquisition,
+    original_text,
+    session_layers,
+    session_tag,
+    value_text,
 )
+
+if TYPE_CHECKING:
+    from napari_fairly.core.model import Sourced
+    from napari_fairly.core.session import Session
 
 SEVERITY_COLOURS = {
     "ok": "#2e7d32",
@@ -57,20 +67,55 @@ SEVERITY_COLOURS = {
 }
 TABLE_HEADERS = ("check", "channel", "value", "ideal / threshold", "verdict", "advice")
 FROM_FILE = "(from file)"
+CORRECTED_COLOUR = QColor(255, 183, 77)
 
-# (override key for parse_overrides, label, QcInputs attribute or channel attribute)
-OVERRIDE_FIELDS = (
-    ("na", "NA", "na"),
-    ("ri", "refractive index", "refractive_index"),
-    ("ex", "excitation (nm, all channels)", "channels.excitation_nm"),
-    ("em", "emission (nm, all channels)", "channels.emission_nm"),
-    ("pixel_size_um", "pixel size x/y (µm)", "pixel_size_x_um"),
-    ("pz", "z-step (µm)", "pixel_size_z_um"),
+# acquisition values the checks use: (correction name, label)
+CORRECTION_FIELDS = (
+    (PREFIX + "objective_na", "NA"),
+    (PREFIX + "refractive_index", "refractive index"),
+    (PREFIX + "pixel_size_x_um", "pixel size X (µm)"),
+    (PREFIX + "pixel_size_y_um", "pixel size Y (µm)"),
+    (PREFIX + "pixel_size_z_um", "z-step (µm)"),
 )
+IMMERSION = PREFIX + "immersion"
+MODALITY = PREFIX + "modality"
+# per channel: (correction key, column title)
+CHANNEL_FIELDS = (
+    ("excitation_nm", "excitation (nm)"),
+    ("emission_nm", "emission (nm)"),
+    ("pinhole_au", "pinhole (AU)"),
+)
+# QC parameters (not acquisition metadata): (key of parse_settings, QcParameters
+# field, label)
+PARAMETER_FIELDS = (
+    ("gain", "gain_e_per_adu", "camera gain (e⁻/ADU)"),
+    ("offset", "offset_adu", "camera offset (ADU)"),
+    ("camera_pixel_um", "camera_pixel_um", "camera pixel (µm)"),
+    ("binning", "binning", "binning"),
+    ("sted", "sted_saturation_factor", "STED saturation factor"),
+    ("na_ill", "illumination_na", "illumination NA"),
+    ("condenser_na", "condenser_na", "condenser NA"),
+)
+LANGUAGES = ("fr", "en")
 
 
 def _drive(job: Any) -> Any:
     return (yield from job)
+
+
+def _file_text(item: Sourced[Any] | None) -> str:
+    """What the file gives for an input, as a placeholder: value, or "missing"."""
+    if item is None:
+        return "missing"
+    if item.status is Status.OPERATOR:
+        original = item.original
+        if original is None or original.value is None:
+            return "missing"
+        return value_text(original.value)
+    if item.value is None:
+        return "missing"
+    suffix = " (inferred)" if item.status is Status.INFERRED else ""
+    return value_text(item.value) + suffix
 
 
 class HistogramPlot(QWidget):
@@ -134,11 +179,11 @@ class HistogramPlot(QWidget):
 
 
 class QualityChecksWidget(QWidget):
-    """Nyquist, SNR, saturation and consistency checks of the selected acquisition.
+    """Nyquist, SNR, saturation and consistency checks of the current acquisition.
 
     The checks run in a worker (progress bar, cancel); results fill a traffic-light
-    table and a per-channel histogram; overrides show whether each input is from the
-    file or typed here.
+    table and a per-channel histogram. Each input says whether it is from the file,
+    inferred, corrected (with the file's value) or missing.
     """
 
     reportReady = Signal(object)
@@ -148,45 +193,19 @@ class QualityChecksWidget(QWidget):
     ) -> None:
         super().__init__(parent)
         self._viewer = napari_viewer
+        self._session: Session | None = None
         self._worker: Any = None
-        self._report: QcReport | None = None
-        self._report_acquisition: Acquisition | None = None
-        self._acquisition: Acquisition | None = None
-        self._running_for: Acquisition | None = None
+        self._running: Session | None = None  # the session the worker checks
         self._error: BaseException | None = None
+        self._kept = False  # the running worker's report was stored
+        self._updating = False
+        self._editing: str | None = None  # the input being typed in: not rewritten
+        self._rejected: dict[str, str] = {}  # input → why its text was refused
+        self._shown_report: QcReport | None = None
 
         self._source_label = QLabel("Select a layer opened with napari-fairly.")
         self._source_label.setWordWrap(True)
-        self._overrides_box = QGroupBox("Inputs (empty = from file)")
-        form = QFormLayout(self._overrides_box)
-        self._override_edits: dict[str, QLineEdit] = {}
-        self._override_states: dict[str, QLabel] = {}
-        for key, label, _ in OVERRIDE_FIELDS:
-            edit = QLineEdit()
-            state = QLabel()
-            edit.textChanged.connect(self._on_override_changed)
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
-            row.addWidget(state)
-            form.addRow(label, row)
-            self._override_edits[key] = edit
-            self._override_states[key] = state
-        self._modality_combo = QComboBox()
-        self._modality_combo.addItems([FROM_FILE, *MODALITIES])
-        self._modality_combo.currentIndexChanged.connect(self._on_override_changed)
-        self._modality_state = QLabel()
-        row = QHBoxLayout()
-        row.addWidget(self._modality_combo, 1)
-        row.addWidget(self._modality_state)
-        form.addRow("modality (all channels)", row)
-        self._language_combo = QComboBox()
-        self._language_combo.addItems(["fr", "en"])
-        form.addRow("message language", self._language_combo)
-        self._override_error = QLabel()
-        self._override_error.setStyleSheet("color: #ff5252")
-        self._override_error.setWordWrap(True)
-        form.addRow(self._override_error)
-
+        self._inputs_box = self._build_inputs()
         self._run_button = QPushButton("Run quality checks")
         self._cancel_button = QPushButton("Cancel")
         self._cancel_button.setEnabled(False)
@@ -216,7 +235,7 @@ class QualityChecksWidget(QWidget):
         histogram_row.addWidget(self._channel_combo, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self._source_label)
-        layout.addWidget(self._overrides_box)
+        layout.addWidget(self._inputs_box)
         layout.addLayout(buttons)
         layout.addWidget(self._progress)
         layout.addWidget(self._status_label)
@@ -228,51 +247,135 @@ class QualityChecksWidget(QWidget):
         self._run_button.clicked.connect(self._on_run_clicked)
         self._cancel_button.clicked.connect(self.cancel)
         self._saturated_button.clicked.connect(self._on_saturated_clicked)
-        self._viewer.layers.selection.events.active.connect(self._on_selection_changed)
-        self._on_selection_changed()
+        self._link = SessionLink(napari_viewer, self)
+        self._link.sessionChanged.connect(self._on_session)
+        self._link.changed.connect(self._on_session_changed)
+        self._on_session(self._link.session)
+
+    # -- building -------------------------------------------------------------------
+    def _build_inputs(self) -> QWidget:
+        box = QWidget()
+        outer = QVBoxLayout(box)
+        outer.setContentsMargins(0, 0, 0, 0)
+        values = QGroupBox("Acquisition values (empty = from the file)")
+        values.setToolTip(
+            "A value typed here corrects the file's value everywhere: the FAIR form "
+            "shows it and the saved dataset records it, with the file's value."
+        )
+        form = QFormLayout(values)
+        self._correction_edits: dict[str, QLineEdit] = {}
+        self._states: dict[str, QLabel] = {}
+        for name, label in CORRECTION_FIELDS:
+            edit = QLineEdit()
+            edit.textChanged.connect(lambda text, n=name: self._on_correction(n, text))
+            self._correction_edits[name] = edit
+            form.addRow(label, self._with_state(name, edit))
+        self._immersion_combo = QComboBox()
+        self._immersion_combo.addItems([FROM_FILE, *IMMERSIONS])
+        self._immersion_combo.currentIndexChanged.connect(
+            lambda i: self._on_choice(IMMERSION, self._immersion_combo, i)
+        )
+        form.addRow("immersion", self._with_state(IMMERSION, self._immersion_combo))
+        self._modality_combo = QComboBox()
+        self._modality_combo.addItems([FROM_FILE, *MODALITIES])
+        self._modality_combo.currentIndexChanged.connect(
+            lambda i: self._on_choice(MODALITY, self._modality_combo, i)
+        )
+        form.addRow(
+            "modality (all channels)", self._with_state(MODALITY, self._modality_combo)
+        )
+        self._channel_table = QTableWidget(0, len(CHANNEL_FIELDS))
+        self._channel_table.setHorizontalHeaderLabels([t for _k, t in CHANNEL_FIELDS])
+        self._channel_table.setMinimumHeight(80)
+        self._channel_table.itemChanged.connect(self._on_channel_value)
+        form.addRow(self._channel_table)
+        outer.addWidget(values)
+
+        camera = QGroupBox("Camera and illumination (QC only, empty = unknown)")
+        form = QFormLayout(camera)
+        self._parameter_edits: dict[str, QLineEdit] = {}
+        for key, _field, label in PARAMETER_FIELDS:
+            edit = QLineEdit()
+            edit.textChanged.connect(lambda _text, k=key: self._on_parameter(k))
+            self._parameter_edits[key] = edit
+            form.addRow(label, edit)
+        self._language_combo = QComboBox()
+        self._language_combo.addItems(list(LANGUAGES))
+        self._language_combo.currentTextChanged.connect(self._on_language)
+        form.addRow("message language", self._language_combo)
+        outer.addWidget(camera)
+
+        self._input_error = QLabel()
+        self._input_error.setStyleSheet("color: #ff5252")
+        self._input_error.setWordWrap(True)
+        outer.addWidget(self._input_error)
+        return box
+
+    def _with_state(self, name: str, editor: QWidget) -> QHBoxLayout:
+        state = QLabel()
+        self._states[name] = state
+        row = QHBoxLayout()
+        row.addWidget(editor, 1)
+        row.addWidget(state)
+        return row
 
     # -- public API -----------------------------------------------------------------
+    def session(self) -> Session | None:
+        """The session checked (the viewer's current acquisition)."""
+        return self._session
+
     def report(self) -> QcReport | None:
-        """The last complete report (None before a run, after a cancel, on new data)."""
-        return self._report
+        """The session's report for the current values (None: not run, or stale)."""
+        return self._session.report if self._session is not None else None
 
     def worker(self) -> Any:
         """The running worker, if any (tests wait on its ``finished`` signal)."""
         return self._worker
 
-    def overrides(self) -> QcOverrides:
-        """Overrides typed in the panel; raises InvalidFormValueError on a bad value."""
-        items = [
-            f"{key}={edit.text().strip()}"
-            for key, edit in self._override_edits.items()
-            if edit.text().strip()
-        ]
-        if self._modality_combo.currentIndex() > 0:
-            items.append(f"modality={self._modality_combo.currentText()}")
-        return parse_overrides(items)
+    def correction_editor(self, name: str) -> QLineEdit:
+        """The editor of a correction (``image_acquisition.objective_na``)."""
+        return self._correction_edits[name]
+
+    def parameter_editor(self, key: str) -> QLineEdit:
+        """The editor of a QC parameter (``gain``, ``offset``, ``sted``…)."""
+        return self._parameter_edits[key]
+
+    def state(self, name: str) -> str:
+        """Where an input's value comes from, as shown (from file, corrected…)."""
+        return self._states[name].text()
+
+    def channel_cell(self, channel: int, key: str) -> QTableWidgetItem:
+        """The cell of one channel (from 1) and key (``emission_nm``)."""
+        column = [k for k, _t in CHANNEL_FIELDS].index(key)
+        item = self._channel_table.item(channel - 1, column)
+        if item is None:
+            raise KeyError(f"no channel {channel}")
+        return item
+
+    def input_error(self) -> str:
+        """Why typed inputs were refused ("" when every one is kept)."""
+        return self._input_error.text()
 
     def run(self) -> Any:
-        """Start the checks on the selected acquisition; return the worker (or None)."""
-        acq = self._acquisition
-        if acq is None:
+        """Start the checks on the current session; return the worker (or None)."""
+        session = self._session
+        if session is None:
             notify_info(
                 "Open an acquisition with napari-fairly and select one of its layers."
             )
             return None
         if self._worker is not None:
             return self._worker
-        try:
-            overrides = self.overrides()
-            thresholds = self._thresholds()
-        except FairlyError as err:
-            self._override_error.setText(str(err))
-            notify_error(err)
+        if self._rejected:
+            message = "Correct the inputs first: " + " ".join(self._rejected.values())
+            self._status_label.setText(message)
+            notify_info(message)
             return None
+        self._shown_report = None
         self._clear_results()
         self._error = None
-        job = run_qc_steps(
-            acq, overrides, thresholds, lang=self._language_combo.currentText()
-        )
+        self._kept = False
+        job = session.qc_steps()
         self._worker = create_worker(
             _drive,
             job,
@@ -284,7 +387,7 @@ class QualityChecksWidget(QWidget):
                 "finished": self._on_qc_finished,
             },
         )
-        self._running_for = acq
+        self._running = session
         self._run_button.setEnabled(False)
         self._cancel_button.setEnabled(True)
         self._status_label.setText("Reading pixels…")
@@ -298,35 +401,32 @@ class QualityChecksWidget(QWidget):
 
     def show_saturated_pixels(self) -> list[Any]:
         """Add one labels layer per saturated channel, at its image layer's scale."""
-        report, acq = self._report, self._report_acquisition
+        session = self._session
+        report = self.report()
         stats = report.pixel_statistics if report is not None else None
-        if stats is None or acq is None:
+        if stats is None or session is None:
             return []
+        acq = session.acquisition
         if acq.dims != "TCZYX":
             notify_info("Saturation overlay is not available for RGB images.")
             return []
         added = []
-        for layer in list(self._viewer.layers):
-            if (
-                layer.metadata.get(ACQUISITION_KEY) is not acq
-                or "fairly_channel" not in layer.metadata
-            ):
+        for layer in session_layers(self._viewer, session):
+            if CHANNEL_KEY not in layer.metadata or "fairly_overlay" in layer.metadata:
                 continue
-            c = int(layer.metadata["fairly_channel"])
-            channel = stats.channels[c]
-            if not channel.count_at_ceiling:
+            c = int(layer.metadata[CHANNEL_KEY])
+            if not stats.channels[c].count_at_ceiling:
                 continue
-            labels = saturation_overlay(acq, stats, c)
             added.append(
                 self._viewer.add_labels(
-                    labels,
+                    saturation_overlay(acq, stats, c),
                     name=f"saturated: {layer.name}",
                     scale=layer.scale,
                     translate=layer.translate,
                     opacity=0.8,
                     metadata={
-                        ACQUISITION_KEY: acq,
-                        "fairly_channel": c,
+                        SESSION_KEY: session,
+                        CHANNEL_KEY: c,
                         "fairly_overlay": "saturation",
                     },
                 )
@@ -335,92 +435,205 @@ class QualityChecksWidget(QWidget):
             notify_info("No pixel at the saturation ceiling.")
         return added
 
-    # -- slots ----------------------------------------------------------------------
+    # -- following the session ------------------------------------------------------
+    def _on_session(self, session: Session | None) -> None:
+        self._session = session
+        self._rejected.clear()
+        self._inputs_box.setEnabled(session is not None)
+        self._source_label.setText(
+            session_tag(session)
+            if session is not None
+            else "Select a layer opened with napari-fairly."
+        )
+        self._show_inputs()
+        self._show_report()
+
+    def _on_session_changed(self, what: str) -> None:
+        if what in ("form", "parameters"):
+            self._show_inputs(skip=self._editing)
+        if what in ("form", "parameters", "report"):
+            self._show_report()
+
+    # -- inputs ---------------------------------------------------------------------
+    def _show_inputs(self, skip: str | None = None) -> None:
+        """Each input from the session: corrected text, or the file's as placeholder."""
+        session = self._session
+        # an input rewritten from the session no longer shows the text it refused
+        self._rejected = {k: v for k, v in self._rejected.items() if k == skip}
+        self._updating = True
+        try:
+            for name, edit in self._correction_edits.items():
+                item = effective_item(session, name) if session else None
+                edit.setPlaceholderText(_file_text(item))
+                if name != skip:
+                    edit.setText(self._corrected_text(name))
+                self._show_state(name, item)
+            for name, combo in (
+                (IMMERSION, self._immersion_combo),
+                (MODALITY, self._modality_combo),
+            ):
+                combo.setCurrentIndex(self._choice_index(name, combo))
+                self._show_state(
+                    name, effective_item(session, name) if session else None
+                )
+            self._show_channels()
+            self._show_parameters(skip)
+        finally:
+            self._updating = False
+        self._input_error.setText("\n".join(self._rejected.values()))
+
+    def _corrected_text(self, name: str) -> str:
+        session = self._session
+        item = session.form.corrections.get(name) if session is not None else None
+        return value_text(item.value) if item is not None else ""
+
+    def _choice_index(self, name: str, combo: QComboBox) -> int:
+        text = self._corrected_text(name)
+        if not text:
+            return 0
+        if name == MODALITY:
+            text = normalise_modality(text) or text
+        return max(combo.findText(text), 0)
+
+    def _show_state(self, name: str, item: Sourced[Any] | None) -> None:
+        """From file, inferred, corrected (with the file's value) or missing."""
+        if name == MODALITY and not self._corrected_text(name):
+            text = self._file_modes()
+        elif item is None or item.value is None:
+            text = "missing"
+        elif item.status is Status.OPERATOR:
+            text = f"corrected ({original_text(item.original)})"
+        else:
+            text = "inferred" if item.status is Status.INFERRED else "from file"
+        style = {"missing": "color: #ff5252"}.get(text, "")
+        if text.startswith("corrected"):
+            style = "color: #ffb74d"
+        self._states[name].setText(text)
+        self._states[name].setStyleSheet(style)
+
+    def _file_modes(self) -> str:
+        """The modalities the file states for its channels ("missing" if none)."""
+        session = self._session
+        channels = session.metadata.channels if session is not None else ()
+        modes = {str(c.acquisition_mode.value) for c in channels}
+        modes.discard("None")
+        return ", ".join(sorted(modes)) if modes else "missing"
+
+    def _show_channels(self) -> None:
+        session = self._session
+        table = self._channel_table
+        table.blockSignals(True)
+        try:
+            if session is None:
+                table.setRowCount(0)
+                return
+            table.setRowCount(len(session.metadata.channels))
+            for row in range(table.rowCount()):
+                for col, (key, _title) in enumerate(CHANNEL_FIELDS):
+                    name = f"{CHANNEL_PREFIX}{row + 1}.{key}"
+                    self._show_channel_cell(session, row, col, name)
+        finally:
+            table.blockSignals(False)
+
+    def _show_channel_cell(
+        self, session: Session, row: int, col: int, name: str
+    ) -> None:
+        table = self._channel_table
+        item = table.item(row, col)
+        if item is None:
+            item = QTableWidgetItem()
+            table.setItem(row, col, item)
+        effective = effective_item(session, name)
+        item.setText(value_text(effective.value) if effective is not None else "")
+        if session.form.corrections.get(name) is not None and effective is not None:
+            item.setToolTip(f"corrected ({original_text(effective.original)})")
+            item.setForeground(QBrush(CORRECTED_COLOUR))
+        else:
+            known = effective is not None and effective.present
+            inferred = known and effective.status is Status.INFERRED  # type: ignore[union-attr]
+            item.setToolTip(
+                ("inferred" if inferred else "from file") if known else "missing"
+            )
+            item.setForeground(QBrush())
+
+    def _show_parameters(self, skip: str | None) -> None:
+        session = self._session
+        params = session.parameters if session is not None else None
+        for key, field, _label in PARAMETER_FIELDS:
+            if key == skip:
+                continue
+            value = getattr(params, field) if params is not None else None
+            self._parameter_edits[key].setText(value_text(value))
+        language = session.language if session is not None else LANGUAGES[0]
+        self._language_combo.setCurrentText(language)
+
+    def _apply(self, name: str, values: dict[str, Any]) -> None:
+        """Send corrections to the session; a refused value is explained, not kept."""
+        if self._updating or self._session is None:
+            return
+        self._rejected.pop(name, None)
+        self._editing = name
+        try:
+            self._session.set_fields(values)
+        except FairlyError as err:
+            self._rejected[name] = str(err)
+        finally:
+            self._editing = None
+        self._input_error.setText("\n".join(self._rejected.values()))
+
+    def _on_correction(self, name: str, text: str) -> None:
+        self._apply(name, {name: text.strip()})
+
+    def _on_choice(self, name: str, combo: QComboBox, index: int) -> None:
+        self._apply(name, {name: combo.itemText(index) if index > 0 else ""})
+
+    def _on_channel_value(self, item: QTableWidgetItem) -> None:
+        key = CHANNEL_FIELDS[item.column()][0]
+        name = f"{CHANNEL_PREFIX}{item.row() + 1}.{key}"
+        self._apply(name, {name: item.text().strip()})
+        if name in self._rejected and self._session is not None:
+            self._updating = True
+            try:
+                self._show_channels()  # the refused cell shows the value kept
+            finally:
+                self._updating = False
+
+    def _on_parameter(self, key: str) -> None:
+        if self._updating or self._session is None:
+            return
+        items = [
+            f"{k}={edit.text().strip()}"
+            for k, edit in self._parameter_edits.items()
+            if edit.text().strip()
+        ]
+        self._rejected.pop("parameters", None)
+        self._editing = key
+        try:
+            _corrections, parameters = parse_settings(items)
+            self._session.set_parameters(parameters)
+        except FairlyError as err:
+            self._rejected["parameters"] = str(err)
+        finally:
+            self._editing = None
+        self._input_error.setText("\n".join(self._rejected.values()))
+
+    def _on_language(self, language: str) -> None:
+        if not self._updating and self._session is not None:
+            self._session.set_language(language)
+
+    # -- running --------------------------------------------------------------------
     def _on_run_clicked(self) -> None:
         self.run()
 
     def _on_saturated_clicked(self) -> None:
         self.show_saturated_pixels()
 
-    def _on_selection_changed(self, event: Any = None) -> None:
-        try:
-            self._follow_selection()
-        except RuntimeError:  # the widget was deleted by Qt
-            self._disconnect()
-
-    def _disconnect(self) -> None:
-        with contextlib.suppress(RuntimeError, TypeError, ValueError):
-            self._viewer.layers.selection.events.active.disconnect(
-                self._on_selection_changed
-            )
-
     def closeEvent(self, event: Any) -> None:
-        """Stop following the selection and stop a running check."""
-        self._disconnect()
+        """Stop following the viewer and its session, and stop a running check."""
+        self._link.close()
         if self._worker is not None:
             self._worker.quit()
         super().closeEvent(event)
-
-    def _follow_selection(self) -> None:
-        acq = selected_acquisition(self._viewer)
-        if acq is self._acquisition:
-            return
-        self._acquisition = acq
-        if acq is None:
-            self._source_label.setText("Select a layer opened with napari-fairly.")
-        else:
-            self._source_label.setText(f"{acq.path.name}, scene {acq.scene_index + 1}")
-        if self._report_acquisition is not acq:
-            self._clear_results()
-        self._on_override_changed()
-
-    def _on_override_changed(self, *args: Any) -> None:
-        """Placeholders show the file's value; the state says from file / overridden."""
-        inputs = (
-            resolve_inputs(self._acquisition.metadata) if self._acquisition else None
-        )
-        for key, _, attribute in OVERRIDE_FIELDS:
-            edit, state = self._override_edits[key], self._override_states[key]
-            file_text = "missing"
-            if inputs is not None:
-                if attribute.startswith("channels."):
-                    values = {
-                        getattr(ch, attribute.split(".")[1]).value
-                        for ch in inputs.channels
-                    }
-                    known = sorted(v for v in values if v is not None)
-                    file_text = (
-                        ", ".join(f"{v:g}" for v in known) if known else "missing"
-                    )
-                else:
-                    item = getattr(inputs, attribute)
-                    if item.value is not None:
-                        file_text = f"{item.value:g}"
-                        if item.status is Status.INFERRED:
-                            file_text += " (inferred)"
-            edit.setPlaceholderText(file_text)
-            if edit.text().strip():
-                state.setText("overridden")
-                state.setStyleSheet("color: #ffb74d")
-            else:
-                state.setText("from file" if file_text != "missing" else "missing")
-                state.setStyleSheet("" if file_text != "missing" else "color: #ff5252")
-        modes = (
-            sorted(
-                {str(ch.modality.value) for ch in inputs.channels if ch.modality.value}
-            )
-            if inputs
-            else []
-        )
-        if self._modality_combo.currentIndex() > 0:
-            self._modality_state.setText("overridden")
-        else:
-            self._modality_state.setText(", ".join(modes) if modes else "missing")
-        try:
-            self.overrides()
-            self._override_error.setText("")
-        except FairlyError as err:
-            self._override_error.setText(str(err))
 
     def _on_qc_progress(self, report: Progress) -> None:
         if report.total:
@@ -430,19 +643,25 @@ class QualityChecksWidget(QWidget):
             f"{report.step}: {report.done}/{report.total or '?'}"
         )
 
-    def _on_qc_done(self, report: QcReport) -> None:
-        self._report = report
-        self._report_acquisition = self._running_for
-        self._fill_table(report)
-        self._fill_channels(report)
-        stats = report.pixel_statistics
-        self._saturated_button.setEnabled(
-            stats is not None and any(ch.count_at_ceiling for ch in stats.channels)
-        )
-        verdict = (
-            "QC failed" if report.failed else f"worst: {report.worst_severity.value}"
-        )
-        self._status_label.setText(f"Done — {verdict}.")
+    def _on_qc_done(self, result: tuple[QcReport, str]) -> None:
+        report, key = result
+        session = self._running
+        if session is None:  # pragma: no cover - a worker always has its session
+            return
+        session.set_report(report, key)  # kept only if the values did not change
+        self._kept = session.report is report
+        if not self._kept:
+            self._status_label.setText(
+                "The values changed during the checks: nothing kept, run them again."
+            )
+            return
+        if session is self._session:
+            verdict = (
+                "QC failed"
+                if report.failed
+                else f"worst: {report.worst_severity.value}"
+            )
+            self._status_label.setText(f"Done — {verdict}.")
         self.reportReady.emit(report)
 
     def _on_qc_failed(self, err: BaseException) -> None:
@@ -451,16 +670,39 @@ class QualityChecksWidget(QWidget):
         notify_error(err)
 
     def _on_qc_finished(self) -> None:
-        if self._report is None:  # cancelled or failed: leave nothing half-shown
-            self._clear_results()
-            if self._error is None:
-                self._status_label.setText("Cancelled: no result kept.")
+        changed = self._status_label.text().startswith("The values changed")
+        if not self._kept and self._error is None and not changed:
+            self._status_label.setText("Cancelled: no result kept.")
         self._worker = None
+        self._running = None
         self._run_button.setEnabled(True)
         self._cancel_button.setEnabled(False)
+        self._show_report()
+
+    # -- the report -----------------------------------------------------------------
+    def _show_report(self) -> None:
+        """Show the session's current report; nothing when it is stale or not run."""
+        if self._worker is not None:
+            return  # the progress is shown; the report comes when the run ends
+        report = self.report()
+        if report is self._shown_report:
+            return
+        self._shown_report = report
+        if report is None:
+            self._clear_results()
+            return
+        self._fill_table(report)
+        self._fill_channels(report)
+        stats = report.pixel_statistics
+        self._saturated_button.setEnabled(
+            stats is not None and any(ch.count_at_ceiling for ch in stats.channels)
+        )
+        self._progress.setRange(0, 1)
+        self._progress.setValue(1)
 
     def _on_channel_changed(self, index: int) -> None:
-        stats = self._report.pixel_statistics if self._report is not None else None
+        report = self.report()
+        stats = report.pixel_statistics if report is not None else None
         if stats is None or index < 0 or index >= len(stats.channels):
             self._histogram.setData(None, None, None)
             return
@@ -468,20 +710,7 @@ class QualityChecksWidget(QWidget):
         counts, edges = channel.rebinned(512)
         self._histogram.setData(counts, edges, channel.ceiling.value)
 
-    # -- helpers --------------------------------------------------------------------
-    def _thresholds(self) -> dict[str, float] | None:
-        from napari_fairly.core.settings import find_template
-
-        template = find_template()
-        return (
-            dict(template.options.qc_thresholds) or None
-            if template is not None
-            else None
-        )
-
     def _clear_results(self) -> None:
-        self._report = None
-        self._report_acquisition = None
         self._table.setRowCount(0)
         self._channel_combo.blockSignals(True)
         self._channel_combo.clear()
@@ -498,9 +727,10 @@ class QualityChecksWidget(QWidget):
             channel = (
                 ""
                 if r.channel is None
-                else str(r.channel) + (f" {r.channel_name}" if r.channel_name else "")
+                else str(r.channel + 1)
+                + (f" {r.channel_name}" if r.channel_name else "")
             )
-            if r.z is not None:
+            if r.z is not None:  # planes as napari's sliders number them
                 channel += f" z={r.z}" + (f" t={r.t}" if r.t else "")
             cells = (
                 r.check,
@@ -521,13 +751,18 @@ class QualityChecksWidget(QWidget):
 
     def _fill_channels(self, report: QcReport) -> None:
         stats = report.pixel_statistics
+        current = self._channel_combo.currentIndex()
         self._channel_combo.blockSignals(True)
         self._channel_combo.clear()
         if stats is not None:
             names = {n.channel: n.channel_name for n in report.nyquist}
             for ch in stats.channels:
-                label = f"{ch.c}" + (f" {names[ch.c]}" if names.get(ch.c) else "")
-                self._channel_combo.addItem(label)
+                name = names.get(ch.c)
+                self._channel_combo.addItem(
+                    f"{ch.c + 1}" + (f" {name}" if name else "")
+                )
+        if 0 <= current < self._channel_combo.count():
+            self._channel_combo.setCurrentIndex(current)
         self._channel_combo.blockSignals(False)
         self._on_channel_changed(self._channel_combo.currentIndex())
 
