@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +11,14 @@ import numpy as np
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
+from napari_fairly.core.formats.base import (
+    format_label,
+    known_suffixes,
+    reader_for_content,
+    reader_for_folder,
+    reader_for_suffix,
+    reader_named,
+)
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -25,32 +32,6 @@ if TYPE_CHECKING:
 
     import dask.array as da
     import ome_types
-
-# format name → (module in napari_fairly.core.formats, what it is called for people)
-FORMATS: dict[str, tuple[str, str]] = {
-    "czi": ("czi", "Zeiss CZI"),
-    "nd2": ("nd2", "Nikon ND2"),
-    "lif": ("lif", "Leica LIF"),
-    "dv": ("dv", "DeltaVision"),
-    "ome-tiff": ("tiff", "OME-TIFF"),
-    "imagej-tiff": ("tiff", "ImageJ TIFF"),
-    "tiff": ("tiff", "TIFF"),
-    "ome-zarr": ("omezarr", "OME-Zarr"),
-    "bioio": ("generic", "bioio-readable image"),
-}
-
-_SUFFIXES = {
-    ".czi": "czi",
-    ".nd2": "nd2",
-    ".lif": "lif",
-    ".dv": "dv",
-    ".r3d": "dv",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".tf2": "tiff",
-    ".tf8": "tiff",
-    ".btf": "tiff",
-}
 
 SUPPORTED = "CZI, ND2, LIF, DV, OME-TIFF, TIFF and OME-Zarr"
 
@@ -80,7 +61,6 @@ class Acquisition:
     ome_xml: str | None = None
     # the vendor's raw metadata (dict, XML text), kept whole
     vendor_metadata: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
     closers: tuple[Callable[[], None], ...] = field(
         default=(), repr=False, compare=False
     )
@@ -149,21 +129,6 @@ def _magic(path: Path, size: int = 128) -> bytes:
         return handle.read(size)
 
 
-def _looks_like(head: bytes) -> str | None:
-    """Format suggested by the first bytes, or None."""
-    if head.startswith(b"ZISRAWFILE"):
-        return "czi"
-    if head[:4] in (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c"):
-        return "nd2"
-    if head[:4] == b"\x70\x00\x00\x00":
-        return "lif"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if len(head) >= 98 and head[96:98] in (b"\xa0\xc0", b"\xc0\xa0"):
-        return "dv"
-    return None
-
-
 def detect_format(path: Path) -> str:
     """The format family of ``path``: suffix and first bytes must agree.
 
@@ -177,8 +142,9 @@ def detect_format(path: Path) -> str:
             path=path,
         )
     if path.is_dir():
-        if (path / "zarr.json").is_file() or (path / ".zattrs").is_file():
-            return "ome-zarr"
+        folder_reader = reader_for_folder(path)
+        if folder_reader is not None:
+            return folder_reader.name
         raise UnreadableFileError(
             "is a folder, not an acquisition file or an OME-Zarr.",
             fix=f"Choose a file ({SUPPORTED}) or an .ome.zarr folder.",
@@ -200,23 +166,22 @@ def detect_format(path: Path) -> str:
             fix="Check that you may read it and that no other program locks it.",
             path=path,
         ) from err
-    by_content = _looks_like(head)
-    by_suffix = _SUFFIXES.get(path.suffix.lower())
+    by_content = reader_for_content(head)
+    by_suffix = reader_for_suffix(path.suffix)
     if by_suffix is None:
         if by_content is not None:
             raise UnreadableFileError(
                 f"the extension {path.suffix or '(none)'!r} does not match the "
-                f"content, which looks like {FORMATS[by_content][1]}.",
-                fix=f"Rename it with the right extension (.{by_content}) and open "
-                "it again.",
+                f"content, which looks like {by_content.label}.",
+                fix=f"Rename it with the right extension ({by_content.suffixes[0]}) "
+                "and open it again.",
                 path=path,
             )
         return "bioio"
-    if by_content != by_suffix:
-        what = FORMATS[by_content][1] if by_content else "no format we know"
+    if by_content is not by_suffix:
+        what = by_content.label if by_content else "no format we know"
         raise UnreadableFileError(
-            f"is not a valid {FORMATS[by_suffix][1]} file: its first bytes look "
-            f"like {what}.",
+            f"is not a valid {by_suffix.label} file: its first bytes look like {what}.",
             fix=(
                 f"If it is {what}, give it the right extension; otherwise the file "
                 "is corrupt: copy it again from the acquisition PC."
@@ -226,16 +191,17 @@ def detect_format(path: Path) -> str:
             ),
             path=path,
         )
-    return by_suffix
+    return by_suffix.name
 
 
-def _module(fmt: str) -> Any:
-    return importlib.import_module(f"napari_fairly.core.formats.{FORMATS[fmt][0]}")
+def is_supported_suffix(path: Path) -> bool:
+    """True when some reader claims files with ``path``'s extension (no I/O)."""
+    return path.suffix.lower() in known_suffixes()
 
 
 def _wrap(err: Exception, path: Path, fmt: str) -> UnreadableFileError:
     detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
-    what = FORMATS[fmt][1] if fmt in FORMATS else fmt
+    what = format_label(fmt)
     return UnreadableFileError(
         f"cannot be read as {what} "
         f"({type(err).__name__}{': ' + detail if detail else ''}).",
@@ -249,7 +215,7 @@ def list_scenes(path: Path | str) -> list[str]:
     path = Path(path)
     fmt = detect_format(path)
     try:
-        return list(_module(fmt).scene_names(path))
+        return list(reader_named(fmt).scene_names(path))
     except FairlyError:
         raise
     except Exception as err:
@@ -280,8 +246,34 @@ def _stack_axis(shape: dict[str, int], fmt: str) -> Sourced[str]:
             "bioio's dimension names (whether the file names them is not known)",
             reason=Reason.NOT_IN_FILE.value,
         )
-    what = FORMATS[fmt][1] if fmt in FORMATS else fmt
+    what = format_label(fmt)
     return named_stack_axis(shape, f"{what} dimensions (the file names its axes)")
+
+
+def _metadata(found: SceneData, path: Path, fmt: str) -> AcquisitionMetadata:
+    """The scene's metadata: what the reader states, plus what every file has."""
+    shape = dict(zip(found.dims, (int(n) for n in found.data.shape), strict=False))
+    fields = dict(found.fields)
+    channels = list(found.fields.get("channels", ()))
+    channels += [ChannelMetadata(index=i) for i in range(len(channels), shape["C"])]
+    fields["channels"] = tuple(channels[: shape["C"]])
+    if "stack_axis" not in fields:
+        fields["stack_axis"] = _stack_axis(shape, fmt)
+    index = found.scene_index
+    return AcquisitionMetadata(
+        source_path=str(path.resolve()),
+        size_bytes=_size_bytes(path),
+        format=fmt,
+        reader=found.reader,
+        scene_index=index,
+        scene_name=found.scene_names[index],
+        scene_count=len(found.scene_names),
+        dims=found.dims,
+        shape=shape,
+        dtype=str(found.data.dtype),
+        notes=tuple(found.notes),
+        **fields,
+    )
 
 
 def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquisition:
@@ -304,36 +296,8 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
     fmt = detect_format(path)
     found: SceneData | None = None
     try:
-        found = _module(fmt).open_scene(path, scene)
-        fmt_name = found.extras.pop("format", fmt)
-        index = found.extras.pop("scene_index", None)
-        if index is None:
-            index = (
-                found.scene_names.index(scene)
-                if isinstance(scene, str) and scene in found.scene_names
-                else int(scene or 0)
-            )
-        shape = dict(zip(found.dims, (int(n) for n in found.data.shape), strict=False))
-        fields = dict(found.fields)
-        channels = list(fields.get("channels", ()))
-        channels += [ChannelMetadata(index=i) for i in range(len(channels), shape["C"])]
-        fields["channels"] = tuple(channels[: shape["C"]])
-        if "stack_axis" not in fields:
-            fields["stack_axis"] = _stack_axis(shape, fmt_name)
-        metadata = AcquisitionMetadata(
-            source_path=str(path.resolve()),
-            size_bytes=_size_bytes(path),
-            format=fmt_name,
-            reader=found.reader,
-            scene_index=index,
-            scene_name=found.scene_names[index],
-            scene_count=len(found.scene_names),
-            dims=found.dims,
-            shape=shape,
-            dtype=str(found.data.dtype),
-            notes=tuple(found.notes),
-            **fields,
-        )
+        found = reader_named(fmt).open_scene(path, scene)
+        metadata = _metadata(found, path, found.format or fmt)
     except Exception as err:
         for close in found.closers if found is not None else ():
             close()
@@ -346,14 +310,13 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         data = PlaneArray.wrap(data, found.plane_reader)
     return Acquisition(
         path=path,
-        scene_index=index,
+        scene_index=found.scene_index,
         scene_names=found.scene_names,
         data=data,
         dims=found.dims,
         metadata=metadata,
         ome_xml=found.ome_xml,
         vendor_metadata=found.vendor_metadata,
-        extras=found.extras,
         closers=tuple(found.closers),
         plane_reader=found.plane_reader,
     )

@@ -33,12 +33,12 @@ CHANNEL_KEY = "fairly_channel"
 
 def can_read(path: Path) -> bool:
     """Cheap check (suffix, first bytes, zarr metadata); never raises, no pixels."""
-    from napari_fairly.core.reading import _SUFFIXES, detect_format
+    from napari_fairly.core.reading import detect_format, is_supported_suffix
 
     try:
         if path.is_dir():
             return detect_format(path) == "ome-zarr"
-        if path.suffix.lower() not in _SUFFIXES:
+        if not is_supported_suffix(path):
             return False
         return detect_format(path) in {"czi", "nd2", "lif", "dv", "tiff"}
     except (UnreadableFileError, OSError, ValueError):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import dask.array as da
 import numpy as np
@@ -22,7 +22,7 @@ from dask.tokenize import tokenize
 
 from napari_fairly.core import units
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
-from napari_fairly.core.metadata import Position
+from napari_fairly.core.metadata import ChannelMetadata, Objective, Position
 from napari_fairly.core.model import Reason, Sourced
 
 AXES = "TCZYX"
@@ -32,18 +32,40 @@ READ_FIX = (
 )
 
 
+class SceneFields(TypedDict, total=False):
+    """The acquisition values a reader states for one scene (AcquisitionMetadata's,
+    without the file-level ones ``reading.open_acquisition`` fills in)."""
+
+    significant_bits: Sourced[int]
+    pixel_size_x_um: Sourced[float]
+    pixel_size_y_um: Sourced[float]
+    pixel_size_z_um: Sourced[float]
+    time_increment_s: Sourced[float]
+    stack_axis: Sourced[str]
+    acquisition_date: Sourced[str]
+    microscope: Sourced[str]
+    instrument_manufacturer: Sourced[str]
+    experimenter: Sourced[str]
+    objective: Objective
+    channels: tuple[ChannelMetadata, ...]
+    position: Position | None
+
+
 @dataclass
 class SceneData:
-    """What a format module hands back for one scene: pixels and metadata fields."""
+    """What a format reader hands back for one scene: pixels and metadata values."""
 
     data: da.Array  # dims TCZYX, or TCZYXS for RGB(A)
     scene_names: tuple[str, ...]
-    fields: dict[str, Any]  # AcquisitionMetadata fields other than file-level ones
+    scene_index: int  # from 0, in ``scene_names``
+    fields: SceneFields
     reader: str
     notes: list[str] = field(default_factory=list)
     ome_xml: str | None = None
     vendor_metadata: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # the variant of the format family when the reader tells them apart
+    # ("ome-tiff", "imagej-tiff"); None: the family's own name
+    format: str | None = None
     # closes the file handles the lazy pixels keep; a later read opens them again
     closers: list[Callable[[], None]] = field(default_factory=list)
     # reads plane (t, c, z) straight from the file, without dask, when the format can

@@ -53,6 +53,7 @@ import numpy as np
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     SceneData,
+    SceneFields,
     checked_planes,
     delayed_planes,
     fnum,
@@ -64,6 +65,7 @@ from napari_fairly.core.formats._common import (
     text,
     wavelength_nm,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import ChannelMetadata, Detector, Objective
 from napari_fairly.core.model import Reason, Sourced
 
@@ -180,7 +182,7 @@ def _open_scene(path: Path, scene: int | str | None, pool: _HandlePool) -> Scene
         notes=notes,
         ome_xml=ome_xml,
         vendor_metadata=xml,
-        extras={"scene_index": index},
+        scene_index=index,
         closers=[pool.close],
         plane_reader=checked_planes(planes, planes.shape, planes.dtype, path),
     )
@@ -321,10 +323,10 @@ def _find(el: ET.Element | None, xpath: str) -> str | None:
     return None if el is None else el.findtext(xpath)
 
 
-def _metadata(root: ET.Element, n_channels: int, notes: list[str]) -> dict[str, Any]:
+def _metadata(root: ET.Element, n_channels: int, notes: list[str]) -> SceneFields:
     md = root.find("Metadata")
     img = root.find("Metadata/Information/Image")
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     bits = _find(img, "ComponentBitCount")
     fields["significant_bits"] = (
         Sourced.found(int(float(bits)), PREFIX + "Information/Image/ComponentBitCount")
@@ -740,3 +742,24 @@ def _from_stamps(
     )
     value = step * 86400.0 if days else step
     return Sourced.inferred(value, where + " (median step)", unit="s")
+
+
+class CziFormat(FormatReader):
+    """Zeiss CZI files."""
+
+    name = "czi"
+    label = "Zeiss CZI"
+    suffixes = (".czi",)
+
+    @classmethod
+    def claims(cls, head: bytes) -> bool:
+        """ZISRAW file header segment."""
+        return head.startswith(b"ZISRAWFILE")
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

@@ -28,6 +28,7 @@ import numpy as np
 
 from napari_fairly.core.formats._common import (
     SceneData,
+    SceneFields,
     delayed_planes,
     length_um,
     lib_version,
@@ -36,6 +37,7 @@ from napari_fairly.core.formats._common import (
     stage_position,
     wavelength_nm,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import (
     ChannelMetadata,
     Objective,
@@ -132,7 +134,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     finally:
         f.close()
     notes: list[str] = []
-    fields: dict[str, Any] = {
+    fields: SceneFields = {
         "pixel_size_x_um": length_um(hdr.dx, "µm", "dv:hdr.dx"),
         "pixel_size_y_um": length_um(hdr.dy, "µm", "dv:hdr.dy"),
         "pixel_size_z_um": _z_step(hdr.dz, sizes, sections, notes),
@@ -157,7 +159,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         reader=f"{lib_version('mrc')} (bioio-dv reads from a closed file when lazy)",
         notes=notes,
         vendor_metadata=vendor,
-        extras={"scene_index": index},
+        scene_index=index,
     )
 
 
@@ -396,3 +398,24 @@ def _pixels(path: Path, sizes: dict[str, int], axes: str, dtype: Any) -> da.Arra
             return np.array(f.data[key], dtype=native)
 
     return delayed_planes(read, lead, plane, native, path)
+
+
+class DvReader(FormatReader):
+    """DeltaVision files."""
+
+    name = "dv"
+    label = "DeltaVision"
+    suffixes = (".dv", ".r3d")
+
+    @classmethod
+    def claims(cls, head: bytes) -> bool:
+        """MRC/DeltaVision magic number 0xC0A0 at byte 96, either byte order."""
+        return len(head) >= 98 and head[96:98] in (b"\xa0\xc0", b"\xc0\xa0")
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

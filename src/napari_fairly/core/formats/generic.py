@@ -7,7 +7,8 @@ from typing import Any
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats import _bioio
-from napari_fairly.core.formats._common import SceneData, resolve_scene
+from napari_fairly.core.formats._common import SceneData, SceneFields, resolve_scene
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.formats.ome import fields_from_ome
 
 
@@ -42,7 +43,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         f"read with {plugin}; values come from its OME model, not checked "
         "against the vendor's reader."
     ]
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     ome_xml = None
     try:
         ome = image.ome_metadata
@@ -61,5 +62,21 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         vendor_metadata=image.metadata
         if isinstance(image.metadata, (dict, str))
         else None,
-        extras={"scene_index": index},
+        scene_index=index,
     )
+
+
+class BioioReader(FormatReader):
+    """bioio-readable image files."""
+
+    name = "bioio"
+    label = "bioio-readable image"
+    suffixes = ()
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

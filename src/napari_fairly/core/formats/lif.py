@@ -52,6 +52,7 @@ from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     AXES,
     SceneData,
+    SceneFields,
     block_id_array,
     checked_planes,
     file_lock,
@@ -63,6 +64,7 @@ from napari_fairly.core.formats._common import (
     seconds,
     text,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import ChannelMetadata, Objective, Position
 from napari_fairly.core.model import Reason, Sourced
 
@@ -236,7 +238,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         reader=lib_version("liffile"),
         notes=notes,
         vendor_metadata=vendor,
-        extras={"scene_index": index},
+        scene_index=index,
         closers=[frames.close],
         plane_reader=plane_reader,
     )
@@ -437,10 +439,10 @@ def _objective(settings: dict[str, str], sbase: str) -> Objective:
     )
 
 
-def _metadata(image: Any, shape: tuple[int, ...], notes: list[str]) -> dict[str, Any]:
+def _metadata(image: Any, shape: tuple[int, ...], notes: list[str]) -> SceneFields:
     element = image.xml_element
     dims = _dims(element)
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     descs = sorted(
         element.findall(_CHANNELS), key=lambda d: int(d.get("BytesInc", "0"))
     )
@@ -598,7 +600,7 @@ def _overlap(positions: list[float], tile_px: int, pixel: Sourced[float]) -> str
     )
 
 
-def _tile_notes(image: Any, scene: _Scene, fields: dict[str, Any]) -> list[str]:
+def _tile_notes(image: Any, scene: _Scene, fields: SceneFields) -> list[str]:
     """What the tile scan is, and the overlap its stage positions imply."""
     element = image.xml_element
     tiles = _tile_elements(element)
@@ -643,3 +645,24 @@ def _tile_notes(image: Any, scene: _Scene, fields: dict[str, Any]) -> list[str]:
                 "swapped against the image axes."
             )
     return notes
+
+
+class LifReader(FormatReader):
+    """Leica LIF files."""
+
+    name = "lif"
+    label = "Leica LIF"
+    suffixes = (".lif",)
+
+    @classmethod
+    def claims(cls, head: bytes) -> bool:
+        """LIF memory-block test value 0x70."""
+        return head[:4] == b"\x70\x00\x00\x00"
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

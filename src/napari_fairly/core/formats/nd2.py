@@ -24,6 +24,7 @@ import numpy as np
 from napari_fairly.core.formats import _bioio
 from napari_fairly.core.formats._common import (
     SceneData,
+    SceneFields,
     fnum,
     length_um,
     lib_version,
@@ -34,6 +35,7 @@ from napari_fairly.core.formats._common import (
     text,
     wavelength_nm,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import (
     ChannelMetadata,
     Detector,
@@ -136,7 +138,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
 
     image = _bioio.open_image(path, "bioio_nd2")
     data = _bioio.scene_pixels(image, index, path)
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     fields["significant_bits"] = number(
         attributes.bitsPerComponentSignificant,
         "nd2:attributes.bitsPerComponentSignificant",
@@ -187,7 +189,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         notes=notes,
         ome_xml=ome_xml,
         vendor_metadata=vendor,
-        extras={"scene_index": index},
+        scene_index=index,
     )
 
 
@@ -489,3 +491,24 @@ def _excitation(
             "excitation not stated."
         )
     return wavelength_nm(value, "nm", where)
+
+
+class Nd2Reader(FormatReader):
+    """Nikon ND2 files."""
+
+    name = "nd2"
+    label = "Nikon ND2"
+    suffixes = (".nd2",)
+
+    @classmethod
+    def claims(cls, head: bytes) -> bool:
+        """ND2 chunk magic (current files) or JPEG 2000 signature (legacy files)."""
+        return head[:4] in (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c")
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

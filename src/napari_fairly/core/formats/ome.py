@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from napari_fairly.core.formats._common import (
+    SceneFields,
     length_um,
     number,
     seconds,
@@ -38,13 +39,13 @@ def _explicit(model: Any, field: str) -> bool:
     return field in getattr(model, "model_fields_set", {field})
 
 
-def fields_from_ome(ome: Any, index: int) -> dict[str, Any]:
+def fields_from_ome(ome: Any, index: int) -> SceneFields:
     """AcquisitionMetadata fields for ``ome.images[index]``."""
     image = ome.images[index]
     px = image.pixels
     base = f"ome:Image[{index}]"
     pbase = base + "/Pixels"
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     fields["significant_bits"] = number(px.significant_bits, pbase + "@SignificantBits")
     for axis in "xyz":
         attr = f"PhysicalSize{axis.upper()}"
@@ -335,7 +336,7 @@ def _color(raw: str | None) -> str | None:
     return f"{rgba >> 24 & 255:02X}{rgba >> 16 & 255:02X}{rgba >> 8 & 255:02X}"
 
 
-def fields_from_ome_xml(root: ET.Element, index: int) -> dict[str, Any]:
+def fields_from_ome_xml(root: ET.Element, index: int) -> SceneFields:
     """AcquisitionMetadata fields for Image ``index`` of a parsed OME-XML root.
 
     The same values, sources and reasons as ``fields_from_ome`` on the ome-types model
@@ -348,7 +349,7 @@ def fields_from_ome_xml(root: ET.Element, index: int) -> dict[str, Any]:
         raise OmeXmlError(f"Image {index} has no Pixels element")
     base = f"ome:Image[{index}]"
     pbase = base + "/Pixels"
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     fields["significant_bits"] = number(
         _int(px, "SignificantBits"), pbase + "@SignificantBits"
     )

@@ -45,6 +45,7 @@ from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     READ_FIX,
     SceneData,
+    SceneFields,
     block_id_array,
     checked_planes,
     length_um,
@@ -53,6 +54,7 @@ from napari_fairly.core.formats._common import (
     seconds,
     to_tczyx,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import ChannelMetadata
 from napari_fairly.core.model import Reason, Sourced
 from napari_fairly.core.units import time_factor, to_um
@@ -263,7 +265,7 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         notes=notes,
         ome_xml=ome_xml,
         vendor_metadata=vendor,
-        extras={"scene_index": index},
+        scene_index=index,
         plane_reader=plane_reader,
     )
 
@@ -360,9 +362,9 @@ def _scale_fields(
     scale: list[float] | None,
     where: str,
     notes: list[str],
-) -> dict[str, Any]:
+) -> SceneFields:
     """Pixel sizes and time step from the level-0 scale, when the unit is physical."""
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     for axis in "xyz":
         key = f"pixel_size_{axis}_um"
         if axis not in axes or scale is None:
@@ -479,13 +481,13 @@ def _ome_size(image: ET.Element) -> tuple[int, int, int] | None:
 
 
 def _with_companion(
-    fields: dict[str, Any],
+    fields: SceneFields,
     xml: str,
     layout: _Layout,
     image: _Image,
     shape: tuple[int, ...],
     notes: list[str],
-) -> tuple[dict[str, Any], int | None]:
+) -> tuple[SceneFields, int | None]:
     """Add what ``OME/METADATA.ome.xml`` states (objective, channels, date…).
 
     The NGFF scale keeps the last word on pixel sizes and time step when it has a
@@ -543,3 +545,24 @@ def _merge_channels(
             changes["color_rgb"] = ngff.color_rgb
         out.append(channel.replace(**changes) if changes else channel)
     return tuple(out)
+
+
+class OmeZarrReader(FormatReader):
+    """OME-Zarr files."""
+
+    name = "ome-zarr"
+    label = "OME-Zarr"
+    suffixes = ()
+
+    @classmethod
+    def claims_folder(cls, path: Path) -> bool:
+        """A Zarr group: ``zarr.json`` (Zarr v3) or ``.zattrs`` (Zarr v2)."""
+        return (path / "zarr.json").is_file() or (path / ".zattrs").is_file()
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)

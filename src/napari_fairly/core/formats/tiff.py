@@ -42,6 +42,7 @@ import numpy as np
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     SceneData,
+    SceneFields,
     checked_planes,
     delayed_planes,
     fnum,
@@ -53,6 +54,7 @@ from napari_fairly.core.formats._common import (
     to_tczyx,
     wavelength_nm,
 )
+from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.formats.ome import (
     OME_TAG,
     OmeXmlError,
@@ -832,7 +834,8 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         notes=notes,
         ome_xml=ome_xml,
         vendor_metadata=vendor,
-        extras={"format": fmt, "scene_index": index},
+        format=fmt,
+        scene_index=index,
         closers=[reader.close],
         plane_reader=plane,
     )
@@ -852,7 +855,7 @@ def _series_of(
     )
 
 
-def _undescribed(index: int, notes: list[str]) -> dict[str, Any]:
+def _undescribed(index: int, notes: list[str]) -> SceneFields:
     """Fields of a series no OME Image describes: all missing, saying why."""
     where = f"ome:Image (none describes tifffile series {index})"
     notes.append(f"no OME Image of the OME-XML describes series {index}.")
@@ -1061,9 +1064,9 @@ def _placeholder_note(tf: Any, notes: list[str]) -> None:
         )
 
 
-def _plain(tf: Any, stack: _Stack, notes: list[str]) -> dict[str, Any]:
+def _plain(tf: Any, stack: _Stack, notes: list[str]) -> SceneFields:
     _placeholder_note(tf, notes)
-    fields: dict[str, Any] = {}
+    fields: SceneFields = {}
     for axis in "xy":
         fields[f"pixel_size_{axis}_um"] = Sourced.missing(
             "tiff:XResolution/YResolution with a physical unit",
@@ -1080,8 +1083,8 @@ def _plain(tf: Any, stack: _Stack, notes: list[str]) -> dict[str, Any]:
 
 def _imagej(
     tf: Any, ij: dict[str, Any], stack: _Stack, notes: list[str]
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
+) -> SceneFields:
+    fields: SceneFields = {}
     where = _placement(tf, stack)
     fields["stack_axis"] = _stack_axis(tf, where, notes)
     unit = str(ij.get("unit") or "").replace("\\u00B5", "µ").strip()
@@ -1178,3 +1181,24 @@ def _imagej_channels(
         )
         for i in range(n_channels)
     )
+
+
+class TiffReader(FormatReader):
+    """TIFF files."""
+
+    name = "tiff"
+    label = "TIFF"
+    suffixes = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
+
+    @classmethod
+    def claims(cls, head: bytes) -> bool:
+        """Classic and BigTIFF headers, either byte order."""
+        return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+    def scene_names(self, path: Path) -> list[str]:
+        """See :meth:`FormatReader.scene_names`."""
+        return scene_names(path)
+
+    def open_scene(self, path: Path, scene: int | str | None) -> SceneData:
+        """See :meth:`FormatReader.open_scene`."""
+        return open_scene(path, scene)
