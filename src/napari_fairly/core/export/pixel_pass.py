@@ -65,7 +65,9 @@ class QcFeed:
     ``close()`` stops the SNR measurements not started.
     """
 
-    def __init__(self, session: Session, shape: tuple[int, ...], dtype: np.dtype[Any]):
+    def __init__(
+        self, session: Session, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> None:
         self.report: QcReport | None = session.report
         self.stats: PixelStatistics | None = getattr(self.report, "stats", None)
         self._size_c = shape[1]

@@ -194,7 +194,7 @@ class _PlaneCheck:
 
     def __init__(
         self, array: zarr.Array[Any], axes: list[str], hashes: Mapping[str, str]
-    ):
+    ) -> None:
         self.array = array
         self.axes = [a for a in axes if a in ("t", "c", "z")]
         self.hashes = hashes
