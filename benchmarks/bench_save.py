@@ -105,12 +105,15 @@ def run_ours(source: Path, out: Path) -> None:
     from napari_fairly.core.export import SaveRequest, preload, save_steps
     from napari_fairly.core.progress import drive
     from napari_fairly.core.reading import open_acquisition
+    from napari_fairly.core.session import Session
 
     acq = open_acquisition(source)
-    form = _bench_form(acq.metadata, dt.date(2024, 1, 1))
+    session = Session(acq, _bench_form(acq.metadata, dt.date(2024, 1, 1)))
+    # synthetic blobs need not pass every check: the save's work is what is timed
+    request = SaveRequest((session,), out, accept_qc_failures_by="bench")
     preload()  # imports and kernels, as the Save widget loads them when it opens
     start, cpu_start = time.perf_counter(), _cpu_s()
-    drive(save_steps(SaveRequest((acq,), form, out)))
+    drive(save_steps(request))
     _report(start, cpu_start)
 
 
@@ -129,6 +132,14 @@ def _bench_form(metadata, date):
             "naming.condition": "Synthetic",
             "naming.datatype": "RAW",
             "naming.version": "v01",
+            # every field the save gate requires
+            "study.title": "Save benchmark",
+            "study.authors": [{"name": "A. Bench"}],
+            "study_component.imaging_method": "fluorescence microscopy",
+            "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
+            "biosample.biological_entity": "synthetic blobs",
+            "image_acquisition.instrument": "synthetic",
+            "image_acquisition.acquisition_datetime": f"{date.isoformat()}T10:00:00",
         },
     )
 

@@ -153,6 +153,8 @@ def test_failed_check_exit_3_unless_accepted(
     args = ["save", str(raw), "--form", str(form), "--out", str(out)]
     assert main([*args, "--accept-qc-failures", "--operator", "A. Lebon"]) == 0
     (folder,) = list(out.iterdir())
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"note: {folder.name}: failed quality checks accepted by A. Lebon" in err
     side = json.loads((folder / f"{folder.name}.json").read_text())
     assert side["qc"]["failed"] is True
     accepted = side["qc_acceptance"]

@@ -157,6 +157,7 @@ def test_sigkill_mid_write_leaves_only_a_partial_that_the_next_save_reports(
     )
     assert run.returncode == 0, run.stderr
     assert "interrupted save" in run.stderr and leftover.name in run.stderr
+    assert "remove it once checked" in run.stderr  # the advice for that kind of note
     assert sorted(p for p in leftover.rglob("*")) == leftover_files
     assert (out / NAME.replace("v01", "v02")).is_dir()
     assert (sha256_file(big), big.stat().st_mtime_ns) == before

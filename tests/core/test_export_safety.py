@@ -21,7 +21,7 @@ from napari_fairly.core.export import (
     verify_dataset,
     zarr_writer,
 )
-from napari_fairly.core.progress import Progress, drive
+from napari_fairly.core.progress import Note, NoteKind, Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
 RAW = DATA / "nd2/example-multichannel.nd2"
@@ -39,10 +39,13 @@ def acq() -> Acquisition:
 
 def _save(acq: Acquisition, dest: Path, **kw):
     steps: list[Progress] = []
+    notes: list[Note] = []
     result = drive(
-        save_steps(save_request((acq,), _form(acq), dest, **kw)), steps.append
+        save_steps(save_request((acq,), _form(acq), dest, **kw)),
+        steps.append,
+        notes.append,
     )
-    return result, steps
+    return result, steps, notes
 
 
 def _raw_state(path: Path) -> tuple[str, int, int]:
@@ -54,11 +57,11 @@ def test_existing_name_is_bumped_never_overwritten(
     acq: Acquisition, tmp_path: Path
 ) -> None:
     before = _raw_state(RAW)
-    first, _ = _save(acq, tmp_path)
+    first, _, _ = _save(acq, tmp_path)
     assert first.datasets[0].name == NAME
     sidecar = first.datasets[0].sidecar_path
     sidecar_bytes = sidecar.read_bytes()
-    second, _ = _save(acq, tmp_path)
+    second, _, _ = _save(acq, tmp_path)
     dataset = second.datasets[0]
     assert dataset.name == NAME.replace("_v01", "_v02")
     assert dataset.bumped and dataset.requested_name == NAME
@@ -82,9 +85,11 @@ def test_leftover_partial_is_reported_and_left_alone(
     leftover = tmp_path / f".{NAME}.partial-0123abcd"
     leftover.mkdir()
     (leftover / "half-written").write_bytes(b"x" * 10)
-    result, steps = _save(acq, tmp_path)
+    result, _steps, notes = _save(acq, tmp_path)
     assert result.leftovers == [leftover]
-    assert any("interrupted" in s.step and leftover.name in s.step for s in steps)
+    found = [n for n in notes if n.kind is NoteKind.LEFTOVER_PARTIAL]
+    assert [n.path for n in found] == [leftover]
+    assert leftover.name in found[0].text
     assert (leftover / "half-written").read_bytes() == b"x" * 10
     # the leftover holds v01: the new save takes v02 (SPEC 1.5 counts temporaries)
     assert result.datasets[0].name.endswith("_v02")
@@ -210,7 +215,7 @@ def test_cancel_removes_only_our_temporary_folder(
     other.mkdir()
     job = save_steps(save_request((acq,), _form(acq), tmp_path))
     for step in job:
-        if "writing" in step.step:
+        if isinstance(step, Progress) and "writing" in step.step:
             break
     ours = [p for p in tmp_path.iterdir() if p != other]
     assert len(ours) == 1 and ours[0].name.startswith(".")
@@ -243,7 +248,7 @@ def test_file_fingerprint_of_a_folder_source_is_stable() -> None:
 
 def test_long_paths_and_same_disk_are_noted(acq: Acquisition, tmp_path: Path) -> None:
     deep = tmp_path / ("d" * 120) / ("e" * 60)
-    result, steps = _save(acq, deep)
+    result, _steps, events = _save(acq, deep)
     side_path = result.datasets[0].sidecar_path
     import json
 
@@ -255,9 +260,11 @@ def test_long_paths_and_same_disk_are_noted(acq: Acquisition, tmp_path: Path) ->
     assert (tmp_path.stat().st_dev == RAW.stat().st_dev) == any(
         "same disk" in n for n in notes
     )
-    assert [s.step for s in steps if s.step.startswith("note:")] == [
-        f"note: {n}" for n in notes
-    ]
+    # the same notes, typed, as the save goes
+    storage = {NoteKind.LONG_PATH, NoteKind.SAME_DISK}
+    assert [n.text for n in events if n.kind in storage] == notes
+    assert events[0].kind is NoteKind.LONG_PATH
+    assert deep in events[0].path.parents  # the deepest chunk's path
 
 
 @pytest.mark.parametrize("syncfs_works", [True, False])
@@ -305,7 +312,7 @@ def test_save_on_a_local_disk_goes_past_the_cache_and_verifies(
 
     monkeypatch.setattr(new_files.os, "write", counting_write)
     before = _raw_state(RAW)
-    result, _steps = _save(acq, local_disk)
+    result, _steps, _notes = _save(acq, local_disk)
     assert direct_writes["n"] > 0
     report = verify_dataset(result.datasets[0].folder)
     assert report.ok, report.problems

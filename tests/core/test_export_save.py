@@ -17,7 +17,7 @@ from napari_fairly.core.export import SaveRequest, save_steps, verify_dataset
 from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
 from napari_fairly.core.export.tables import MEASUREMENT_COLUMNS, read_csv
 from napari_fairly.core.form import FairForm
-from napari_fairly.core.progress import Progress, drive
+from napari_fairly.core.progress import Note, NoteKind, Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
 TYPED = {
@@ -388,8 +388,14 @@ def test_failed_checks_stop_the_save_unless_accepted(tmp_path: Path) -> None:
     report = session.report
     assert report is not None and report.failed and session.qc_runs == 1
     accepted = session.accept_failures("A. Lebon")
-    result = drive(save_steps(SaveRequest((session,), tmp_path / "out")))
+    notes: list[Note] = []
+    result = drive(
+        save_steps(SaveRequest((session,), tmp_path / "out")), None, notes.append
+    )
     assert result.datasets[0].qc_report is report and session.qc_runs == 1
+    (note,) = [n for n in notes if n.kind is NoteKind.ACCEPTED_FAILURES]
+    assert note.path == result.datasets[0].sidecar_path  # the published one
+    assert "A. Lebon" in note.text and "nyquist_z (channel 1)" in note.text
     side = json.loads(result.datasets[0].sidecar_path.read_text())
     assert side["qc_acceptance"]["by"] == "A. Lebon"
     assert side["qc_acceptance"]["checks"] == list(accepted.checks)

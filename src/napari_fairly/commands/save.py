@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from napari_fairly.commands import (
     EXIT_OK,
@@ -14,9 +14,20 @@ from napari_fairly.commands import (
     exit_code_table,
     scene_index,
 )
+from napari_fairly.core.progress import Note, NoteKind, Progress
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from napari_fairly.core.export import SaveRequest, SaveResult
+    from napari_fairly.core.export.request import NgffVersion
+    from napari_fairly.core.form import FairForm
+    from napari_fairly.core.session import Session
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``save`` and ``verify`` subcommands."""
     save = subparsers.add_parser(
         "save",
@@ -101,7 +112,7 @@ def register(subparsers: Any) -> None:
     verify.set_defaults(func=run_verify)
 
 
-def _open_sessions(args: argparse.Namespace, form: Any) -> tuple[Any, ...]:
+def _open_sessions(args: argparse.Namespace, form: FairForm) -> tuple[Session, ...]:
     """One Session per scene to save, each with the form and --set applied."""
     from napari_fairly.core.errors import FormNotReadyError
     from napari_fairly.core.qc import parse_settings
@@ -154,10 +165,10 @@ def run_save(args: argparse.Namespace) -> int:
     from napari_fairly.commands.qc import read_form_file
     from napari_fairly.core.export import SaveRequest
 
-    form = read_form_file(args.form)
+    form: FairForm = read_form_file(args.form)
     sessions = _open_sessions(args, form)
     template = sessions[0].template
-    ngff = args.ngff
+    ngff: NgffVersion = args.ngff
     if ngff is None:
         ngff = template.options.ngff_version if template is not None else "0.4"
     accepted_by = None
@@ -184,23 +195,30 @@ def run_save(args: argparse.Namespace) -> int:
             f" (requested {dataset.requested_name} exists)" if dataset.bumped else ""
         )
         print(f"saved {dataset.folder}{bumped}")
-        report = dataset.qc_report
-        if report is not None and getattr(report, "failed", False):
-            print(
-                f"  failed quality checks accepted for {dataset.name}: see its sidecar",
-                file=sys.stderr,
-            )
     return EXIT_OK
 
 
-def _run_with_bar(request: Any, err_console: Any) -> Any:
+# what the operator may do about a note, by kind
+NOTE_ADVICE = {
+    NoteKind.LEFTOVER_PARTIAL: "not used, not deleted: remove it once checked",
+}
+
+
+def render_note(note: Note) -> str:
+    """One line for a note, with the advice its kind calls for."""
+    advice = NOTE_ADVICE.get(note.kind)
+    return f"note: {note.text}" + (f" ({advice})" if advice else "")
+
+
+def _run_with_bar(request: SaveRequest, err_console: Console) -> SaveResult:
     """Drive the save with a rich progress bar on stderr; notes are printed as lines."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     from napari_fairly.core.export import save_steps
     from napari_fairly.core.progress import drive
 
-    with Progress(
+    with Bar(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} planes"),
@@ -210,20 +228,17 @@ def _run_with_bar(request: Any, err_console: Any) -> Any:
     ) as bar:
         task = bar.add_task("saving", total=None)
 
-        def on_progress(step: Any) -> None:
-            if step.total is None and step.done == 0:  # a note, not progress
-                text = (
-                    step.step if step.step.startswith("note:") else f"note: {step.step}"
-                )
-                if "interrupted" in text:
-                    text += " (not used, not deleted: remove it once checked)"
-                err_console.print(text, highlight=False, soft_wrap=True)
-                return
+        def on_progress(step: Progress) -> None:
             bar.update(
                 task, description=step.step, completed=step.done, total=step.total
             )
 
-        return drive(save_steps(request), on_progress)
+        def on_note(note: Note) -> None:
+            err_console.print(
+                render_note(note), markup=False, highlight=False, soft_wrap=True
+            )
+
+        return drive(save_steps(request), on_progress, on_note)
 
 
 def run_verify(args: argparse.Namespace) -> int:

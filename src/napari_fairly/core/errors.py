@@ -46,10 +46,6 @@ class OutputError(FairlyError, OSError):
     """The output cannot be written: it exists, the folder is read-only, disk full."""
 
 
-class CancelledError(FairlyError):
-    """The operator cancelled a long job; nothing was left half-written."""
-
-
 class FormNotReadyError(InvalidFormValueError):
     """The form is incomplete, invalid or made for another acquisition: no save.
 

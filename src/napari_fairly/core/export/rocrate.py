@@ -55,25 +55,8 @@ def _first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
     return None
 
 
-def build_crate(
-    *,
-    name: str,
-    sidecar: Mapping[str, Any],
-    files: Mapping[str, dict[str, Any]],
-    zarr_folder: str,
-    ngff_version: str,
-) -> dict[str, Any]:
-    """The crate: root study, contributors, dataset, protocol, biosample and every file.
-
-    Parameters
-    ----------
-    files
-        Relative path → extra properties (``encodingFormat``, ``sha256``) of each file
-        that is not inside the OME-Zarr folder.
-    """
-    rembi = sidecar.get("rembi") or {}
-    dc = sidecar.get("dublin_core") or {}
-    acquisition = sidecar.get("acquisition") or {}
+def _licence(rembi: Mapping[str, Any], dc: Mapping[str, Any]) -> str:
+    """The licence's URL where known, else its SPDX id (CC-BY-4.0 by default)."""
     licence = (
         _first(rembi, "study.licence", "study.license")
         or dc.get("rights")
@@ -81,10 +64,11 @@ def build_crate(
     )
     if isinstance(licence, Mapping):
         licence = licence.get("id") or licence.get("value") or "CC-BY-4.0"
-    title = _first(rembi, "study.title") or dc.get("title") or name
-    description = _first(rembi, "study.description") or dc.get("description") or title
-    date = sidecar["name_parts"]["date"]
+    return LICENCE_URLS.get(str(licence), str(licence))
 
+
+def _people(rembi: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One ``Person`` per study author; the ORCID as ``@id`` when given."""
     people: list[dict[str, Any]] = []
     authors = _first(rembi, "study.authors") or []
     for i, author in enumerate(authors if isinstance(authors, list) else []):
@@ -102,39 +86,62 @@ def build_crate(
         if author.get("affiliation"):
             person["affiliation"] = author["affiliation"]
         people.append(person)
+    return people
 
-    organism = _first(rembi, "biosample.organism") or {}
-    organism_id = organism.get("id") if isinstance(organism, Mapping) else None
+
+def _imaging_methods(
+    rembi: Mapping[str, Any], acquisition: Mapping[str, Any]
+) -> tuple[list[str], list[str]]:
+    """FBbi ids and labels: the form's imaging method, else the channels' modes."""
     imaging = _first(
         rembi, "study_component.imaging_method", "image_acquisition.imaging_method"
     )
+    if isinstance(imaging, Mapping) and imaging.get("id"):
+        return [str(imaging["id"])], [str(imaging.get("label", ""))]
     fbbi_ids: list[str] = []
     fbbi_labels: list[str] = []
-    if isinstance(imaging, Mapping) and imaging.get("id"):
-        fbbi_ids.append(str(imaging["id"]))
-        fbbi_labels.append(str(imaging.get("label", "")))
-    else:
-        for channel in acquisition.get("channels", []):
-            mode = (channel.get("acquisition_mode") or {}).get("value")
-            if mode in FBBI_LABELS and FBBI_LABELS[mode][0] not in fbbi_ids:
-                fbbi_ids.append(FBBI_LABELS[mode][0])
-                fbbi_labels.append(FBBI_LABELS[mode][1])
+    for channel in acquisition.get("channels", []):
+        mode = (channel.get("acquisition_mode") or {}).get("value")
+        if mode in FBBI_LABELS and FBBI_LABELS[mode][0] not in fbbi_ids:
+            fbbi_ids.append(FBBI_LABELS[mode][0])
+            fbbi_labels.append(FBBI_LABELS[mode][1])
+    return fbbi_ids, fbbi_labels
 
+
+def _objective_text(acquisition: Mapping[str, Any]) -> str:
+    """The objective's model and NA, as far as the file states them."""
     objective = acquisition.get("objective") or {}
-    obj_text = " ".join(
+    na = (objective.get("na") or {}).get("value")
+    return " ".join(
         str(v)
         for v in (
             (objective.get("model") or {}).get("value"),
-            f"NA {(objective.get('na') or {}).get('value')}"
-            if (objective.get("na") or {}).get("value")
-            else None,
+            f"NA {na}" if na else None,
         )
         if v
     )
-    microscope = (acquisition.get("microscope") or {}).get("value") or ""
 
-    part_ids = [f"{zarr_folder}/", *files.keys()]
-    graph: list[dict[str, Any]] = [
+
+def _organism(rembi: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The organism's taxon id (None if not given) and name."""
+    organism = _first(rembi, "biosample.organism") or {}
+    if not isinstance(organism, Mapping):
+        return None, ""
+    return organism.get("id"), organism.get("name", "")
+
+
+def _study_entities(
+    name: str,
+    name_parts: Mapping[str, Any],
+    rembi: Mapping[str, Any],
+    dc: Mapping[str, Any],
+    part_ids: list[str],
+) -> list[dict[str, Any]]:
+    """The metadata descriptor, the root study and its contributors."""
+    title = _first(rembi, "study.title") or dc.get("title") or name
+    description = _first(rembi, "study.description") or dc.get("description") or title
+    people = _people(rembi)
+    return [
         {
             "@id": "ro-crate-metadata.json",
             "@type": "CreativeWork",
@@ -147,19 +154,33 @@ def build_crate(
             "name": str(title),
             "title": str(title),
             "description": str(description),
-            "license": LICENCE_URLS.get(str(licence), str(licence)),
-            "datePublished": date,
+            "license": _licence(rembi, dc),
+            "datePublished": name_parts["date"],
             "identifier": name,
             "contributor": [{"@id": p["@id"]} for p in people],
             "hasPart": [{"@id": p} for p in part_ids] + [{"@id": "#acq"}],
         },
         *people,
+    ]
+
+
+def _acquisition_entities(
+    name: str,
+    name_parts: Mapping[str, Any],
+    rembi: Mapping[str, Any],
+    acquisition: Mapping[str, Any],
+    zarr_folder: str,
+) -> list[dict[str, Any]]:
+    """The dataset, its acquisition and specimen protocols and the biosample."""
+    fbbi_ids, fbbi_labels = _imaging_methods(rembi, acquisition)
+    microscope = (acquisition.get("microscope") or {}).get("value") or ""
+    organism_id = _organism(rembi)[0]
+    entity = _first(rembi, "biosample.biological_entity")
+    return [
         {
             "@id": "#acq",
             "@type": ["Dataset", "bia:Dataset"],
-            "name": " ".join(
-                (sidecar["name_parts"]["sample"], sidecar["name_parts"]["condition"])
-            ),
+            "name": " ".join((name_parts["sample"], name_parts["condition"])),
             "associatedImageAcquisitionProtocol": [{"@id": "#protocol-acq"}],
             "associatedBiologicalEntity": [{"@id": "#biosample"}],
             "associatedSpecimenImagingPreparationProtocol": [
@@ -171,7 +192,8 @@ def build_crate(
             "@id": "#protocol-acq",
             "@type": "bia:ImageAcquisitionProtocol",
             "title": f"Acquisition of {name}",
-            "protocolDescription": obj_text or "see the sidecar's acquisition section",
+            "protocolDescription": _objective_text(acquisition)
+            or "see the sidecar's acquisition section",
             "imagingInstrumentDescription": microscope or "not stated in the file",
             "fbbiId": fbbi_ids,
             "imagingMethodName": fbbi_labels,
@@ -188,29 +210,22 @@ def build_crate(
         {
             "@id": "#biosample",
             "@type": "bia:BioSample",
-            "title": str(_first(rembi, "biosample.biological_entity") or "biosample"),
+            "title": str(entity or "biosample"),
             "organismClassification": [{"@id": organism_id}] if organism_id else [],
-            "biologicalEntityDescription": str(
-                _first(rembi, "biosample.biological_entity") or "not given"
-            ),
-        },
-        {
-            "@id": f"{zarr_folder}/",
-            "@type": "Dataset",
-            "name": zarr_folder,
-            "encodingFormat": "application/x-ome-zarr",
-            "conformsTo": {"@id": f"https://ngff.openmicroscopy.org/{ngff_version}/"},
+            "biologicalEntityDescription": str(entity or "not given"),
         },
     ]
+
+
+def _file_entities(
+    files: Mapping[str, dict[str, Any]], rembi: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The organism's taxon, every file, and the file list's table schema."""
+    graph: list[dict[str, Any]] = []
+    organism_id, organism_name = _organism(rembi)
     if organism_id:
         graph.append(
-            {
-                "@id": organism_id,
-                "@type": "bia:Taxon",
-                "scientificName": organism.get("name", "")
-                if isinstance(organism, Mapping)
-                else "",
-            }
+            {"@id": organism_id, "@type": "bia:Taxon", "scientificName": organism_name}
         )
     for path, props in files.items():
         entity: dict[str, Any] = {"@id": path, "@type": "File", "name": path, **props}
@@ -229,6 +244,43 @@ def build_crate(
         graph.append(
             {"@id": f"#ts0-{column}", "@type": "csvw:Column", "csvw:name": column}
         )
+    return graph
+
+
+def build_crate(
+    *,
+    name: str,
+    name_parts: Mapping[str, Any],
+    rembi: Mapping[str, Any],
+    dublin_core: Mapping[str, Any],
+    acquisition: Mapping[str, Any],
+    files: Mapping[str, dict[str, Any]],
+    zarr_folder: str,
+    ngff_version: str,
+) -> dict[str, Any]:
+    """The crate: root study, contributors, dataset, protocol, biosample and every file.
+
+    Parameters
+    ----------
+    name_parts, rembi, dublin_core, acquisition
+        The sidecar's blocks of the same names.
+    files
+        Relative path → extra properties (``encodingFormat``, ``sha256``) of each file
+        that is not inside the OME-Zarr folder.
+    """
+    part_ids = [f"{zarr_folder}/", *files.keys()]
+    graph = [
+        *_study_entities(name, name_parts, rembi, dublin_core, part_ids),
+        *_acquisition_entities(name, name_parts, rembi, acquisition, zarr_folder),
+        {
+            "@id": f"{zarr_folder}/",
+            "@type": "Dataset",
+            "name": zarr_folder,
+            "encodingFormat": "application/x-ome-zarr",
+            "conformsTo": {"@id": f"https://ngff.openmicroscopy.org/{ngff_version}/"},
+        },
+        *_file_entities(files, rembi),
+    ]
     return {
         "@context": [
             RO_CRATE_CONTEXT,

@@ -11,9 +11,11 @@ import hashlib
 import os
 import shutil
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.errors import OutputError
@@ -48,6 +50,101 @@ class FileFingerprint:
             return cls(path, size, mtime, digest.hexdigest())
         stat = path.stat()
         return cls(path, stat.st_size, stat.st_mtime_ns, sha256_file(path))
+
+
+class RawFileWatch:
+    """Proof the raw file did not change during the save (SPEC 8).
+
+    Entering fingerprints the raw file in a background thread while the pixels are
+    written; :meth:`start_rehash` fingerprints it again once the save has read it for
+    the last time (it may be called several times: the first call starts it), so
+    the second hash overlaps the documents and the read-back check. Leaving waits
+    for both threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._before: FileFingerprint | OSError | None = None
+        self._after: FileFingerprint | OSError | None = None
+        self._lock = threading.Lock()
+        self._hasher = threading.Thread(
+            target=self._hash_before, name="fairly-raw-sha256"
+        )
+        self._rehash: threading.Thread | None = None
+
+    def __enter__(self) -> RawFileWatch:
+        self._hasher.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._hasher.join()
+        with self._lock:
+            rehash = self._rehash
+        if rehash is not None:
+            rehash.join()
+
+    def _fingerprint(self) -> FileFingerprint | OSError:
+        try:
+            return FileFingerprint.of(self.path)
+        except OSError as err:  # kept, reported by before() or changed()
+            return err
+
+    def _hash_before(self) -> None:
+        self._before = self._fingerprint()
+
+    def _hash_after(self) -> None:
+        self._after = self._fingerprint()
+
+    def start_rehash(self) -> None:
+        """Start hashing the raw file again, unless already started (thread-safe)."""
+        with self._lock:
+            if self._rehash is not None:
+                return
+            self._rehash = threading.Thread(
+                target=self._hash_after, name="fairly-raw-sha256-after"
+            )
+            self._rehash.start()
+
+    def before(self) -> FileFingerprint:
+        """The fingerprint taken at the start (waits for it).
+
+        Raises
+        ------
+        OutputError
+            When the raw file could not be read.
+        """
+        self._hasher.join()
+        if not isinstance(self._before, FileFingerprint):
+            raise OutputError(
+                f"the raw file could not be read for its checksum ({self._before}).",
+                fix="Check that the file is still there and readable.",
+                path=self.path,
+            )
+        return self._before
+
+    def changed(self) -> bool:
+        """True when the second fingerprint differs from the first, or failed."""
+        self.start_rehash()
+        self._hasher.join()
+        with self._lock:
+            rehash = self._rehash
+        if rehash is not None:
+            rehash.join()
+        before, after = self._before, self._after
+        if not isinstance(before, FileFingerprint) or not isinstance(
+            after, FileFingerprint
+        ):
+            return True
+        return (after.sha256, after.size_bytes, after.mtime_ns) != (
+            before.sha256,
+            before.size_bytes,
+            before.mtime_ns,
+        )
 
 
 def check_destination_outside_source(dest: Path, source: Path) -> None:

@@ -1,18 +1,34 @@
-"""The sidecar ``<name>.json``, the DataCite record and software versions (SPEC 7.3)."""
+"""The sidecar ``<name>.json``: a typed model, its builder and its reader (SPEC 7.3).
+
+:class:`Sidecar` is what a save writes and what ``fairly verify`` reads back.
+Schema 1.1.0 (today's) added ``qc_acceptance``, ``source.scene_number`` and the
+image's ``plane_sha256_scope`` to 1.0.0; sidecars of both versions are read.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
 import importlib.metadata
+import json
 import platform
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+
+from napari_fairly.core.export.plan import SIDECAR_OUTPUTS, OutputRole
+from napari_fairly.core.export.record import zarr_hashes
 
 if TYPE_CHECKING:
-    from napari_fairly.core.metadata import AcquisitionMetadata
+    from napari_fairly.core.export.record import DatasetRecord
     from napari_fairly.core.naming import NameParts
+    from napari_fairly.core.qc import QcReport
+    from napari_fairly.core.session import Acceptance
 
 SCHEMA_VERSION = "1.1.0"
+READ_SCHEMA_MAJOR = "1"  # sidecars of this major version are read
 STORAGE_REMINDER = (
     "3-2-1: this folder is one copy. Keep 3 copies on 2 different media, 1 off-site."
 )
@@ -27,6 +43,7 @@ SOFTWARE = (
     "ome-types",
     "pydantic",
 )
+Json = dict[str, JsonValue]
 
 
 def software_versions() -> dict[str, str]:
@@ -53,31 +70,7 @@ def os_user() -> str:
         return ""
 
 
-def name_parts_dict(parts: NameParts) -> dict[str, Any]:
-    """Naming components for the sidecar (SPEC 7.3 ``name_parts``)."""
-    return {
-        "date": parts.date.isoformat(),
-        "project": parts.project,
-        "sample": parts.sample,
-        "creator": parts.creator,
-        "condition": parts.condition,
-        "datatype": parts.datatype,
-        "version": parts.version,
-    }
-
-
-def form_documents(form: Any, metadata: AcquisitionMetadata) -> dict[str, Any]:
-    """REMBI, Dublin Core and DataCite views of the form (the form module's mapping)."""
-    from napari_fairly.core import form as form_api
-
-    return {
-        "rembi": form_api.rembi_dict(form),
-        "dublin_core": form_api.dublin_core(form, metadata),
-        "datacite": form_api.datacite(form, metadata),
-    }
-
-
-def datacite_summary(record: dict[str, Any]) -> dict[str, Any]:
+def datacite_summary(record: Mapping[str, Any]) -> dict[str, Any]:
     """The six DataCite mandatory properties, flat, for the sidecar (SPEC 2.2)."""
     types = record.get("types") or {}
     publisher = record.get("publisher")
@@ -94,3 +87,316 @@ def datacite_summary(record: dict[str, Any]) -> dict[str, Any]:
         "resource_type_general": types.get("resourceTypeGeneral", "Image"),
         "resource_type": types.get("resourceType", "OME-Zarr light-microscopy image"),
     }
+
+
+class _Part(BaseModel):
+    """A block of the sidecar: read leniently (a newer minor version may add keys)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class NamePartsRecord(_Part):
+    """The naming components (SPEC 7.3 ``name_parts``)."""
+
+    date: str
+    project: str
+    sample: str
+    creator: str
+    condition: str
+    datatype: str
+    version: int
+
+    @classmethod
+    def of(cls, parts: NameParts) -> NamePartsRecord:
+        """The record of parsed name ``parts``."""
+        return cls(
+            date=parts.date.isoformat(),
+            project=parts.project,
+            sample=parts.sample,
+            creator=parts.creator,
+            condition=parts.condition,
+            datatype=parts.datatype,
+            version=parts.version,
+        )
+
+
+class AcceptanceRecord(_Part):
+    """Who accepted which failed checks, when, for which report (schema 1.1.0)."""
+
+    checks: list[str]
+    by: str
+    at: str
+    report_key: str
+
+
+class SourceRecord(_Part):
+    """The raw file the dataset was made from."""
+
+    path: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    scene: int  # 0-based
+    scene_number: int | None = None  # 1-based, as the CLI numbers scenes (1.1.0)
+    scene_name: str | None
+    scene_count: int
+    format: str
+    reader: str
+
+
+class ImageOutput(_Part):
+    """The OME-Zarr image and what the read-back compares against."""
+
+    role: Literal["image"] = "image"
+    path: str
+    ngff_version: Literal["0.4", "0.5"]
+    sha256_manifest: str
+    files: int
+    shape_tczyx: list[int]
+    dtype: str
+    axes: list[str]
+    scale_level0: list[float]
+    levels: list[list[int]]
+    units: dict[str, str]
+    unknown_scale_axes: list[str]
+    bytes_uncompressed: int
+    bytes_written: int
+    # sha256 of level-0 planes (C order, little-endian) taken while the raw file
+    # was read: the planes the read-back compared ("t,c,z" → sha256)
+    plane_sha256: dict[str, str]
+    plane_sha256_scope: str | None = None  # 1.1.0; 1.0.0 hashed every plane
+
+
+class FileOutput(_Part):
+    """Any other file the sidecar lists."""
+
+    role: OutputRole
+    path: str
+    sha256: str
+
+
+class CsvColumn(_Part):
+    """One column of a CSV table: name, UCUM unit, pandas dtype, meaning."""
+
+    name: str
+    unit: str
+    dtype: str
+    description: str
+
+
+class OperatorRecord(_Part):
+    """Who saved: the form's operator and the OS login."""
+
+    name: str
+    os_user: str
+
+
+class Timestamps(_Part):
+    """When the save started and when the sidecar was written."""
+
+    save_started: str
+    saved: str
+
+
+class Sidecar(_Part):
+    """``<name>.json``: the dataset's metadata, checks and provenance (SPEC 7.3)."""
+
+    schema_version: str
+    name: str
+    requested_name: str
+    name_parts: NamePartsRecord
+    rembi: Json
+    form: Json | None
+    dublin_core: Json
+    datacite: Json
+    acquisition: Json
+    qc: Json
+    qc_acceptance: AcceptanceRecord | None = None  # 1.1.0
+    source: SourceRecord
+    image_metadata_notes: list[str]
+    storage_notes: list[str]
+    outputs: list[ImageOutput | FileOutput]
+    csv_columns: dict[str, list[CsvColumn]]
+    software: dict[str, str]
+    operator: OperatorRecord
+    timestamps: Timestamps
+    storage_reminder: str
+
+    @property
+    def image(self) -> ImageOutput | None:
+        """The OME-Zarr image output, if the sidecar lists one."""
+        return next((o for o in self.outputs if isinstance(o, ImageOutput)), None)
+
+
+class SidecarError(ValueError):
+    """A sidecar that cannot be read: not JSON, another schema, a newer version."""
+
+
+def read_sidecar(path: Path) -> Sidecar:
+    """Read and check a sidecar of schema 1.x.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    SidecarError
+        When it is not a sidecar this version of napari-fairly reads.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        sidecar = Sidecar.model_validate_json(text)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SidecarError(
+            f"{path.name} is not a sidecar ({err.error_count()} problem(s), "
+            f"first: {where}: {first['msg']})"
+        ) from None
+    if sidecar.schema_version.split(".")[0] != READ_SCHEMA_MAJOR:
+        raise SidecarError(
+            f"{path.name} has schema {sidecar.schema_version}; this napari-fairly "
+            f"reads {READ_SCHEMA_MAJOR}.x (update napari-fairly)"
+        )
+    return sidecar
+
+
+def _json(value: Mapping[str, Any]) -> Json:
+    """``value`` as the JSON text holds it (tuples become lists): the other modules'
+    records (form, acquisition, checks) are JSON-ready but not all JSON types."""
+    data: Json = json.loads(json.dumps(value, ensure_ascii=False))
+    return data
+
+
+def _qc_json(report: QcReport | None) -> Json:
+    if report is None:
+        return {"status": "not_run"}
+    return _json(report.to_dict())
+
+
+def _acceptance(acceptance: Acceptance | None) -> AcceptanceRecord | None:
+    if acceptance is None:
+        return None
+    return AcceptanceRecord(
+        checks=list(acceptance.checks),
+        by=acceptance.by,
+        at=acceptance.at,
+        report_key=acceptance.report_key,
+    )
+
+
+def _source(record: DatasetRecord) -> SourceRecord:
+    acq = record.acquisition
+    meta = acq.metadata
+    return SourceRecord(
+        path=str(acq.path),
+        file_name=acq.path.name,
+        size_bytes=record.source.size_bytes,
+        sha256=record.source.sha256,
+        scene=acq.scene_index,
+        scene_number=acq.scene_index + 1,
+        scene_name=meta.scene_name,
+        scene_count=meta.scene_count,
+        format=meta.format,
+        reader=meta.reader,
+    )
+
+
+def _image_output(record: DatasetRecord, hashes: Mapping[str, str]) -> ImageOutput:
+    written = record.pixels.written
+    plane_hashes = record.pixels.plane_hashes
+    scope = (
+        "all"
+        if len(plane_hashes) == record.pixels.total
+        else f"sample of {len(plane_hashes)} planes spread over T, C, Z"
+    )
+    return ImageOutput(
+        path=record.plan.path(OutputRole.IMAGE),
+        ngff_version=record.ngff_version,
+        sha256_manifest=hashes[record.plan.path(OutputRole.ZARR_MANIFEST)],
+        files=len(zarr_hashes(record, hashes)),
+        shape_tczyx=list(written.shape_tczyx),
+        dtype=written.dtype,
+        axes=list(written.axes),
+        scale_level0=written.scales[0],
+        levels=[list(s) for s in written.level_shapes],
+        units=written.units,
+        unknown_scale_axes=list(written.unknown_scale_axes),
+        bytes_uncompressed=written.bytes_uncompressed,
+        bytes_written=written.bytes_written,
+        plane_sha256=plane_hashes,
+        plane_sha256_scope=scope,
+    )
+
+
+def _outputs(
+    record: DatasetRecord, hashes: Mapping[str, str]
+) -> list[ImageOutput | FileOutput]:
+    outputs: list[ImageOutput | FileOutput] = []
+    for output in record.plan.outputs:
+        if output.role is OutputRole.IMAGE:
+            outputs.append(_image_output(record, hashes))
+        elif output.role in SIDECAR_OUTPUTS:
+            outputs.append(
+                FileOutput(
+                    role=output.role, path=output.path, sha256=hashes[output.path]
+                )
+            )
+    return outputs
+
+
+def _csv_columns(record: DatasetRecord) -> dict[str, list[CsvColumn]]:
+    from napari_fairly.core.export import tables
+
+    tables_written = {
+        OutputRole.MEASUREMENTS: tables.MEASUREMENT_COLUMNS,
+        OutputRole.OBJECTS: tables.object_columns(
+            tables.channel_names(
+                record.acquisition, tables.acq_tcz(record.acquisition)[1]
+            )
+        ),
+    }
+    return {
+        record.plan.path(role): [CsvColumn(**c.as_dict()) for c in columns]
+        for role, columns in tables_written.items()
+        if record.plan.has(role)
+    }
+
+
+def build_sidecar(
+    record: DatasetRecord, hashes: Mapping[str, str], saved: str
+) -> Sidecar:
+    """The sidecar of ``record``, listing the outputs written before it (``hashes``).
+
+    ``saved`` is when the sidecar is written (ISO 8601 with offset).
+    """
+    from napari_fairly.core.naming import parse_name
+
+    documents = record.form_documents
+    return Sidecar(
+        schema_version=SCHEMA_VERSION,
+        name=record.name,
+        requested_name=record.plan.requested_name,
+        name_parts=NamePartsRecord.of(parse_name(record.name)),
+        rembi=_json(documents.rembi),
+        form=record.form.model_dump(mode="json"),
+        dublin_core=_json(documents.dublin_core),
+        datacite=_json(datacite_summary(documents.datacite)),
+        acquisition=_json(record.acquisition_json),
+        qc=_qc_json(record.qc_report),
+        qc_acceptance=_acceptance(record.acceptance),
+        source=_source(record),
+        image_metadata_notes=[
+            f"axis {a}: physical size unknown in the source; "
+            "scale 1 without unit written"
+            for a in record.pixels.written.unknown_scale_axes
+        ],
+        storage_notes=list(record.storage_notes),
+        outputs=_outputs(record, hashes),
+        csv_columns=_csv_columns(record),
+        software=record.provenance.software,
+        operator=OperatorRecord(
+            name=record.form.operator, os_user=record.provenance.os_user
+        ),
+        timestamps=Timestamps(save_started=record.provenance.started, saved=saved),
+        storage_reminder=STORAGE_REMINDER,
+    )

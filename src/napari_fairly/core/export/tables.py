@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from napari_fairly.core.qc import QcReport
+    from napari_fairly.core.qc.stats import PixelStatistics, PlaneStats
     from napari_fairly.core.reading import Acquisition
 
 
@@ -142,11 +146,11 @@ def measurement_rows(
     name: str,
     acq: Acquisition,
     source_sha256: str,
-    stats: Any | None,
-    qc_report: Any | None,
-    plane_mean: np.ndarray | None = None,
-    plane_min: np.ndarray | None = None,
-    plane_max: np.ndarray | None = None,
+    stats: PixelStatistics | None,
+    qc_report: QcReport | None,
+    plane_mean: NDArray[np.float64] | None = None,
+    plane_min: NDArray[np.float64] | None = None,
+    plane_max: NDArray[np.float64] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (channel, plane), from the QC statistics (else the writer's own)."""
     meta = acq.metadata
@@ -183,27 +187,13 @@ def measurement_rows(
                 }
                 plane = stats.planes.get((t, c, z)) if stats is not None else None
                 if plane is not None:
-                    row.update(
-                        pixel_count=plane.pixel_count,
-                        min_adu=plane.min_adu,
-                        max_adu=plane.max_adu,
-                        mean_adu=plane.mean_adu,
-                        median_adu=plane.median_adu,
-                        p0_1_adu=plane.p0_1_adu,
-                        p99_9_adu=plane.p99_9_adu,
-                        frac_ceiling=plane.frac_ceiling,
-                        frac_zero=plane.frac_zero,
-                    )
+                    row.update(_plane_stats(plane))
                 elif plane_mean is not None:
                     row.update(
                         pixel_count=int(acq.data.shape[3] * acq.data.shape[4]),
                         mean_adu=float(plane_mean[t, c, z]),
-                        min_adu=None
-                        if plane_min is None
-                        else float(plane_min[t, c, z]),
-                        max_adu=None
-                        if plane_max is None
-                        else float(plane_max[t, c, z]),
+                        min_adu=_at(plane_min, t, c, z),
+                        max_adu=_at(plane_max, t, c, z),
                     )
                 snr = snr_by_plane.get((t, c, z))
                 if snr is not None:
@@ -212,10 +202,29 @@ def measurement_rows(
     return rows
 
 
-def _nyquist_by_channel(qc_report: Any | None) -> dict[int, dict[str, Any]]:
+def _plane_stats(plane: PlaneStats) -> dict[str, Any]:
+    """The intensity columns of one plane, from the QC statistics."""
+    return {
+        "pixel_count": plane.pixel_count,
+        "min_adu": plane.min_adu,
+        "max_adu": plane.max_adu,
+        "mean_adu": plane.mean_adu,
+        "median_adu": plane.median_adu,
+        "p0_1_adu": plane.p0_1_adu,
+        "p99_9_adu": plane.p99_9_adu,
+        "frac_ceiling": plane.frac_ceiling,
+        "frac_zero": plane.frac_zero,
+    }
+
+
+def _at(values: NDArray[np.float64] | None, t: int, c: int, z: int) -> float | None:
+    return None if values is None else float(values[t, c, z])
+
+
+def _nyquist_by_channel(qc_report: QcReport | None) -> dict[int, dict[str, Any]]:
     """Per channel: Nyquist pixel size and ratio for xy and z, from the QC report."""
     out: dict[int, dict[str, Any]] = {}
-    results = []
+    results: list[Any] = []
     for entry in getattr(qc_report, "nyquist", None) or ():
         results.extend(getattr(entry, "axes", None) or (entry,))
     for item in results:
@@ -269,16 +278,59 @@ def object_rows(
     name: str,
     acq: Acquisition,
     source_sha256: str,
-    labels: np.ndarray,
+    labels: NDArray[Any],
 ) -> tuple[tuple[Column, ...], list[dict[str, Any]]]:
     """Per-object measurements with scikit-image regionprops, in physical units.
 
     ``labels`` is Y×X, Z×Y×X (time point 0) or T×Z×Y×X matching the image. Intensities
     are read one channel stack at a time.
     """
-    from skimage.measure import regionprops
+    size_c = acq_tcz(acq)[1]
+    lab = _labels_tzyx(labels, acq)
+    meta = acq.metadata
+    px = meta.pixel_size_x_um.value
+    py = meta.pixel_size_y_um.value
+    pz = meta.pixel_size_z_um.value
+    columns = object_columns(channel_names(acq, size_c))
+    pixels = pixels_tczyx(acq)
+    rows: list[dict[str, Any]] = []
+    for t in range(lab.shape[0]):
+        lab_t = lab[t].astype(np.int64, copy=False)
+        is_3d = lab_t.shape[0] > 1
+        per_channel = []
+        for c in range(size_c):
+            stack = np.asarray(
+                pixels[t, c, : lab_t.shape[0]].compute(scheduler="synchronous")
+            )
+            per_channel.append(
+                {p.label: p for p in _regions(lab_t, stack.astype(np.float64))}
+            )
+        for prop in _regions(lab_t):
+            row: dict[str, Any] = {
+                "name": name,
+                "source_file": acq.path.name,
+                "source_sha256": source_sha256,
+                "scene": acq.scene_index,
+                "t": t,
+                **_geometry(prop, is_3d, (pz, py, px)),
+            }
+            for c in range(size_c):
+                region = per_channel[c][prop.label]
+                row[f"mean_intensity_c{c}_adu"] = float(region.intensity_mean)
+                row[f"max_intensity_c{c}_adu"] = float(region.intensity_max)
+            rows.append(row)
+    return columns, rows
 
-    size_t, size_c, size_z = acq_tcz(acq)
+
+def _labels_tzyx(labels: NDArray[Any], acq: Acquisition) -> NDArray[Any]:
+    """``labels`` as T×Z×Y×X; refused unless they match the image's Y×X (and Z).
+
+    Raises
+    ------
+    InvalidFormValueError
+        When the shapes do not match.
+    """
+    size_t, _size_c, size_z = acq_tcz(acq)
     size_y, size_x = int(acq.data.shape[3]), int(acq.data.shape[4])
     lab = np.asarray(labels)
     if lab.ndim == 2:
@@ -296,55 +348,35 @@ def object_rows(
             f"{size_z}×{size_y}×{size_x}.",
             fix="Give labels with the image's Y×X (and Z) size.",
         )
-    meta = acq.metadata
-    px = meta.pixel_size_x_um.value
-    py = meta.pixel_size_y_um.value
-    pz = meta.pixel_size_z_um.value
-    names = channel_names(acq, size_c)
-    columns = object_columns(names)
-    pixels = pixels_tczyx(acq)
-    rows: list[dict[str, Any]] = []
-    for t in range(lab.shape[0]):
-        lab_t = lab[t].astype(np.int64, copy=False)
-        is_3d = lab_t.shape[0] > 1
-        per_channel = []
-        for c in range(size_c):
-            stack = np.asarray(
-                pixels[t, c, : lab_t.shape[0]].compute(scheduler="synchronous")
-            )
-            per_channel.append(
-                {
-                    p.label: p
-                    for p in regionprops(
-                        lab_t, intensity_image=stack.astype(np.float64)
-                    )
-                }
-            )
-        for prop in regionprops(lab_t):
-            cz, cy, cx = prop.centroid
-            count = int(prop.area)
-            row: dict[str, Any] = {
-                "name": name,
-                "source_file": acq.path.name,
-                "source_sha256": source_sha256,
-                "scene": acq.scene_index,
-                "t": t,
-                "label": int(prop.label),
-                "pixel_count": count,
-                "centroid_z_um": cz * pz if (is_3d and pz) else None,
-                "centroid_y_um": cy * py if py else None,
-                "centroid_x_um": cx * px if px else None,
-            }
-            if is_3d:
-                row["volume_um3"] = count * px * py * pz if (px and py and pz) else None
-            else:
-                row["area_um2"] = count * px * py if (px and py) else None
-            for c in range(size_c):
-                region = per_channel[c][prop.label]
-                row[f"mean_intensity_c{c}_adu"] = float(region.intensity_mean)
-                row[f"max_intensity_c{c}_adu"] = float(region.intensity_max)
-            rows.append(row)
-    return columns, rows
+    return lab
+
+
+def _geometry(
+    prop: Any, is_3d: bool, size_zyx_um: tuple[float | None, ...]
+) -> dict[str, Any]:
+    """Label, size and centroid of one object, in µm where the pixel size is known."""
+    pz, py, px = size_zyx_um
+    cz, cy, cx = prop.centroid
+    count = int(prop.area)
+    row: dict[str, Any] = {
+        "label": int(prop.label),
+        "pixel_count": count,
+        "centroid_z_um": cz * pz if (is_3d and pz) else None,
+        "centroid_y_um": cy * py if py else None,
+        "centroid_x_um": cx * px if px else None,
+    }
+    if is_3d:
+        row["volume_um3"] = count * px * py * pz if (px and py and pz) else None
+    else:
+        row["area_um2"] = count * px * py if (px and py) else None
+    return row
+
+
+def _regions(labels: NDArray[np.int64], intensity: NDArray[Any] | None = None) -> Any:
+    """scikit-image's regionprops (untyped) of ``labels``, with ``intensity``."""
+    from skimage.measure import regionprops
+
+    return regionprops(labels, intensity_image=intensity)  # type: ignore[no-untyped-call]  # scikit-image has no type hints
 
 
 def pixels_tczyx(acq: Acquisition) -> Any:
@@ -360,10 +392,11 @@ def pixels_tczyx(acq: Acquisition) -> Any:
     return data
 
 
-def load_labels(path: Path) -> np.ndarray:
+def load_labels(path: Path) -> NDArray[Any]:
     """Read a label image (TIFF or NumPy .npy) given with ``--labels``."""
     if path.suffix.lower() == ".npy":
-        return np.load(path, allow_pickle=False)
+        labels: NDArray[Any] = np.load(path, allow_pickle=False)
+        return labels
     import tifffile
 
     return np.asarray(tifffile.imread(path))

@@ -15,11 +15,14 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from napari_fairly.core.export.safety import HASH_BLOCK_BYTES
+
+if TYPE_CHECKING:
+    import zarr
 
 
 @dataclass
@@ -104,10 +107,122 @@ def recorded_planes(
         ):
             problems.append(f"plane_sha256 names a plane outside the image: '{text}'")
             continue
-        keys.append(key)  # type: ignore[arg-type]
+        keys.append((key[0], key[1], key[2]))
     if not plane_sha256:
         problems.append("the sidecar records no plane hash to compare")
     return sorted(keys), problems
+
+
+def _open_image(
+    zarr_path: Path, ngff_version: str
+) -> tuple[zarr.Group, list[str], list[dict[str, Any]]] | str:
+    """The root group, its axes and its levels; else what is wrong."""
+    import zarr
+
+    try:
+        group = zarr.open_group(
+            store=str(zarr_path),
+            mode="r",
+            zarr_format=2 if ngff_version == "0.4" else 3,
+        )
+        attrs: dict[str, Any] = dict(group.attrs)
+    except Exception as err:  # any reader failure is a verification failure, reported
+        return f"the OME-Zarr cannot be opened ({type(err).__name__}: {err})"
+    meta = attrs.get("ome", attrs) if ngff_version == "0.5" else attrs
+    multiscales = meta.get("multiscales") or []
+    if not multiscales:
+        return "the OME-Zarr has no multiscales metadata"
+    axes = [a["name"] for a in multiscales[0].get("axes", [])]
+    datasets = multiscales[0].get("datasets", [])
+    if not datasets:
+        return "the OME-Zarr lists no resolution levels"
+    return group, axes, datasets
+
+
+def _level0_problems(
+    group: zarr.Group,
+    axes: list[str],
+    datasets: list[dict[str, Any]],
+    expected: _Expected,
+) -> list[str]:
+    """Level 0's shape, dtype and scale against the source's; missing levels."""
+    problems: list[str] = []
+    array = _array(group, datasets[0]["path"])
+    expected_shape = tuple(
+        n for a, n in zip("tczyx", expected.shape_tczyx, strict=True) if a in axes
+    )
+    if tuple(array.shape) != expected_shape:
+        problems.append(
+            f"level 0 shape {tuple(array.shape)} != source {expected_shape}"
+        )
+    if np.dtype(array.dtype) != np.dtype(expected.dtype):
+        problems.append(
+            f"level 0 dtype {array.dtype} != source {np.dtype(expected.dtype)}"
+        )
+    if expected.scale0 is not None:
+        written = datasets[0]["coordinateTransformations"][0]["scale"]
+        if not np.allclose(written, expected.scale0, rtol=0, atol=0):
+            problems.append(f"level 0 scale {written} != expected {expected.scale0}")
+    for level, dataset in enumerate(datasets):
+        if dataset["path"] not in group:
+            problems.append(f"resolution level {level} is missing")
+    return problems
+
+
+def _array(group: zarr.Group, path: str) -> zarr.Array[Any]:
+    """The array at ``path``; a group there is reported as a problem by the caller."""
+    import zarr
+
+    found = group[path]
+    if not isinstance(found, zarr.Array):
+        raise TypeError(f"'{path}' is a group, not an array")
+    return found
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """What the image should be, from the save (or the sidecar)."""
+
+    shape_tczyx: tuple[int, ...]
+    dtype: str
+    plane_sha256: Mapping[str, str]
+    scale0: list[float] | None
+
+
+class _PlaneCheck:
+    """Decodes a level-0 plane and compares its sha256 with the recorded one."""
+
+    def __init__(
+        self, array: zarr.Array[Any], axes: list[str], hashes: Mapping[str, str]
+    ) -> None:
+        self.array = array
+        self.axes = [a for a in axes if a in ("t", "c", "z")]
+        self.hashes = hashes
+        self.size_y = int(array.shape[-2])
+        self.band_rows = int(array.chunks[-2])
+
+    def __call__(self, key: tuple[int, int, int]) -> str | None:
+        """None when the plane decodes to the recorded bytes, else the problem."""
+        where = f"plane t={key[0]} c={key[1]} z={key[2]}"
+        pos = dict(zip("tcz", key, strict=True))
+        lead = tuple(pos[a] for a in self.axes)
+        # one row of chunks at a time, hashed in order: the same bytes as the whole
+        # plane, with half the memory in flight for 2×2-chunk planes
+        digest = hashlib.sha256()
+        try:
+            for y0 in range(0, self.size_y, self.band_rows):
+                index: tuple[int | slice, ...] = (*lead, slice(y0, y0 + self.band_rows))
+                band = np.ascontiguousarray(self.array[index])
+                band = band.astype(band.dtype.newbyteorder("<"), copy=False)
+                digest.update(band.data.cast("B"))
+        except Exception as err:  # a corrupt chunk fails in the codec: report it
+            return f"{where} cannot be read ({err})"
+        expected = self.hashes.get(plane_key(*key))
+        if expected is None:
+            return f"{where} has no recorded hash"
+        if digest.hexdigest() != expected:
+            return f"{where} differs from the source"
+        return None
 
 
 def check_zarr(
@@ -124,81 +239,23 @@ def check_zarr(
     """Reopen the OME-Zarr with zarr; compare metadata and level-0 plane hashes.
 
     ``planes`` are the (t, c, z) planes decoded and compared with ``plane_sha256``;
-    None compares every plane.
+    None compares every plane. Returns the problems and the number of planes checked.
     """
-    import zarr
-
-    problems: list[str] = []
+    opened = _open_image(zarr_path, ngff_version)
+    if isinstance(opened, str):
+        return [opened], 0
+    group, axes, datasets = opened
+    expected = _Expected(tuple(shape_tczyx), dtype, plane_sha256, scale0)
     try:
-        group = zarr.open_group(
-            store=str(zarr_path),
-            mode="r",
-            zarr_format=2 if ngff_version == "0.4" else 3,
-        )
-        attrs = dict(group.attrs)
-    except Exception as err:  # any reader failure is a verification failure, reported
-        return [f"the OME-Zarr cannot be opened ({type(err).__name__}: {err})"], 0
-    meta = attrs.get("ome", attrs) if ngff_version == "0.5" else attrs
-    multiscales = meta.get("multiscales") or []
-    if not multiscales:
-        return ["the OME-Zarr has no multiscales metadata"], 0
-    axes = [a["name"] for a in multiscales[0].get("axes", [])]
-    datasets = multiscales[0].get("datasets", [])
-    if not datasets:
-        return ["the OME-Zarr lists no resolution levels"], 0
-    array = group[datasets[0]["path"]]
-    expected_shape = tuple(
-        n for a, n in zip("tczyx", shape_tczyx, strict=True) if a in axes
-    )
-    if tuple(array.shape) != expected_shape:
-        problems.append(
-            f"level 0 shape {tuple(array.shape)} != source {expected_shape}"
-        )
-    if np.dtype(array.dtype) != np.dtype(dtype):
-        problems.append(f"level 0 dtype {array.dtype} != source {np.dtype(dtype)}")
-    if scale0 is not None:
-        written = datasets[0]["coordinateTransformations"][0]["scale"]
-        if not np.allclose(written, scale0, rtol=0, atol=0):
-            problems.append(f"level 0 scale {written} != expected {scale0}")
-    for level, dataset in enumerate(datasets):
-        if dataset["path"] not in group:
-            problems.append(f"resolution level {level} is missing")
+        problems = _level0_problems(group, axes, datasets, expected)
+    except (KeyError, TypeError) as err:
+        return [f"level 0 cannot be opened ({err})"], 0
     if problems:
         return problems, 0
-
-    def index(t: int, c: int, z: int) -> tuple[int, ...]:
-        pos = {"t": t, "c": c, "z": z}
-        return tuple(pos[a] for a in axes if a in pos)
-
-    size_y = int(array.shape[-2])
-    band_rows = int(array.chunks[-2])
-
-    def check(key: tuple[int, int, int]) -> str | None:
-        # one row of chunks at a time, hashed in order: the same bytes as the whole
-        # plane, with half the memory in flight for 2×2-chunk planes
-        digest_of = hashlib.sha256()
-        try:
-            for y0 in range(0, size_y, band_rows):
-                band = np.ascontiguousarray(
-                    array[(*index(*key), slice(y0, y0 + band_rows))]
-                )
-                band = band.astype(band.dtype.newbyteorder("<"), copy=False)
-                digest_of.update(memoryview(band).cast("B"))
-        except Exception as err:  # a corrupt chunk fails in the codec: report it
-            return f"plane t={key[0]} c={key[1]} z={key[2]} cannot be read ({err})"
-        digest = digest_of.hexdigest()
-        expected = plane_sha256.get(plane_key(*key))
-        if expected is None:
-            return f"plane t={key[0]} c={key[1]} z={key[2]} has no recorded hash"
-        if digest != expected:
-            return f"plane t={key[0]} c={key[1]} z={key[2]} differs from the source"
-        return None
-
+    check = _PlaneCheck(_array(group, datasets[0]["path"]), axes, plane_sha256)
     keys = list(planes) if planes is not None else spread_planes(shape_tczyx, None)
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        for problem in pool.map(check, keys):
-            if problem:
-                problems.append(problem)
+        problems = [problem for problem in pool.map(check, keys) if problem]
     return problems, len(keys)
 
 
@@ -239,20 +296,8 @@ def check_documents(folder: Path, name: str) -> list[str]:
     return problems
 
 
-def verify_dataset(folder: Path | str) -> VerifyReport:
-    """Check a saved dataset: every checksum, the OME-Zarr pixels, the documents."""
-    folder = Path(folder)
-    report = VerifyReport(folder=folder)
-    if not folder.is_dir():
-        report.problems.append("not a folder")
-        return report
-    name = folder.name
-    checksums = folder / f"{name}.sha256"
-    if not checksums.is_file():
-        report.problems.append(
-            f"{checksums.name} is missing: not a napari-fairly dataset?"
-        )
-        return report
+def _checksum_problems(folder: Path, checksums: Path, report: VerifyReport) -> None:
+    """Every file listed in ``checksums`` is there and unchanged; nothing unlisted."""
     listed = parse_sha256sum(checksums.read_text(encoding="utf-8"))
     for relative, expected in sorted(listed.items()):
         path = folder / relative
@@ -268,32 +313,59 @@ def verify_dataset(folder: Path | str) -> VerifyReport:
     for extra in sorted(present - set(listed)):
         report.problems.append(f"{extra} is not in {checksums.name}")
 
-    sidecar_path = folder / f"{name}.json"
+
+def _image_problems(folder: Path, sidecar_path: Path, report: VerifyReport) -> bool:
+    """The OME-Zarr the sidecar lists, against the plane hashes it records.
+
+    False when the sidecar cannot be read or lists no image: nothing more to check.
+    """
+    from napari_fairly.core.export.sidecar import SidecarError, read_sidecar
+
     try:
-        sidecar: dict[str, Any] = json.loads(sidecar_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+        sidecar = read_sidecar(sidecar_path)
+    except OSError as err:
         report.problems.append(f"{sidecar_path.name} cannot be read ({err})")
-        return report
-    image = next(
-        (o for o in sidecar.get("outputs", []) if o.get("role") == "image"), None
-    )
+        return False
+    except SidecarError as err:
+        report.problems.append(str(err))
+        return False
+    image = sidecar.image
     if image is None:
         report.problems.append("the sidecar lists no OME-Zarr image")
-        return report
-    shape = tuple(image["shape_tczyx"])
-    hashes = image.get("plane_sha256") or {}
-    planes, problems = recorded_planes(hashes, shape)  # all, or the save's sample
+        return False
+    shape = tuple(image.shape_tczyx)
+    # every plane (schema 1.0.0, --verify-all-planes), or the save's sample
+    planes, problems = recorded_planes(image.plane_sha256, shape)
     report.problems.extend(problems)
     problems, checked = check_zarr(
-        folder / image["path"],
-        ngff_version=image["ngff_version"],
+        folder / image.path,
+        ngff_version=image.ngff_version,
         shape_tczyx=shape,
-        dtype=image["dtype"],
-        plane_sha256=hashes,
-        scale0=image.get("scale_level0"),
+        dtype=image.dtype,
+        plane_sha256=image.plane_sha256,
+        scale0=image.scale_level0,
         planes=planes,
     )
     report.problems.extend(problems)
     report.planes_checked = checked
-    report.problems.extend(check_documents(folder, name))
+    return True
+
+
+def verify_dataset(folder: Path | str) -> VerifyReport:
+    """Check a saved dataset: every checksum, the OME-Zarr pixels, the documents."""
+    folder = Path(folder)
+    report = VerifyReport(folder=folder)
+    if not folder.is_dir():
+        report.problems.append("not a folder")
+        return report
+    name = folder.name
+    checksums = folder / f"{name}.sha256"
+    if not checksums.is_file():
+        report.problems.append(
+            f"{checksums.name} is missing: not a napari-fairly dataset?"
+        )
+        return report
+    _checksum_problems(folder, checksums, report)
+    if _image_problems(folder, folder / f"{name}.json", report):
+        report.problems.extend(check_documents(folder, name))
     return report

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numcodecs import Blosc
+from numpy.typing import NDArray
 
 from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.export.new_files import NewFileWriter
@@ -38,15 +39,16 @@ from napari_fairly.core.qc.compiled import compiled_kernel
 
 if TYPE_CHECKING:
     import dask.array as da
+    import zarr
 
 NgffVersion = Literal["0.4", "0.5"]
-PlaneSink = Callable[[int, int, int, np.ndarray], None]
-PlaneReader = Callable[[int, int, int], np.ndarray]
+PlaneSink = Callable[[int, int, int, NDArray[Any]], None]
+PlaneReader = Callable[[int, int, int], NDArray[Any]]
 WindowSource = Callable[[], "Sequence[tuple[float, float]] | None"]
 
 MAX_CHUNK_PX = 1024  # chunk edge in Y and X (SPEC 7.2)
 PYRAMID_STOP_PX = 512  # stop when the largest plane side is at most this (SPEC 7.2)
-BLOSC_CNAME = "zstd"
+BLOSC_CNAME: Literal["zstd"] = "zstd"
 BLOSC_CLEVEL = 5
 # Blosc splits a chunk into blocks compressed one by one; blosc's own choice for zstd
 # level 5 and 16-bit data is 256 KB. 512 KB blocks make 1024² 16-bit chunks about 20 %
@@ -96,7 +98,7 @@ def pyramid_shapes(size_y: int, size_x: int) -> list[tuple[int, int]]:
     return shapes
 
 
-def downsample_plane(plane: np.ndarray) -> np.ndarray:
+def downsample_plane(plane: NDArray[Any]) -> NDArray[Any]:
     """Halve a Y×X plane by 2×2 local mean; an odd last row/column averages what exists.
 
     Replicating the edge before the mean gives the mean of the pixels present, so edges
@@ -111,7 +113,9 @@ def downsample_plane(plane: np.ndarray) -> np.ndarray:
     if small_int and plane.dtype.isnative and plane.size:
         kernel = compiled_kernel("mean_2x2")
         if kernel is not None:
-            out = np.empty((plane.shape[0] // 2, plane.shape[1] // 2), plane.dtype)
+            out: NDArray[Any] = np.empty(
+                (plane.shape[0] // 2, plane.shape[1] // 2), plane.dtype
+            )
             kernel(np.ascontiguousarray(plane), out)
             return out
     a, b = plane[0::2, 0::2], plane[0::2, 1::2]
@@ -129,7 +133,8 @@ def downsample_plane(plane: np.ndarray) -> np.ndarray:
     if np.issubdtype(plane.dtype, np.integer):
         info = np.iinfo(plane.dtype)
         mean = np.clip(np.floor(mean + 0.5), info.min, info.max)
-    return mean.astype(plane.dtype)
+    halved: NDArray[Any] = mean.astype(plane.dtype)
+    return halved
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,10 @@ class WrittenZarr:
     scales: list[list[float]]
     units: dict[str, str]
     plane_sha256: dict[tuple[int, int, int], str] = field(default_factory=dict)
-    plane_min: np.ndarray | None = None  # T×C×Z
-    plane_max: np.ndarray | None = None
-    plane_mean: np.ndarray | None = None
+    # per level-0 plane (T×C×Z), kept by the writer when no plane sink is given
+    plane_min: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    plane_max: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    plane_mean: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     window_start: list[float] = field(default_factory=list)
     window_end: list[float] = field(default_factory=list)
     channel_min: list[float] = field(default_factory=list)
@@ -198,13 +204,14 @@ class _WindowHistogram:
         self.offset = int(np.iinfo(dtype).min) if self.exact else 0
         bins = 2 ** (8 * dtype.itemsize) if self.exact else 0
         self.counts = [np.zeros(bins, np.int64) for _ in range(channels)]
-        self.samples: list[list[np.ndarray]] = [[] for _ in range(channels)]
+        self.samples: list[list[NDArray[np.float64]]] = [[] for _ in range(channels)]
         self.sampled = [0] * channels
         self.minimum = [math.inf] * channels
         self.maximum = [-math.inf] * channels
         self.lock = threading.Lock()
 
-    def add(self, c: int, plane: np.ndarray) -> None:
+    def add(self, c: int, plane: NDArray[Any]) -> None:
+        """Count the values of one smallest-level plane of channel ``c``."""
         if plane.size:
             low, high = float(np.nanmin(plane)), float(np.nanmax(plane))
             with self.lock:
@@ -227,6 +234,7 @@ class _WindowHistogram:
                 self.sampled[c] += sample.size
 
     def percentiles(self, c: int) -> tuple[float, float]:
+        """0.1 and 99.9 percentiles of channel ``c``; (0, 0) when it holds nothing."""
         if self.exact:
             counts = self.counts[c]
             total = int(counts.sum())
@@ -272,6 +280,330 @@ def _read_blocks(data: da.Array) -> list[tuple[int, int, int, int]]:
     return blocks
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Shapes, axes and scales of the image to write (SPEC 7.2)."""
+
+    shape: tuple[int, int, int, int, int]  # T, C, Z, Y, X
+    dtype: np.dtype[Any]  # little-endian
+    axes: tuple[str, ...]
+    levels: list[tuple[int, int]]  # Y, X per level
+    scales: list[list[float]]
+    units: dict[str, str]
+    unknown: tuple[str, ...]  # axes whose physical size the source does not state
+    zarr_format: Literal[2, 3]
+
+    @property
+    def planes(self) -> int:
+        """Number of level-0 planes (T × C × Z)."""
+        return self.shape[0] * self.shape[1] * self.shape[2]
+
+    def chunk_yx(self, level: int) -> tuple[int, int]:
+        """Chunk edge in Y and X at ``level``."""
+        ly, lx = self.levels[level]
+        return min(MAX_CHUNK_PX, ly), min(MAX_CHUNK_PX, lx)
+
+    def level_shape(self, level: int) -> tuple[int, ...]:
+        """Shape of the array of ``level`` (kept axes only)."""
+        full = (*self.shape[:3], *self.levels[level])
+        return tuple(full["tczyx".index(a)] for a in self.axes)
+
+
+def _layout(data: da.Array, spec: ZarrSpec) -> _Layout:
+    """What is written for ``data``; an unknown physical size gives scale 1, no unit."""
+    size_t, size_c, size_z, size_y, size_x = (int(n) for n in data.shape)
+    shape = (size_t, size_c, size_z, size_y, size_x)
+    dtype = np.dtype(data.dtype)
+    if dtype.itemsize > 1:
+        dtype = dtype.newbyteorder("<")
+    axes = _axes_kept(shape)
+    units: dict[str, str] = {}
+    unknown: list[str] = []
+    base_scale: list[float] = []
+    for a in axes:
+        value = spec.scale_tczyx["tczyx".index(a)]
+        if a != "c" and value is None:
+            unknown.append(a)
+        base_scale.append(1.0 if a == "c" or value is None else float(value))
+        if a != "c" and value is not None:
+            units[a] = "second" if a == "t" else "micrometer"
+    levels = pyramid_shapes(size_y, size_x)
+    scales = []
+    for k in range(len(levels)):
+        level_scale = list(base_scale)
+        level_scale[-2] *= 2**k
+        level_scale[-1] *= 2**k
+        scales.append(level_scale)
+    zarr_format: Literal[2, 3] = 2 if spec.ngff_version == "0.4" else 3
+    return _Layout(
+        shape, dtype, axes, levels, scales, units, tuple(unknown), zarr_format
+    )
+
+
+def _create_arrays(target: Path, layout: _Layout) -> zarr.Group:
+    """The root group and one empty array per level; zarr writes their metadata."""
+    import zarr
+    from zarr.codecs import BloscCodec
+
+    root = zarr.open_group(store=str(target), mode="w-", zarr_format=layout.zarr_format)
+    itemsize = layout.dtype.itemsize
+    for k in range(len(layout.levels)):
+        chunks = tuple(1 for _ in layout.axes[:-2]) + layout.chunk_yx(k)
+        kwargs: dict[str, Any] = {
+            "name": str(k),
+            "shape": layout.level_shape(k),
+            "chunks": chunks,
+            "dtype": layout.dtype,
+            "fill_value": 0,
+        }
+        if layout.zarr_format == 2:
+            kwargs["compressors"] = blosc_codec(itemsize)
+            kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
+        else:
+            kwargs["compressors"] = BloscCodec(
+                cname=BLOSC_CNAME,
+                clevel=BLOSC_CLEVEL,
+                shuffle="bitshuffle",
+                typesize=itemsize,
+                blocksize=BLOSC_BLOCKSIZE,
+            )
+            kwargs["dimension_names"] = list(layout.axes)
+        root.create_array(**kwargs)
+    return root
+
+
+class _PlaneWriter:
+    """Everything done with one level-0 plane, in a worker thread (see module doc).
+
+    Hash it if the read-back compares it, hand it to the statistics, build each
+    pyramid level from it and compress and write every chunk of every level.
+    """
+
+    def __init__(
+        self,
+        target: Path,
+        layout: _Layout,
+        result: WrittenZarr,
+        spec: ZarrSpec,
+        hooks: _Hooks,
+    ) -> None:
+        self.layout = layout
+        self.result = result
+        self.hooks = hooks
+        self.codec = blosc_codec(layout.dtype.itemsize)
+        self.files = NewFileWriter(target, direct=spec.direct_io)
+        self.window = _WindowHistogram(layout.dtype, layout.shape[1])
+        self.key_prefix = "" if layout.zarr_format == 2 else "c/"
+        self.root_dir = os.fspath(target)
+        self.grid = []
+        for k, (ly, lx) in enumerate(layout.levels):
+            cy, cx = layout.chunk_yx(k)
+            self.grid.append((math.ceil(ly / cy), math.ceil(lx / cx)))
+        self.bytes_written = 0
+        self.files_written = 0
+        self._planes_read = 0
+        self._lock = threading.Lock()
+
+    def plane_read(self) -> None:
+        """Count one plane read from the source; the last one calls ``source_read``."""
+        with self._lock:
+            self._planes_read += 1
+            last = self._planes_read == self.layout.planes
+        if last and self.hooks.source_read is not None:
+            self.hooks.source_read()
+
+    def process(self, t: int, c: int, z: int, plane: NDArray[Any] | None) -> str | None:
+        """Write plane (t, c, z) at every level; its sha256 if it is to be compared.
+
+        ``plane`` None: the task reads it with ``read_plane``.
+        """
+        if plane is None:
+            plane = self._read(t, c, z)
+        plane = np.ascontiguousarray(plane, dtype=self.layout.dtype)
+        digest = None
+        wanted = self.hooks.hash_planes
+        if wanted is None or (t, c, z) in wanted:
+            digest = hashlib.sha256(plane.data.cast("B")).hexdigest()
+        if self.hooks.plane_sink is not None:
+            self.hooks.plane_sink(t, c, z, plane)
+        elif plane.size:  # without a sink, the writer keeps these statistics itself
+            self.result.plane_min[t, c, z] = float(plane.min())
+            self.result.plane_max[t, c, z] = float(plane.max())
+            self.result.plane_mean[t, c, z] = float(plane.mean(dtype=np.float64))
+        index = {"t": t, "c": c, "z": z}
+        lead = "".join(f"{index[a]}/" for a in self.layout.axes[:-2])
+        level = plane
+        for k in range(len(self.layout.levels)):
+            if k:
+                level = downsample_plane(level)
+            self._write_level(k, lead, level)
+        self.window.add(c, level)
+        return digest
+
+    def _read(self, t: int, c: int, z: int) -> NDArray[Any]:
+        if self.hooks.read_plane is None:
+            raise ValueError("no plane given and no read_plane to read it")
+        plane = self.hooks.read_plane(t, c, z)
+        self.plane_read()
+        return plane
+
+    def _write_level(self, k: int, lead: str, level: NDArray[Any]) -> None:
+        cy, cx = self.layout.chunk_yx(k)
+        rows, cols = self.grid[k]
+        for iy in range(rows):
+            row = f"{k}/{self.key_prefix}{lead}{iy}"
+            os.makedirs(f"{self.root_dir}/{row}", exist_ok=True)
+            for ix in range(cols):
+                block = level[iy * cy : (iy + 1) * cy, ix * cx : (ix + 1) * cx]
+                if block.shape != (cy, cx):  # edge chunks are stored full size
+                    padded = np.zeros((cy, cx), self.layout.dtype)
+                    padded[: block.shape[0], : block.shape[1]] = block
+                    block = padded
+                self._write_chunk(f"{row}/{ix}", np.ascontiguousarray(block))
+
+    def _write_chunk(self, relative: str, chunk: NDArray[Any]) -> None:
+        encoded = self.codec.encode(chunk)
+        self.files.write(relative, encoded)
+        digest = hashlib.sha256(encoded).hexdigest()
+        with self._lock:
+            self.bytes_written += len(encoded)
+            self.files_written += 1
+            self.result.chunk_sha256[relative] = digest
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    """What the caller plugs into the pass (see :func:`write_ome_zarr_steps`)."""
+
+    plane_sink: PlaneSink | None = None
+    read_plane: PlaneReader | None = None
+    source_read: Callable[[], None] | None = None
+    hash_planes: Collection[tuple[int, int, int]] | None = None
+
+
+class _InFlight:
+    """Plane tasks of a thread pool, a bounded number at a time, collected in order.
+
+    Tasks finish about in the order they start: waiting on the oldest costs one lock,
+    where ``wait(FIRST_COMPLETED)`` sets up a waiter on every pending task.
+    """
+
+    def __init__(self, writer: _PlaneWriter, workers: int, target: Path) -> None:
+        self.writer = writer
+        self.target = target
+        # one task more in flight keeps the workers busy while the oldest finishes
+        self.max_in_flight = workers + 2
+        self.pending: deque[tuple[Future[str | None], tuple[int, int, int]]] = deque()
+        self.done = 0
+        self.pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="fairly-zarr"
+        )
+
+    def submit(self, t: int, c: int, z: int, plane: NDArray[Any] | None) -> None:
+        """Queue plane (t, c, z), after collecting the oldest task if too many run."""
+        while len(self.pending) >= self.max_in_flight:
+            self.collect_oldest()
+        future = self.pool.submit(self.writer.process, t, c, z, plane)
+        self.pending.append((future, (t, c, z)))
+
+    def collect_oldest(self) -> None:
+        """Wait for the oldest task; keep its plane hash; explain a failed write."""
+        future, key = self.pending.popleft()
+        try:
+            digest = future.result()
+        except FairlyError:
+            raise  # a plane that cannot be read names the raw file
+        except OSError as err:
+            raise _ensure_writable(err, self.target) from err
+        if digest is not None:
+            self.writer.result.plane_sha256[key] = digest
+        self.done += 1
+
+    def collect_finished(self) -> None:
+        """Collect the tasks already done, oldest first, without waiting."""
+        while self.pending and self.pending[0][0].done():
+            self.collect_oldest()
+
+    def close(self) -> None:
+        """Cancel what has not started; wait for the running tasks."""
+        for future, _key in self.pending:
+            future.cancel()
+        self.pool.shutdown(wait=True)
+
+
+def _default_workers(direct: bool) -> int:
+    workers = os.cpu_count() or 2
+    # a direct write holds its task until the disk has the chunk: one task more than
+    # cores keeps every core compressing meanwhile (slow disks)
+    return workers + 1 if direct else workers
+
+
+def _feed_steps(
+    data: da.Array, tasks: _InFlight, direct_reads: bool
+) -> Generator[Progress, None, None]:
+    """Hand every level-0 plane to the tasks, in file order; yields progress."""
+    total = tasks.writer.layout.planes
+    size_t, size_c, size_z = tasks.writer.layout.shape[:3]
+    yield Progress(0, total, "writing OME-Zarr")
+    if direct_reads:
+        for t, c, z in itertools.product(range(size_t), range(size_c), range(size_z)):
+            tasks.submit(t, c, z, None)
+            tasks.collect_finished()
+            yield Progress(tasks.done, total, "writing OME-Zarr")
+    else:
+        from dask.local import get_sync
+
+        for t, c, z0, z1 in _read_blocks(data):
+            # a scheduler function, not its name: dask then skips importing
+            # distributed to look for a client
+            block = np.asarray(data[t, c, z0:z1].compute(scheduler=get_sync))
+            for i in range(z1 - z0):
+                tasks.writer.plane_read()
+                tasks.submit(t, c, z0 + i, block[i])
+            del block
+            tasks.collect_finished()
+            yield Progress(tasks.done, total, "writing OME-Zarr")
+    while tasks.pending:
+        tasks.collect_oldest()
+    yield Progress(tasks.done, total, "writing OME-Zarr")
+
+
+def _finish(
+    root: zarr.Group,
+    target: Path,
+    spec: ZarrSpec,
+    writer: _PlaneWriter,
+    windows: WindowSource | None,
+) -> None:
+    """Display windows and root metadata last: an interrupted write has none."""
+    result = writer.result
+    given = windows() if windows is not None else None
+    for c in range(writer.layout.shape[1]):
+        start, end = given[c] if given is not None else writer.window.percentiles(c)
+        result.window_start.append(start)
+        result.window_end.append(end)
+        result.channel_min.append(writer.window.minimum[c])
+        result.channel_max.append(writer.window.maximum[c])
+    try:
+        _write_root_metadata(root, spec, result)
+        if spec.ome_xml:
+            root.create_group("OME")
+            xml_path = target / "OME" / "METADATA.ome.xml"
+            xml_path.write_text(spec.ome_xml, encoding="utf-8")
+    except OSError as err:
+        raise _ensure_writable(err, target) from err
+    if spec.fsync:
+        from napari_fairly.core.export.safety import flush_tree
+
+        flush_tree(target)
+    layout = writer.layout
+    result.bytes_uncompressed = (
+        layout.planes * layout.shape[3] * layout.shape[4] * layout.dtype.itemsize
+    )
+    result.bytes_written = writer.bytes_written
+    result.files_written = writer.files_written
+
+
 def write_ome_zarr_steps(
     data: da.Array,
     target: Path,
@@ -314,252 +646,40 @@ def write_ome_zarr_steps(
         The (t, c, z) planes whose sha256 the read-back check will compare; None:
         every plane. Hashing a plane costs about an eighth of compressing it.
     """
-    import zarr
-
     if data.ndim != 5:
         raise ValueError(f"expected TCZYX pixels, got {data.ndim} dimensions")
     if target.exists():
         raise OutputError(
             "the output already exists.", fix="Choose a new name.", path=target
         )
-    shape = tuple(int(n) for n in data.shape)
-    size_t, size_c, size_z, size_y, size_x = shape
-    dtype = (
-        np.dtype(data.dtype).newbyteorder("<")
-        if data.dtype.itemsize > 1
-        else np.dtype(data.dtype)
-    )
-    axes = _axes_kept(shape)
-    kept_index = ["tczyx".index(a) for a in axes]
-    levels = pyramid_shapes(size_y, size_x)
-    zarr_format = 2 if spec.ngff_version == "0.4" else 3
-    codec = blosc_codec(dtype.itemsize)
-
-    # scale and units per axis; unknown physical size → 1, no unit
-    units: dict[str, str] = {}
-    unknown: list[str] = []
-    base_scale: list[float] = []
-    for a in axes:
-        value = spec.scale_tczyx["tczyx".index(a)]
-        if a == "c":
-            base_scale.append(1.0)
-        elif value is None:
-            base_scale.append(1.0)
-            unknown.append(a)
-        else:
-            base_scale.append(float(value))
-            units[a] = "second" if a == "t" else "micrometer"
-    scales = []
-    for k in range(len(levels)):
-        level_scale = list(base_scale)
-        level_scale[-2] *= 2**k
-        level_scale[-1] *= 2**k
-        scales.append(level_scale)
-
+    layout = _layout(data, spec)
     try:
-        root = zarr.open_group(store=str(target), mode="w-", zarr_format=zarr_format)
-        level_shapes: list[tuple[int, ...]] = []
-        chunk_shapes: list[tuple[int, int]] = []
-        for k, (ly, lx) in enumerate(levels):
-            full = (size_t, size_c, size_z, ly, lx)
-            level_shape = tuple(full[i] for i in kept_index)
-            chunk_yx = (min(MAX_CHUNK_PX, ly), min(MAX_CHUNK_PX, lx))
-            chunks = tuple(1 for _ in axes[:-2]) + chunk_yx
-            kwargs: dict[str, Any] = {
-                "name": str(k),
-                "shape": level_shape,
-                "chunks": chunks,
-                "dtype": dtype,
-                "fill_value": 0,
-                "compressors": codec
-                if zarr_format == 2
-                else zarr.codecs.BloscCodec(
-                    cname=BLOSC_CNAME,
-                    clevel=BLOSC_CLEVEL,
-                    shuffle="bitshuffle",
-                    typesize=dtype.itemsize,
-                    blocksize=BLOSC_BLOCKSIZE,
-                ),
-            }
-            if zarr_format == 2:
-                kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-            else:
-                kwargs["dimension_names"] = list(axes)
-            root.create_array(**kwargs)
-            level_shapes.append(level_shape)
-            chunk_shapes.append(chunk_yx)
+        root = _create_arrays(target, layout)
     except OSError as err:
         raise _ensure_writable(err, target) from err
-
+    size_t, size_c, size_z = layout.shape[:3]
     result = WrittenZarr(
         path=target,
         ngff_version=spec.ngff_version,
-        axes=axes,
-        shape_tczyx=shape,
-        dtype=dtype.str,
-        level_shapes=level_shapes,
-        scales=scales,
-        units=units,
+        axes=layout.axes,
+        shape_tczyx=layout.shape,
+        dtype=layout.dtype.str,
+        level_shapes=[layout.level_shape(k) for k in range(len(layout.levels))],
+        scales=layout.scales,
+        units=layout.units,
         plane_min=np.zeros((size_t, size_c, size_z), np.float64),
         plane_max=np.zeros((size_t, size_c, size_z), np.float64),
         plane_mean=np.zeros((size_t, size_c, size_z), np.float64),
-        unknown_scale_axes=tuple(unknown),
+        unknown_scale_axes=layout.unknown,
     )
-    window = _WindowHistogram(dtype, size_c)
-    counters = {"bytes": 0, "files": 0}
-    count_lock = threading.Lock()
-    key_prefix = "" if zarr_format == 2 else "c/"
-    root_dir = os.fspath(target)
-    grid = [
-        (math.ceil(ly / cy), math.ceil(lx / cx))
-        for (ly, lx), (cy, cx) in zip(levels, chunk_shapes, strict=True)
-    ]
-
-    files = NewFileWriter(target, direct=spec.direct_io)
-
-    def write_chunk(relative: str, chunk: np.ndarray) -> None:
-        encoded = codec.encode(chunk)
-        files.write(relative, encoded)
-        digest = hashlib.sha256(encoded).hexdigest()
-        with count_lock:
-            counters["bytes"] += len(encoded)
-            counters["files"] += 1
-            result.chunk_sha256[relative] = digest
-
-    planes_read = {"count": 0}
-
-    def plane_read() -> None:
-        with count_lock:
-            planes_read["count"] += 1
-            last = planes_read["count"] == total
-        if last and source_read is not None:
-            source_read()
-
-    def process(t: int, c: int, z: int, plane: np.ndarray | None) -> str | None:
-        if plane is None:
-            plane = read_plane(t, c, z)  # type: ignore[misc]
-            plane_read()
-        plane = np.ascontiguousarray(plane, dtype=dtype)
-        digest = None
-        if hash_planes is None or (t, c, z) in hash_planes:
-            digest = hashlib.sha256(memoryview(plane).cast("B")).hexdigest()
-        if plane_sink is not None:
-            plane_sink(t, c, z, plane)
-        if plane_sink is None and plane.size:  # otherwise the statistics hold these
-            result.plane_min[t, c, z] = float(plane.min())  # type: ignore[index]
-            result.plane_max[t, c, z] = float(plane.max())  # type: ignore[index]
-            result.plane_mean[t, c, z] = float(plane.mean(dtype=np.float64))  # type: ignore[index]
-        index = {"t": t, "c": c, "z": z}
-        lead = "".join(f"{index[a]}/" for a in axes[:-2])
-        level = plane
-        for k, (cy, cx) in enumerate(chunk_shapes):
-            if k:
-                level = downsample_plane(level)
-            rows, cols = grid[k]
-            for iy in range(rows):
-                row = f"{k}/{key_prefix}{lead}{iy}"
-                os.makedirs(f"{root_dir}/{row}", exist_ok=True)
-                for ix in range(cols):
-                    block = level[iy * cy : (iy + 1) * cy, ix * cx : (ix + 1) * cx]
-                    if block.shape != (cy, cx):  # edge chunks are stored full size
-                        padded = np.zeros((cy, cx), dtype)
-                        padded[: block.shape[0], : block.shape[1]] = block
-                        block = padded
-                    write_chunk(f"{row}/{ix}", np.ascontiguousarray(block))
-        window.add(c, level)
-        return digest
-
-    total = size_t * size_c * size_z
-    if not workers:
-        workers = os.cpu_count() or 2
-        if files.direct:
-            # a direct write holds its task until the disk has the chunk: one task
-            # more than cores keeps every core compressing meanwhile (slow disks)
-            workers += 1
-    # tasks finish about in the order they start: waiting on the oldest costs one
-    # lock, where wait(FIRST_COMPLETED) sets up a waiter on every pending task; one
-    # task more in flight keeps the workers busy while the oldest finishes
-    max_in_flight = workers + 2
-    pending: deque[tuple[Future[str | None], tuple[int, int, int]]] = deque()
-    done_planes = 0
-
-    def collect_oldest() -> None:
-        nonlocal done_planes
-        future, key = pending.popleft()
-        try:
-            digest = future.result()
-            if digest is not None:
-                result.plane_sha256[key] = digest
-        except FairlyError:
-            raise  # a plane that cannot be read names the raw file
-        except OSError as err:
-            raise _ensure_writable(err, target) from err
-        done_planes += 1
-
-    def collect_finished() -> None:
-        while pending and pending[0][0].done():
-            collect_oldest()
-
-    def submit(t: int, c: int, z: int, plane: np.ndarray | None) -> None:
-        while len(pending) >= max_in_flight:
-            collect_oldest()
-        pending.append((pool.submit(process, t, c, z, plane), (t, c, z)))
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fairly-zarr")
+    hooks = _Hooks(plane_sink, read_plane, source_read, hash_planes)
+    writer = _PlaneWriter(target, layout, result, spec, hooks)
+    tasks = _InFlight(writer, workers or _default_workers(writer.files.direct), target)
     try:
-        yield Progress(0, total, "writing OME-Zarr")
-        if read_plane is not None:
-            for t, c, z in itertools.product(
-                range(size_t), range(size_c), range(size_z)
-            ):
-                submit(t, c, z, None)
-                collect_finished()
-                yield Progress(done_planes, total, "writing OME-Zarr")
-        else:
-            from dask.local import get_sync
-
-            for t, c, z0, z1 in _read_blocks(data):
-                # a scheduler function, not its name: dask then skips importing
-                # distributed to look for a client
-                block = np.asarray(data[t, c, z0:z1].compute(scheduler=get_sync))
-                for i in range(z1 - z0):
-                    plane_read()
-                    submit(t, c, z0 + i, block[i])
-                del block
-                collect_finished()
-                yield Progress(done_planes, total, "writing OME-Zarr")
-        while pending:
-            collect_oldest()
-        yield Progress(done_planes, total, "writing OME-Zarr")
+        yield from _feed_steps(data, tasks, direct_reads=read_plane is not None)
     finally:
-        for future, _key in pending:
-            future.cancel()
-        pool.shutdown(wait=True)
-
-    # display windows and root metadata last: an interrupted write has no multiscales
-    given = windows() if windows is not None else None
-    for c in range(size_c):
-        start, end = given[c] if given is not None else window.percentiles(c)
-        result.window_start.append(start)
-        result.window_end.append(end)
-        result.channel_min.append(window.minimum[c])
-        result.channel_max.append(window.maximum[c])
-    try:
-        _write_root_metadata(root, spec, result)
-        if spec.ome_xml:
-            ome_group = root.create_group("OME")
-            del ome_group
-            xml_path = target / "OME" / "METADATA.ome.xml"
-            xml_path.write_text(spec.ome_xml, encoding="utf-8")
-    except OSError as err:
-        raise _ensure_writable(err, target) from err
-    if spec.fsync:
-        from napari_fairly.core.export.safety import flush_tree
-
-        flush_tree(target)
-    result.bytes_uncompressed = total * size_y * size_x * dtype.itemsize
-    result.bytes_written = counters["bytes"]
-    result.files_written = counters["files"]
+        tasks.close()
+    _finish(root, target, spec, writer, windows)
     return result
 
 
@@ -587,25 +707,10 @@ def multiscales_metadata(spec: ZarrSpec, written: WrittenZarr) -> dict[str, Any]
     if spec.ngff_version == "0.4":
         multiscale = {"version": "0.4", **multiscale}
     size_c = written.shape_tczyx[1]
-    channels = []
-    for c in range(size_c):
-        display = spec.channels[c] if c < len(spec.channels) else None
-        channels.append(
-            {
-                "label": display.label if display else f"Channel {c}",
-                "color": display.colour if display else "FFFFFF",
-                "active": True,
-                "coefficient": 1.0,
-                "family": "linear",
-                "inverted": False,
-                "window": {
-                    "min": _or(display and display.window_min, written.channel_min[c]),
-                    "max": _or(display and display.window_max, written.channel_max[c]),
-                    "start": written.window_start[c],
-                    "end": written.window_end[c],
-                },
-            }
-        )
+    channels = [
+        _omero_channel(spec.channels[c] if c < len(spec.channels) else None, written, c)
+        for c in range(size_c)
+    ]
     omero: dict[str, Any] = {
         "name": spec.name,
         "rdefs": {"model": "color" if size_c > 1 else "greyscale"},
@@ -616,11 +721,35 @@ def multiscales_metadata(spec: ZarrSpec, written: WrittenZarr) -> dict[str, Any]
     return {"multiscales": [multiscale], "omero": omero}
 
 
+def _omero_channel(
+    display: ChannelDisplay | None, written: WrittenZarr, c: int
+) -> dict[str, Any]:
+    """``omero.channels[c]``: label, colour and the display window."""
+    low = display.window_min if display is not None else None
+    high = display.window_max if display is not None else None
+    return {
+        "label": display.label if display else f"Channel {c}",
+        "color": display.colour if display else "FFFFFF",
+        "active": True,
+        "coefficient": 1.0,
+        "family": "linear",
+        "inverted": False,
+        "window": {
+            "min": _or(low, written.channel_min[c]),
+            "max": _or(high, written.channel_max[c]),
+            "start": written.window_start[c],
+            "end": written.window_end[c],
+        },
+    }
+
+
 def _or(value: float | None, default: float) -> float:
     return float(value) if value is not None else float(default)
 
 
-def _write_root_metadata(root: Any, spec: ZarrSpec, written: WrittenZarr) -> None:
+def _write_root_metadata(
+    root: zarr.Group, spec: ZarrSpec, written: WrittenZarr
+) -> None:
     meta = multiscales_metadata(spec, written)
     if spec.ngff_version == "0.4":
         root.attrs.update(meta)

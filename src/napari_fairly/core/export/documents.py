@@ -1,0 +1,209 @@
+"""The dataset's documents: each built by a function of the record, then written.
+
+A builder takes the :class:`~napari_fairly.core.export.record.DatasetRecord` and the
+sha256 of every file written before it (relative path → sha256) and returns the
+document's text; :func:`write_documents_steps` writes them in the plan's order
+(SPEC 7.3: tables, DataCite, sidecar, file list, RO-Crate, checksums), each a new
+file, and hands back every file's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+from typing import Any
+
+from napari_fairly.core.errors import OutputError
+from napari_fairly.core.export import rocrate, tables
+from napari_fairly.core.export.plan import OutputRole
+from napari_fairly.core.export.record import DatasetRecord, zarr_hashes
+from napari_fairly.core.export.safety import copy_verified, write_new_file
+from napari_fairly.core.export.sidecar import NamePartsRecord, build_sidecar, now_iso
+from napari_fairly.core.export.verify import file_sha256
+from napari_fairly.core.export.zarr_writer import json_dumps
+from napari_fairly.core.progress import Progress
+
+Builder = Callable[[DatasetRecord, Mapping[str, str]], str]
+ENCODING_FORMATS = {
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".sha256": "text/plain",
+}
+
+
+def sha256sum_text(hashes: Mapping[str, str]) -> str:
+    """``sha256sum`` lines (``<hash>  <path>``), sorted by path."""
+    return "".join(f"{h}  {p}\n" for p, h in sorted(hashes.items()))
+
+
+def zarr_manifest(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """Every file of the OME-Zarr, ``sha256sum`` format."""
+    return sha256sum_text(zarr_hashes(record, hashes))
+
+
+def measurements_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """One row per (channel, plane), from the QC statistics (else the writer's own)."""
+    written = record.pixels.written
+    rows = tables.measurement_rows(
+        record.name,
+        record.acquisition,
+        record.source.sha256,
+        record.stats,
+        record.qc_report,
+        written.plane_mean,
+        written.plane_min,
+        written.plane_max,
+    )
+    return tables.render_csv(tables.MEASUREMENT_COLUMNS, rows)
+
+
+def objects_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """One row per labelled object, in physical units."""
+    labels = record.labels
+    if labels is None:
+        raise ValueError("objects_csv needs labels")
+    if isinstance(labels, str | Path):
+        labels = tables.load_labels(Path(labels))
+    columns, rows = tables.object_rows(
+        record.name, record.acquisition, record.source.sha256, labels
+    )
+    return tables.render_csv(columns, rows)
+
+
+def datacite_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """The DataCite record of the form (the form module's mapping)."""
+    return json_dumps(record.form_documents.datacite)
+
+
+def sidecar_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """The sidecar, stamped with the time it is written."""
+    return json_dumps(
+        build_sidecar(record, hashes, saved=now_iso()).model_dump(mode="json")
+    )
+
+
+def _listed(record: DatasetRecord, hashes: Mapping[str, str]) -> list[str]:
+    """The files written so far outside the OME-Zarr, sorted."""
+    inside = zarr_hashes(record, hashes)
+    return sorted(p for p in hashes if p not in inside)
+
+
+def file_list_tsv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """The BioImage Archive file list: the OME-Zarr folder and every other file."""
+    zarr_folder = record.plan.path(OutputRole.IMAGE)
+    return rocrate.file_list_tsv(
+        record.name, [f"{zarr_folder}/", *_listed(record, hashes)]
+    )
+
+
+def ro_crate_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """The RO-Crate: every file outside the OME-Zarr with its format and sha256.
+
+    The file list comes last, as it was written after the others.
+    """
+    from napari_fairly.core.naming import parse_name
+
+    file_list = record.plan.path(OutputRole.FILE_LIST)
+    listed = [p for p in _listed(record, hashes) if p != file_list]
+    files: dict[str, dict[str, Any]] = {
+        path: {
+            "encodingFormat": ENCODING_FORMATS.get(
+                Path(path).suffix, "application/octet-stream"
+            ),
+            "sha256": hashes[path],
+        }
+        for path in [*listed, file_list]
+    }
+    documents = record.form_documents
+    crate = rocrate.build_crate(
+        name=record.name,
+        name_parts=NamePartsRecord.of(parse_name(record.name)).model_dump(),
+        rembi=documents.rembi,
+        dublin_core=documents.dublin_core,
+        acquisition=record.acquisition_json,
+        files=files,
+        zarr_folder=record.plan.path(OutputRole.IMAGE),
+        ngff_version=record.ngff_version,
+    )
+    return json_dumps(crate)
+
+
+def checksums_text(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+    """Every file of the dataset but this one, ``sha256sum`` format."""
+    return sha256sum_text(hashes)
+
+
+BUILDERS: dict[OutputRole, Builder] = {
+    OutputRole.ZARR_MANIFEST: zarr_manifest,
+    OutputRole.MEASUREMENTS: measurements_csv,
+    OutputRole.OBJECTS: objects_csv,
+    OutputRole.DATACITE: datacite_json,
+    OutputRole.SIDECAR: sidecar_json,
+    OutputRole.FILE_LIST: file_list_tsv,
+    OutputRole.RO_CRATE: ro_crate_json,
+    OutputRole.CHECKSUMS: checksums_text,
+}
+
+
+def write_text(path: Path, text: str) -> str:
+    """Write a new text file (never over an existing one); return its sha256.
+
+    Not flushed here: the dataset folder is flushed once, before the rename.
+    """
+    data = text.encode("utf-8")
+    write_new_file(path, data, fsync=False)
+    return hashlib.sha256(data).hexdigest()
+
+
+def image_hashes(record: DatasetRecord, partial: Path) -> dict[str, str]:
+    """sha256 of every file of the OME-Zarr: the chunks' taken while written, the
+    metadata files' read now."""
+    zarr_name = record.plan.path(OutputRole.IMAGE)
+    root = partial / zarr_name
+    hashes = {
+        f"{zarr_name}/{k}": v for k, v in record.pixels.written.chunk_sha256.items()
+    }
+    for path in root.rglob("*"):
+        rel = f"{zarr_name}/{path.relative_to(root).as_posix()}"
+        if path.is_file() and rel not in hashes:
+            hashes[rel] = file_sha256(path)
+    return hashes
+
+
+def _copy_raw(record: DatasetRecord, partial: Path, relative: str) -> str:
+    """Copy the raw file byte for byte; the copy's sha256 is checked."""
+    source = record.acquisition.path
+    if not source.is_file():
+        raise OutputError(
+            "only single-file sources can be copied with --copy-raw.",
+            fix="Copy the source folder by hand.",
+            path=source,
+        )
+    return copy_verified(source, partial / relative, record.source.sha256)
+
+
+def write_documents_steps(
+    record: DatasetRecord, partial: Path, label: str
+) -> Generator[Progress, None, dict[str, str]]:
+    """Write every document of ``record``'s plan into ``partial``, in order.
+
+    Returns the sha256 of every file of the dataset but the checksums file itself.
+    """
+    total = record.pixels.total
+    hashes = image_hashes(record, partial)
+    for output in record.plan.outputs:
+        role = output.role
+        if role is OutputRole.IMAGE:
+            continue
+        if role is OutputRole.MEASUREMENTS:
+            yield Progress(total, total, f"{label}: tables")
+        if role is OutputRole.RAW_COPY:
+            yield Progress(total, total, f"{label}: copying the raw file")
+            hashes[output.path] = _copy_raw(record, partial, output.path)
+            continue
+        sha = write_text(partial / output.path, BUILDERS[role](record, hashes))
+        if role is not OutputRole.CHECKSUMS:
+            hashes[output.path] = sha
+    return hashes

@@ -1,0 +1,235 @@
+"""What a save will write, known before it starts (SPEC 7.1).
+
+:func:`plan_dataset` names one scene's dataset and lists its files; the save writes
+exactly those, in that order, and the Save panel shows the same list
+(:func:`planned_outputs`) before the operator presses Save.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
+
+from napari_fairly.core.progress import Note, NoteKind
+
+if TYPE_CHECKING:
+    from napari_fairly.core.export.request import SaveRequest
+    from napari_fairly.core.form import FairForm
+    from napari_fairly.core.naming import NameParts
+    from napari_fairly.core.reading import Acquisition
+    from napari_fairly.core.session import Session
+    from napari_fairly.core.settings import FacilityTemplate
+
+PATH_WARNING_CHARS = 250  # SPEC 1.2 convention
+
+
+class OutputRole(enum.StrEnum):
+    """What a file of the dataset is; the sidecar's ``outputs[].role``."""
+
+    IMAGE = "image"
+    ZARR_MANIFEST = "zarr_manifest"
+    MEASUREMENTS = "measurements"
+    OBJECTS = "objects"
+    RAW_COPY = "raw_copy"
+    DATACITE = "datacite"
+    SIDECAR = "sidecar"
+    FILE_LIST = "file_list"
+    RO_CRATE = "ro_crate"
+    CHECKSUMS = "checksums"
+
+
+# the outputs the sidecar lists (it cannot list itself nor what is written after it)
+SIDECAR_OUTPUTS = frozenset(
+    {
+        OutputRole.IMAGE,
+        OutputRole.ZARR_MANIFEST,
+        OutputRole.MEASUREMENTS,
+        OutputRole.OBJECTS,
+        OutputRole.RAW_COPY,
+        OutputRole.DATACITE,
+    }
+)
+
+
+class PlannedOutput(NamedTuple):
+    """One file (or the OME-Zarr folder) a save writes."""
+
+    role: OutputRole
+    path: str  # POSIX, relative to the dataset folder (planned_outputs: destination)
+    description: str
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    """One scene's dataset: its name, where it goes and its files, in writing order."""
+
+    requested_name: str
+    name: str  # the next free version when the requested one exists
+    parent: Path  # the destination and the template's layout sub-folders
+    outputs: tuple[PlannedOutput, ...]
+
+    @property
+    def folder(self) -> Path:
+        """The dataset folder once published."""
+        return self.parent / self.name
+
+    @property
+    def bumped(self) -> bool:
+        """True when the requested version exists and the next one is used."""
+        return self.name != self.requested_name
+
+    def path(self, role: OutputRole) -> str:
+        """Relative path of the output of ``role``; KeyError when not planned."""
+        for output in self.outputs:
+            if output.role is role:
+                return output.path
+        raise KeyError(role)
+
+    def has(self, role: OutputRole) -> bool:
+        """True when an output of ``role`` is planned."""
+        return any(output.role is role for output in self.outputs)
+
+
+def dataset_name(form: FairForm, acq: Acquisition) -> tuple[NameParts, str]:
+    """Name parts and name of one scene's dataset (``-sNN`` for multi-scene files)."""
+    from napari_fairly.core.naming import build_name, with_scene_suffix
+
+    parts = form.name_parts()
+    if acq.metadata.scene_count > 1:
+        parts = with_scene_suffix(parts, acq.scene_index)
+    parts = replace(parts, role=None, ext="")
+    return parts, build_name(parts)
+
+
+def destination_folder(
+    base: Path, template: FacilityTemplate | None, parts: NameParts, form: FairForm
+) -> Path:
+    """``base`` plus the template's layout sub-folders (``{project}``…), checked."""
+    layout = template.options.destination_layout if template is not None else ""
+    if not layout:
+        return base
+    from napari_fairly.core.settings import destination_subdir
+
+    # the form's Study has no acronym field (yet): a {study} layout stops the save
+    study = str(getattr(form.study, "acronym", "") or "")
+    return base.joinpath(*destination_subdir(layout, parts, study).parts)
+
+
+def raw_copy_path(name: str, source: Path) -> str:
+    """``raw/<name><ext>``: the raw file's extension, ``.ome.tif(f)`` kept whole."""
+    suffix = (
+        "".join(source.suffixes[-2:])
+        if source.name.lower().endswith((".ome.tif", ".ome.tiff"))
+        else source.suffix
+    )
+    return f"raw/{name}{suffix.lower()}"
+
+
+def _outputs(
+    request: SaveRequest, name: str, source: Path
+) -> tuple[PlannedOutput, ...]:
+    """The dataset's files in the order they are written (SPEC 7.3)."""
+    role = OutputRole
+    zarr_name = f"{name}.ome.zarr"
+    outputs = [
+        PlannedOutput(
+            role.IMAGE, zarr_name, f"OME-Zarr image (OME-NGFF {request.ngff_version})"
+        ),
+        PlannedOutput(
+            role.ZARR_MANIFEST,
+            f"{zarr_name}.sha256",
+            "sha256 of every file of the OME-Zarr",
+        ),
+        PlannedOutput(
+            role.MEASUREMENTS, f"{name}_measurements.csv", "intensities per plane"
+        ),
+    ]
+    if request.labels is not None:
+        outputs.append(
+            PlannedOutput(role.OBJECTS, f"{name}_objects.csv", "one row per object")
+        )
+    if request.copy_raw:
+        outputs.append(
+            PlannedOutput(
+                role.RAW_COPY, raw_copy_path(name, source), "copy of the raw file"
+            )
+        )
+    outputs += [
+        PlannedOutput(role.DATACITE, f"{name}_datacite.json", "DataCite record"),
+        PlannedOutput(
+            role.SIDECAR, f"{name}.json", "sidecar: metadata, checks, provenance"
+        ),
+        PlannedOutput(role.FILE_LIST, "file_list.tsv", "file list (BioImage Archive)"),
+        PlannedOutput(role.RO_CRATE, "ro-crate-metadata.json", "RO-Crate metadata"),
+        PlannedOutput(role.CHECKSUMS, f"{name}.sha256", "sha256 of every file"),
+    ]
+    return tuple(outputs)
+
+
+def plan_dataset(request: SaveRequest, session: Session) -> DatasetPlan:
+    """Name, folder and files of ``session``'s dataset, as the save would write it now.
+
+    Reads the destination folder only (taken versions, interrupted saves); writes
+    nothing.
+
+    Raises
+    ------
+    InvalidNameError
+        When the form's naming fields do not make a valid name.
+    """
+    from napari_fairly.core.naming import next_free_version
+
+    acq = session.acquisition
+    parts, requested = dataset_name(session.form, acq)
+    parent = destination_folder(
+        Path(request.destination), request.template, parts, session.form
+    )
+    name = next_free_version(requested, parent) if parent.is_dir() else requested
+    return DatasetPlan(requested, name, parent, _outputs(request, name, acq.path))
+
+
+def planned_outputs(request: SaveRequest) -> list[PlannedOutput]:
+    """Every output of ``request`` (all sessions), paths relative to its destination.
+
+    What the Save panel lists before a save; the save writes the same files.
+    """
+    out: list[PlannedOutput] = []
+    for session in request.sessions:
+        plan = plan_dataset(request, session)
+        folder = PurePosixPath(plan.folder.relative_to(request.destination).as_posix())
+        out += [o._replace(path=str(folder / o.path)) for o in plan.outputs]
+    return out
+
+
+def storage_notes(
+    plan: DatasetPlan, source: Path, shape: tuple[int, ...]
+) -> list[Note]:
+    """Warnings that do not stop a save: long paths, output on the raw data's disk.
+
+    The deepest chunk path should stay under 250 characters so Windows tools without
+    long-path support can copy the dataset (SPEC 1.2); a copy on the same disk as the
+    raw data is not a backup (SPEC 8, 3-2-1 rule).
+    """
+    notes = []
+    axes = [str(n - 1) for n in shape[:3] if n > 1] + ["0", "0"]
+    deepest = plan.folder / plan.path(OutputRole.IMAGE) / "0" / "c" / "/".join(axes)
+    length = len(str(deepest.resolve()))
+    if length >= PATH_WARNING_CHARS:
+        text = (
+            f"the deepest file path is {length} characters (>= {PATH_WARNING_CHARS}): "
+            "Windows tools without long-path support may fail to copy it"
+        )
+        notes.append(Note(NoteKind.LONG_PATH, text, deepest))
+    try:
+        same_disk = plan.parent.stat().st_dev == source.stat().st_dev
+    except OSError:
+        same_disk = False
+    if same_disk:
+        text = (
+            "the dataset is on the same disk as the raw data: it is not a backup "
+            "(3-2-1 rule: 3 copies, 2 media, 1 off-site)"
+        )
+        notes.append(Note(NoteKind.SAME_DISK, text, plan.parent))
+    return notes
