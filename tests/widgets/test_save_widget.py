@@ -47,7 +47,7 @@ def test_widget_saves_and_opens_the_result(
     widget.setDestination(tmp_path / "out")
     assert widget.name() == NAME
     outputs = widget.outputs()
-    assert outputs[0] == f"{tmp_path / 'out'}/{NAME}/"
+    assert outputs[0].split()[0] == f"{NAME}/{NAME}.ome.zarr"
     assert not any("interrupted" in o for o in outputs)
     assert any("_measurements.csv" in o for o in outputs)
     assert widget._save_button.isEnabled()
@@ -72,6 +72,9 @@ def test_widget_saves_and_opens_the_result(
     assert session.qc_runs == 1
     qtbot.waitUntil(lambda: widget.worker() is None, timeout=10_000)
     assert str(folder) in widget._done_label.text()
+    # the panel listed exactly what the save wrote (the core's plan, not a copy)
+    written = {p.relative_to(folder.parent).as_posix() for p in folder.iterdir()}
+    assert {o.split()[0] for o in outputs} == written
     side = json.loads((folder / f"{NAME}.json").read_text())
     assert side["source"]["scene"] == 0
     assert side["qc"]["rows"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import napari
+import numpy as np
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt, QUrl, Signal
 from qtpy.QtWidgets import (
@@ -39,13 +40,14 @@ from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.export import (
     SaveRequest,
     SaveResult,
-    dataset_name,
     find_partials,
+    plan_dataset,
+    planned_outputs,
     preload,
     save_steps,
 )
 from napari_fairly.core.form import field_label, form_from_json
-from napari_fairly.core.progress import Progress
+from napari_fairly.core.progress import Note, Progress
 from napari_fairly.widgets._common import SessionLink, notify_error, session_tag
 
 if TYPE_CHECKING:
@@ -56,7 +58,9 @@ RED = "color: white; background-color: #c62828; padding: 4px;"
 GREEN = "color: white; background-color: #2e7d32; padding: 4px;"
 
 
-def _drive(job: Generator[Progress, None, Any]) -> Generator[Progress, None, Any]:
+def _drive(
+    job: Generator[Progress | Note, None, Any],
+) -> Generator[Progress | Note, None, Any]:
     return (yield from job)
 
 
@@ -334,32 +338,26 @@ class SaveDatasetWidget(QWidget):
             self._name_label.setText("open an acquisition first")
         else:
             try:
-                _parts, name = dataset_name(session.form, session.acquisition)
+                plan = plan_dataset(self._request(session, preview=True), session)
             except FairlyError as err:
                 self._name_label.setText(str(err))
             else:
-                self._name_label.setText(name)
-                self._list_outputs(session, name)
+                name = plan.name
+                bumped = (
+                    f" ({plan.requested_name} exists)"
+                    if plan.name != plan.requested_name
+                    else ""
+                )
+                self._name_label.setText(name + bumped)
+                self._list_outputs(session)
         self._name_label.setStyleSheet(GREEN if name else RED)
         return bool(name)
 
-    def _list_outputs(self, session: Session, name: str) -> None:
-        dest = self._destination.text().strip() or "<destination>"
-        for item in (
-            f"{dest}/{name}/",
-            f"  {name}.ome.zarr (OME-NGFF {self._ngff.currentText()})",
-            f"  {name}.json (sidecar)",
-            f"  {name}_measurements.csv",
-            f"  {name}_datacite.json",
-            "  ro-crate-metadata.json, file_list.tsv",
-            f"  {name}.sha256, {name}.ome.zarr.sha256",
-        ):
-            self._outputs.addItem(item)
-        if self._labels.currentIndex() > 0:
-            self._outputs.addItem(f"  {name}_objects.csv")
-        if self._copy_raw.isChecked():
-            suffix = session.source.path.suffix.lower()
-            self._outputs.addItem(f"  raw/{name}{suffix}")
+    def _list_outputs(self, session: Session) -> None:
+        """What the save will write: the core's own plan, never a list kept here."""
+        request = self._request(session, preview=True)
+        for output in planned_outputs(request):
+            self._outputs.addItem(f"  {output.path}  ({output.description})")
         folder = self._destination.text().strip()
         for leftover in find_partials(Path(folder)) if folder else []:
             self._outputs.addItem(
@@ -507,14 +505,18 @@ class SaveDatasetWidget(QWidget):
         self._start("save", save_steps(request), self._on_save_done)
         self._status.setText("starting…")
 
-    def _request(self, session: Session) -> SaveRequest:
+    def _request(self, session: Session, preview: bool = False) -> SaveRequest:
+        """The save the panel's inputs describe (``preview``: labels not copied)."""
         labels = None
         if self._labels.currentIndex() > 0:
             labels = self._viewer.layers[self._labels.currentText()].data
             labels = labels[0] if isinstance(labels, list) else labels
+            if not preview:
+                labels = np.asarray(labels)
+        destination = self._destination.text().strip()
         return SaveRequest(
             sessions=(session,),
-            destination=Path(self._destination.text().strip()),
+            destination=Path(destination or "<destination>"),
             ngff_version=self._ngff.currentText(),  # type: ignore[arg-type]
             on_exists=self._on_exists.currentData(),
             labels=labels,
@@ -527,9 +529,10 @@ class SaveDatasetWidget(QWidget):
             self._status.setText("cancelling…")
             self._worker.quit()
 
-    def _on_progress(self, step: Progress) -> None:
-        if step.total is None and step.done == 0:  # a note: kept for the end
-            self._notes.append(step.step.removeprefix("note: "))
+    def _on_progress(self, step: Progress | Note) -> None:
+        if isinstance(step, Note):  # kept for the end of the save
+            self._notes.append(step.text)
+            return
         if step.total:
             self._progress.setRange(0, step.total)
             self._progress.setValue(step.done)
