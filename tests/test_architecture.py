@@ -65,3 +65,33 @@ def test_npe2_validate_command_accepts_manifest() -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "valid" in run.stdout.lower()
+
+
+def test_other_packages_use_the_public_face_of_qc() -> None:
+    """Export, the session, the commands and the widgets import ``core.qc`` only."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "napari_fairly"
+    private = []
+    for path in src.rglob("*.py"):
+        if path.parent == src / "core" / "qc":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "napari_fairly.core.qc."
+            ):
+                private.append(f"{path.relative_to(src)}: {node.module}")
+    assert private == []
+
+
+def test_qc_does_not_depend_on_corrections() -> None:
+    """One direction: corrections use the checks' vocabulary, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    qc = Path(__file__).resolve().parents[1] / "src" / "napari_fairly" / "core" / "qc"
+    for path in qc.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.module != "napari_fairly.core.corrections", path.name

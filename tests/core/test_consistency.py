@@ -10,7 +10,11 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from napari_fairly.core.corrections import Corrections, effective_metadata
+from napari_fairly.core.corrections import (
+    Corrections,
+    effective_metadata,
+    parse_settings,
+)
 from napari_fairly.core.errors import InvalidFormValueError, TemplateError
 from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata, Objective
 from napari_fairly.core.model import Sourced, Status
@@ -18,7 +22,6 @@ from napari_fairly.core.qc import (
     QcParameters,
     Severity,
     check_consistency,
-    parse_settings,
     resolve_inputs,
     resolve_thresholds,
     run_qc,

@@ -79,7 +79,7 @@ def register(subparsers: Any) -> None:
 
 def format_table(report: Any, planes: bool = False) -> str:
     """The report as an aligned text table, one line per check."""
-    from napari_fairly.core.qc.results import format_value
+    from napari_fairly.core.qc import format_value
 
     rows = report.rows if planes else report.summary_rows()
     header = (
@@ -128,7 +128,7 @@ def open_session(
 
     Shared by ``fairly qc`` and ``fairly save``: the same names, the same checks.
     """
-    from napari_fairly.core.qc import parse_settings
+    from napari_fairly.core.corrections import parse_settings
     from napari_fairly.core.reading import open_acquisition
     from napari_fairly.core.session import Session
     from napari_fairly.core.settings import find_template

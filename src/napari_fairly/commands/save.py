@@ -114,8 +114,8 @@ def register(subparsers: Subparsers) -> None:
 
 def _open_sessions(args: argparse.Namespace, form: FairForm) -> tuple[Session, ...]:
     """One Session per scene to save, each with the form and --set applied."""
+    from napari_fairly.core.corrections import parse_settings
     from napari_fairly.core.errors import FormNotReadyError
-    from napari_fairly.core.qc import parse_settings
     from napari_fairly.core.reading import open_acquisition
     from napari_fairly.core.session import Session
     from napari_fairly.core.settings import find_template

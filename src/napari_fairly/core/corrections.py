@@ -29,6 +29,7 @@ from napari_fairly.core.model import FrozenModel, Sourced, Status
 
 if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
+    from napari_fairly.core.qc import QcParameters
 
 PREFIX = "image_acquisition."
 CHANNEL_PREFIX = PREFIX + "channels."
@@ -86,7 +87,7 @@ def _immersion(value: Any) -> str:
 
 
 def _modality(value: Any) -> str:
-    from napari_fairly.core.qc.nyquist import MODALITIES, normalise_modality
+    from napari_fairly.core.qc import MODALITIES, normalise_modality
 
     key = normalise_modality(str(value))
     if key is None:
@@ -351,6 +352,48 @@ class Corrections(FrozenModel):
         return out
 
 
+def setting_keys() -> list[str]:
+    """Every short key ``--set`` accepts (dotted correction names work too)."""
+    from napari_fairly.core.qc import PARAMETER_KEYS
+
+    return sorted({*PARAMETER_KEYS, *ALIASES})
+
+
+def parse_settings(
+    items: Iterable[str], channels: int | None = None
+) -> tuple[dict[str, str], QcParameters]:
+    """Split ``--set`` items into acquisition corrections and QC parameters.
+
+    Corrections are given by dotted name (``image_acquisition.objective_na=1.4``) or
+    by short alias (``na=1.4``, ``pz=0.3``, ``em.2=520`` for channel 2, counted from
+    1; ``em=520`` for every channel); they are checked when applied. QC parameters
+    (``gain``, ``offset``, ``sted``, ``camera_pixel_um``…) are checked here.
+
+    Raises
+    ------
+    InvalidFormValueError
+        Unknown key, a value that is not a number, or one outside its range.
+    """
+    from napari_fairly.core.qc import PARAMETER_KEYS, parse_parameters
+
+    corrections: dict[str, str] = {}
+    parameters: list[tuple[str, str]] = []
+    for key, text in parse_assignments(items):
+        names = expand_alias(key, channels)
+        if names is not None and text:
+            corrections.update(dict.fromkeys(names, text))
+        elif key.lower() in PARAMETER_KEYS and text:
+            parameters.append((key, text))
+        else:
+            raise InvalidFormValueError(
+                f"--set {key[:60]}={text[:40]}: unknown setting or empty value.",
+                fix="Write key=value with a key among: "
+                f"{', '.join(setting_keys())}, or a dotted name such as "
+                "image_acquisition.pixel_size_z_um.",
+            )
+    return corrections, parse_parameters(parameters)
+
+
 def parse_assignments(items: Iterable[str]) -> list[tuple[str, str]]:
     """``["na=1.4", "em.1=520"]`` → [(key, text)]; a malformed item is refused."""
     out = []
@@ -398,7 +441,7 @@ def _with_immersion_ri(
     immersion = corrections.get(PREFIX + "immersion")
     if immersion is None or corrections.get(PREFIX + "refractive_index") is not None:
         return metadata
-    from napari_fairly.core.qc.nyquist import refractive_index_for
+    from napari_fairly.core.qc import refractive_index_for
 
     file_ri = metadata.objective.refractive_index
     default = refractive_index_for(str(immersion.value))

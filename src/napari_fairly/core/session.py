@@ -36,12 +36,12 @@ from napari_fairly.core.form import (
     sync_acquisition,
 )
 from napari_fairly.core.model import FrozenModel, Status
-from napari_fairly.core.qc.overrides import QcParameters
+from napari_fairly.core.qc import QcParameters
 
 if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata
     from napari_fairly.core.progress import Progress
-    from napari_fairly.core.qc.report import QcReport
+    from napari_fairly.core.qc import QcReport
     from napari_fairly.core.reading import Acquisition
     from napari_fairly.core.settings import FacilityTemplate, OperatorProfile
 

@@ -34,13 +34,22 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from napari_fairly.core.corrections import CHANNEL_PREFIX, IMMERSIONS, PREFIX
+from napari_fairly.core.corrections import (
+    CHANNEL_PREFIX,
+    IMMERSIONS,
+    PREFIX,
+    parse_settings,
+)
 from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import Progress
-from napari_fairly.core.qc import QcReport, parse_settings, saturation_overlay
-from napari_fairly.core.qc.nyquist import MODALITIES, normalise_modality
-from napari_fairly.core.qc.results import format_value
+from napari_fairly.core.qc import (
+    MODALITIES,
+    QcReport,
+    format_value,
+    normalise_modality,
+    saturation_overlay,
+)
 from napari_fairly.widgets._common import (
     CHANNEL_KEY,
     SESSION_KEY,

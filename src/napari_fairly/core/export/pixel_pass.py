@@ -34,10 +34,13 @@ if TYPE_CHECKING:
     from napari_fairly.core.export.plan import DatasetPlan
     from napari_fairly.core.export.request import SaveRequest
     from napari_fairly.core.export.safety import RawFileWatch
-    from napari_fairly.core.qc import PlaneStatsAccumulator, QcReport
-    from napari_fairly.core.qc.runner import EarlySnr
-    from napari_fairly.core.qc.snr import SnrPlaneCache
-    from napari_fairly.core.qc.stats import PixelStatistics
+    from napari_fairly.core.qc import (
+        EarlySnr,
+        PixelStatistics,
+        PlaneStatsAccumulator,
+        QcReport,
+        SnrPlaneCache,
+    )
     from napari_fairly.core.reading import Acquisition
     from napari_fairly.core.session import Session
 
@@ -76,8 +79,7 @@ class QcFeed:
         self.early_snr: EarlySnr | None = None
         if self.stats is not None:
             return
-        from napari_fairly.core.qc import PlaneStatsAccumulator
-        from napari_fairly.core.qc.snr import SnrPlaneCache
+        from napari_fairly.core.qc import PlaneStatsAccumulator, SnrPlaneCache
 
         bits = session.acquisition.metadata.significant_bits.value
         self.accumulator = PlaneStatsAccumulator(dtype, shape, bits)
@@ -126,8 +128,12 @@ def _early_snr(
     session: Session, cache: SnrPlaneCache, accumulator: PlaneStatsAccumulator
 ) -> EarlySnr:
     """SNR measured during the write, channel by channel (see ``EarlySnr``)."""
-    from napari_fairly.core.qc import resolve_inputs, resolve_thresholds
-    from napari_fairly.core.qc.runner import EarlySnr, SnrSettings
+    from napari_fairly.core.qc import (
+        EarlySnr,
+        SnrSettings,
+        resolve_inputs,
+        resolve_thresholds,
+    )
 
     settings = SnrSettings.build(
         accumulator.shape_tczyx,

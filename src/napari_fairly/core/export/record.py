@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from napari_fairly.core.export.request import Labels, NgffVersion
     from napari_fairly.core.export.safety import FileFingerprint
     from napari_fairly.core.form import FairForm
-    from napari_fairly.core.qc import QcReport
-    from napari_fairly.core.qc.stats import PixelStatistics
+    from napari_fairly.core.qc import PixelStatistics, QcReport
     from napari_fairly.core.reading import Acquisition
     from napari_fairly.core.session import Acceptance
 

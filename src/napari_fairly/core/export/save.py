@@ -61,8 +61,7 @@ from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
     from napari_fairly.core.form import FairForm
-    from napari_fairly.core.qc import QcReport
-    from napari_fairly.core.qc.stats import PixelStatistics
+    from napari_fairly.core.qc import PixelStatistics, QcReport
     from napari_fairly.core.session import Acceptance, Session
 
 SaveEvents = Generator[Progress | Note, None, SaveResult]
@@ -136,8 +135,7 @@ def preload() -> None:
     ):
         importlib.import_module(module)
     from napari_fairly.core.export.zarr_writer import downsample_plane
-    from napari_fairly.core.qc.snr import smooth
-    from napari_fairly.core.qc.stats import exact_histogram
+    from napari_fairly.core.qc import exact_histogram, smooth
 
     exact_histogram(np.zeros((2, 2), np.uint16), 0, 65536)
     smooth(np.zeros((2, 2), np.float32))

@@ -19,8 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from napari_fairly.core.qc import QcReport
-    from napari_fairly.core.qc.stats import PixelStatistics, PlaneStats
+    from napari_fairly.core.qc import PixelStatistics, PlaneStats, QcReport
     from napari_fairly.core.reading import Acquisition
 
 

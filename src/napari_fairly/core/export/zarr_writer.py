@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.export.new_files import NewFileWriter
 from napari_fairly.core.progress import Progress
-from napari_fairly.core.qc.compiled import compiled_kernel
+from napari_fairly.core.qc import compiled_kernel
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -218,7 +218,7 @@ class _WindowHistogram:
                 self.minimum[c] = min(self.minimum[c], low)
                 self.maximum[c] = max(self.maximum[c], high)
         if self.exact:
-            from napari_fairly.core.qc.stats import exact_histogram
+            from napari_fairly.core.qc import exact_histogram
 
             counts = exact_histogram(plane, self.offset, len(self.counts[c]))
             with self.lock:

@@ -30,9 +30,10 @@ from napari_fairly.core.qc.nyquist import (
     sampling_verdict,
 )
 from napari_fairly.core.qc.overrides import (
+    PARAMETER_KEYS,
     QcInputs,
     QcParameters,
-    parse_settings,
+    parse_parameters,
     resolve_inputs,
 )
 from napari_fairly.core.qc.report import QcReport
@@ -75,6 +76,7 @@ from napari_fairly.core.qc.stats import (
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "MODALITIES",
+    "PARAMETER_KEYS",
     "Ceiling",
     "ChannelStats",
     "CheckResult",
@@ -104,7 +106,7 @@ __all__ = [
     "normalise_modality",
     "nyquist_sampling_nm",
     "oversampling_factor",
-    "parse_settings",
+    "parse_parameters",
     "pinhole_airy_units",
     "pinhole_tolerance",
     "pixel_statistics_steps",

@@ -62,7 +62,7 @@ class QcParameters(FrozenModel):
 
 
 # --set key → QcParameters field
-_PARAMETER_KEYS: dict[str, str] = {
+PARAMETER_KEYS: dict[str, str] = {
     "gain": "gain_e_per_adu",
     "e_per_adu": "gain_e_per_adu",
     "gain_e_per_adu": "gain_e_per_adu",
@@ -80,13 +80,6 @@ _PARAMETER_KEYS: dict[str, str] = {
 }
 
 
-def override_keys() -> list[str]:
-    """Every short key accepted by ``--set`` (dotted correction names work too)."""
-    from napari_fairly.core.corrections import ALIASES
-
-    return sorted({*_PARAMETER_KEYS, *ALIASES})
-
-
 def _number(key: str, text: str) -> float:
     try:
         value = float(text.replace(",", "."))
@@ -100,54 +93,29 @@ def _number(key: str, text: str) -> float:
     return value
 
 
-def _parameter(key: str, text: str, data: dict[str, Any]) -> None:
-    field = _PARAMETER_KEYS[key]
-    value = _number(key, text)
-    if field == "adu_per_e":
-        if value <= 0:
-            raise InvalidFormValueError(
-                f"--set {key}={text}: the gain must be positive.",
-                fix="Check the camera sheet.",
-            )
-        data["gain_e_per_adu"] = 1.0 / value
-    else:
-        data[field] = value
-
-
-def parse_settings(
-    items: Iterable[str], channels: int | None = None
-) -> tuple[dict[str, str], QcParameters]:
-    """Split ``--set`` items into acquisition corrections and QC parameters.
-
-    Corrections are given by dotted name (``image_acquisition.objective_na=1.4``) or
-    by short alias (``na=1.4``, ``pz=0.3``, ``em.2=520`` for channel 2, counted from
-    1; ``em=520`` for every channel); they are checked when applied. QC parameters
-    (``gain``, ``offset``, ``sted``, ``camera_pixel_um``…) are checked here.
+def parse_parameters(items: Iterable[tuple[str, str]]) -> QcParameters:
+    """QC parameters from ``(key, text)`` pairs (keys of :data:`PARAMETER_KEYS`).
 
     Raises
     ------
     InvalidFormValueError
         Unknown key, a value that is not a number, or one outside its range.
     """
-    from napari_fairly.core.corrections import expand_alias, parse_assignments
-
-    corrections: dict[str, str] = {}
     data: dict[str, Any] = {}
-    for key, text in parse_assignments(items):
-        names = expand_alias(key, channels)
-        if names is not None and text:
-            corrections.update(dict.fromkeys(names, text))
-        elif key.lower() in _PARAMETER_KEYS and text:
-            _parameter(key.lower(), text, data)
+    for key, text in items:
+        field = PARAMETER_KEYS[key.lower()]
+        value = _number(key, text)
+        if field == "adu_per_e":
+            if value <= 0:
+                raise InvalidFormValueError(
+                    f"--set {key}={text}: the gain must be positive.",
+                    fix="Check the camera sheet.",
+                )
+            data["gain_e_per_adu"] = 1.0 / value
         else:
-            raise InvalidFormValueError(
-                f"--set {key[:60]}={text[:40]}: unknown setting or empty value.",
-                fix="Write key=value with a key among: "
-                f"{', '.join(override_keys())}, or a dotted name such as "
-                "image_acquisition.pixel_size_z_um.",
-            )
+            data[field] = value
     try:
-        return corrections, QcParameters(**data)
+        return QcParameters(**data)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
