@@ -49,6 +49,16 @@ def _private_config_dir(
     return config
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Texts in English whatever the machine's locale; a test asks for French."""
+    from napari_fairly.core import i18n
+
+    monkeypatch.setenv("FAIRLY_LANG", "en")
+    yield
+    i18n.set_language(None)
+
+
 @pytest.fixture
 def local_disk(tmp_path: Path) -> Iterator[Path]:
     """A small real ext4 filesystem (loop-mounted image): O_DIRECT and a real ENOSPC.
