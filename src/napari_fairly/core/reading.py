@@ -12,11 +12,11 @@ import numpy as np
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
 from napari_fairly.core.formats.base import (
+    format_for_content,
+    format_for_folder,
+    format_for_suffix,
     format_label,
     known_suffixes,
-    reader_for_content,
-    reader_for_folder,
-    reader_for_suffix,
     reader_named,
 )
 from napari_fairly.core.metadata import (
@@ -142,9 +142,9 @@ def detect_format(path: Path) -> str:
             path=path,
         )
     if path.is_dir():
-        folder_reader = reader_for_folder(path)
-        if folder_reader is not None:
-            return folder_reader.name
+        folder_format = format_for_folder(path)
+        if folder_format is not None:
+            return folder_format.name
         raise UnreadableFileError(
             "is a folder, not an acquisition file or an OME-Zarr.",
             fix=f"Choose a file ({SUPPORTED}) or an .ome.zarr folder.",
@@ -166,8 +166,8 @@ def detect_format(path: Path) -> str:
             fix="Check that you may read it and that no other program locks it.",
             path=path,
         ) from err
-    by_content = reader_for_content(head)
-    by_suffix = reader_for_suffix(path.suffix)
+    by_content = format_for_content(head)
+    by_suffix = format_for_suffix(path.suffix)
     if by_suffix is None:
         if by_content is not None:
             raise UnreadableFileError(

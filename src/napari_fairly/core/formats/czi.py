@@ -747,15 +747,6 @@ def _from_stamps(
 class CziFormat(FormatReader):
     """Zeiss CZI files."""
 
-    name = "czi"
-    label = "Zeiss CZI"
-    suffixes = (".czi",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """ZISRAW file header segment."""
-        return head.startswith(b"ZISRAWFILE")
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

@@ -69,10 +69,6 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
 class BioioReader(FormatReader):
     """bioio-readable image files."""
 
-    name = "bioio"
-    label = "bioio-readable image"
-    suffixes = ()
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

@@ -650,15 +650,6 @@ def _tile_notes(image: Any, scene: _Scene, fields: SceneFields) -> list[str]:
 class LifReader(FormatReader):
     """Leica LIF files."""
 
-    name = "lif"
-    label = "Leica LIF"
-    suffixes = (".lif",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """LIF memory-block test value 0x70."""
-        return head[:4] == b"\x70\x00\x00\x00"
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

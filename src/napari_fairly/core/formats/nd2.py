@@ -496,15 +496,6 @@ def _excitation(
 class Nd2Reader(FormatReader):
     """Nikon ND2 files."""
 
-    name = "nd2"
-    label = "Nikon ND2"
-    suffixes = (".nd2",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """ND2 chunk magic (current files) or JPEG 2000 signature (legacy files)."""
-        return head[:4] in (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c")
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

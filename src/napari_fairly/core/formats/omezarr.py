@@ -550,15 +550,6 @@ def _merge_channels(
 class OmeZarrReader(FormatReader):
     """OME-Zarr files."""
 
-    name = "ome-zarr"
-    label = "OME-Zarr"
-    suffixes = ()
-
-    @classmethod
-    def claims_folder(cls, path: Path) -> bool:
-        """A Zarr group: ``zarr.json`` (Zarr v3) or ``.zattrs`` (Zarr v2)."""
-        return (path / "zarr.json").is_file() or (path / ".zattrs").is_file()
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

@@ -1186,15 +1186,6 @@ def _imagej_channels(
 class TiffReader(FormatReader):
     """TIFF files."""
 
-    name = "tiff"
-    label = "TIFF"
-    suffixes = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """Classic and BigTIFF headers, either byte order."""
-        return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)
