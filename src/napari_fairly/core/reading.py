@@ -99,13 +99,9 @@ class Acquisition:
     def _ome(self) -> ome_types.OME | None:
         if not self.ome_xml:
             return None
-        import warnings
+        from napari_fairly.core.formats.ome import ome_model
 
-        from ome_types import from_xml
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # vendor OME-XML often bends the schema
-            return from_xml(self.ome_xml, validate=False)
+        return ome_model(self.ome_xml)
 
     @property
     def ome(self) -> ome_types.OME | None:

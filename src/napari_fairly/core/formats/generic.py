@@ -9,7 +9,7 @@ from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats import _bioio
 from napari_fairly.core.formats._common import SceneData, SceneFields, resolve_scene
 from napari_fairly.core.formats.base import FormatReader
-from napari_fairly.core.formats.ome import fields_from_ome
+from napari_fairly.core.formats.ome import fields_from_ome_xml, parse_ome_xml
 
 
 def _image(path: Path) -> Any:
@@ -50,8 +50,8 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     except NotImplementedError:
         ome = None
     if ome is not None and len(ome.images) > index:
-        fields = fields_from_ome(ome, index)
         ome_xml = ome.to_xml()
+        fields = fields_from_ome_xml(parse_ome_xml(ome_xml), index)
     return SceneData(
         data=data,
         scene_names=tuple(names),
