@@ -304,6 +304,29 @@ def block_id_array(
     return out
 
 
+def block_slices(
+    chunks: tuple[tuple[int, ...], ...],
+) -> Callable[[tuple[int, ...]], tuple[slice, ...]]:
+    """``block_id`` → the slices selecting that block of an array of ``chunks``."""
+    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in chunks]
+
+    def index(block_id: tuple[int, ...]) -> tuple[slice, ...]:
+        return tuple(
+            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
+        )
+
+    return index
+
+
+def read_failed(
+    err: Exception, path: Path, what: str = "pixels"
+) -> UnreadableFileError:
+    """The error a failed pixel read raises: what failed, the file, what to do."""
+    return UnreadableFileError(
+        f"{what} cannot be read ({type(err).__name__}: {err}).", fix=READ_FIX, path=path
+    )
+
+
 def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
     """The same lazy array; a chunk read that fails raises UnreadableFileError.
 
@@ -314,14 +337,12 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
     fail with closed-file errors or crash the process when dask's threads do.
     """
 
-    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in arr.chunks]
+    block = block_slices(arr.chunks)
 
     def read_block(block_id: tuple[int, ...]) -> np.ndarray:
         # slicing culls the graph by layer: ~1 ms, where .blocks[] costs ~50 ms on a
         # 10⁵-chunk array
-        index = tuple(
-            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
-        )
+        index = block(block_id)
         try:
             if serialize:
                 with file_lock(path):
@@ -330,11 +351,7 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
         except FairlyError:
             raise
         except Exception as err:
-            raise UnreadableFileError(
-                f"pixels cannot be read ({type(err).__name__}: {err}).",
-                fix=READ_FIX,
-                path=path,
-            ) from err
+            raise read_failed(err, path) from err
 
     return block_id_array(read_block, arr.chunks, arr.dtype, f"guarded-{arr.name}")
 
@@ -359,11 +376,7 @@ def checked_planes(
         except FairlyError:
             raise
         except Exception as err:
-            raise UnreadableFileError(
-                f"plane {tuple(lead)} cannot be read ({type(err).__name__}: {err}).",
-                fix=READ_FIX,
-                path=path,
-            ) from err
+            raise read_failed(err, path, f"plane {tuple(lead)}") from err
         if plane.shape != plane_shape:
             raise UnreadableFileError(
                 f"plane {tuple(lead)} has shape {plane.shape}, expected {plane_shape}.",

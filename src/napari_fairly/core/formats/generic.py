@@ -1,4 +1,8 @@
-"""Any other format a bioio plugin reads; metadata from its OME model, if any."""
+"""Any other format a bioio plugin reads; metadata from its OME model, if any.
+
+The model is read through the OME-XML it writes (``ome.fields_from_ome_xml``), the
+same way as an OME-TIFF's; its values are not checked against the vendor's reader.
+"""
 
 from __future__ import annotations
 

@@ -44,13 +44,14 @@ from dask.array.core import normalize_chunks
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     PIXEL_SIZE,
-    READ_FIX,
     SceneData,
     SceneFields,
     block_id_array,
+    block_slices,
     checked_planes,
     length_um,
     lib_version,
+    read_failed,
     resolve_scene,
     seconds,
     to_tczyx,
@@ -315,11 +316,7 @@ def _read(array: Any, index: tuple[Any, ...], path: Path) -> np.ndarray:
     try:
         return np.asarray(array[index])
     except Exception as err:
-        raise UnreadableFileError(
-            f"pixels cannot be read ({type(err).__name__}: {err}).",
-            fix=READ_FIX,
-            path=path,
-        ) from err
+        raise read_failed(err, path) from err
 
 
 def _chunks(array: Any, path: Path) -> da.Array:
@@ -332,13 +329,10 @@ def _chunks(array: Any, path: Path) -> da.Array:
     chunks: tuple[tuple[int, ...], ...] = normalize_chunks(  # type: ignore[no-untyped-call]
         array.chunks, array.shape
     )
-    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in chunks]
+    block = block_slices(chunks)
 
     def read_block(block_id: tuple[int, ...]) -> np.ndarray:
-        index = tuple(
-            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
-        )
-        return _read(array, index, path)
+        return _read(array, block(block_id), path)
 
     return block_id_array(read_block, chunks, array.dtype, f"ome-zarr-{uuid4().hex}")
 

@@ -6,6 +6,8 @@ OME-TIFF the metadata comes from the OME-XML read with ElementTree and the plane
 map from its TiffData: only the chain of IFD offsets and the first and last IFD used
 are read, where tifffile's OME series parses every IFD and ome-types builds the whole
 model. Anything else (RGB, multi-file, mismatched pages) takes tifffile's series.
+OME-XML of another schema version is converted to 2016-06 by ome-types
+(``ome.converted_root``) and takes tifffile's series.
 
 Resolution tags are pixel sizes only when ImageJ states a physical unit
 (``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a placeholder
