@@ -1,6 +1,6 @@
 # Two entry points, each sets up what it needs on first use:
 #   make demo   napari with the plugin's dock widgets and the demo acquisition
-#   make test   the whole test suite, headless (virtual X server)
+#   make test   ruff, mypy, then the whole test suite, headless (virtual X server)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -29,12 +29,14 @@ $(STAMP): pyproject.toml | system-deps
 demo: system-deps $(STAMP)
 	$(PY) -m napari_fairly.widgets.launch
 
-test: system-deps $(STAMP)
+test: system-deps $(STAMP) lint
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m pytest
 
+# the style and the types CI holds every change to (mypy: core and cli.py, strict)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts docs
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts docs
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
