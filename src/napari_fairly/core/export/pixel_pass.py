@@ -3,7 +3,9 @@
 Each plane is read once (SPEC 7): the writer compresses it while the statistics
 accumulator and the SNR plane cache see the same plane, and the planes the read-back
 compares are hashed as they pass. SNR of a channel is measured as soon as the pass
-has read all of it (see ``EarlySnr``), while the next channels are written.
+has read all of it (see ``EarlySnr``), while the next channels are written. The
+OME-Zarr is written with its OME model (``OME/METADATA.ome.xml``, :mod:`.ome_xml`),
+sharded at NGFF 0.5; its labels follow the pass (:mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from napari_fairly.core.export.zarr_writer import (
     emission_colour,
     write_ome_zarr_steps,
 )
-from napari_fairly.core.progress import Progress
+from napari_fairly.core.i18n import _
+from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -58,6 +61,7 @@ class PixelPass:
     plane_hashes: dict[str, str]  # "t,c,z" → sha256 of the planes hashed while read
     verified_planes: list[PlaneIndex]  # the planes the read-back compares
     total: int  # level-0 planes
+    ome_xml: bool = False  # OME/METADATA.ome.xml written
 
 
 class QcFeed:
@@ -196,6 +200,34 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
     )
 
 
+def ome_metadata(
+    session: Session, name: str, pixels: Any
+) -> tuple[str | None, Note | None]:
+    """The OME-XML of the image ``pixels`` (TCZYX, RGB samples as channels) will be.
+
+    None and a note for a pixel type OME has no name for (64-bit integers, 16-bit
+    floats): the image is saved without its OME model.
+
+    Raises
+    ------
+    OmeModelError
+        When no valid OME model can be built (a bug: the save stops, nothing is
+        written).
+    """
+    from napari_fairly.core.export.ome_xml import OME_PIXEL_TYPES, dataset_ome_xml
+
+    dtype = np.dtype(pixels.dtype)
+    shape = tuple(int(n) for n in pixels.shape)
+    if dtype.name not in OME_PIXEL_TYPES:
+        text = _(
+            "{name}: OME/METADATA.ome.xml not written: OME has no pixel type for "
+            "{dtype} data"
+        ).format(name=name, dtype=dtype.name)
+        return None, Note(NoteKind.NO_OME_MODEL, text)
+    names = tuple(tables.channel_names(session.acquisition, shape[1]))
+    return dataset_ome_xml(session, name, shape, dtype, names), None
+
+
 def relabelled(
     job: Generator[Progress, None, R], total: int, step: str
 ) -> Generator[Progress, None, R]:
@@ -220,8 +252,11 @@ def pixel_pass_steps(
     feed: QcFeed,
     raw: RawFileWatch,
     label: str,
+    ome_xml: str | None = None,
 ) -> Generator[Progress, None, PixelPass]:
     """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes.
+
+    ``ome_xml`` (:func:`ome_metadata`) is written as ``OME/METADATA.ome.xml``.
 
     When nothing reads the raw file after the pass (no labels, no raw copy, and the
     checks keep their planes), its second hash starts with the last plane read.
@@ -235,7 +270,7 @@ def pixel_pass_steps(
         ngff_version=request.ngff_version,
         scale_tczyx=_scale(acq),
         channels=channel_displays(acq, dtype),
-        ome_xml=acq.ome_xml,
+        ome_xml=ome_xml,
         fsync=False,  # the whole dataset folder is flushed once, before the rename
     )
     reads_last = not request.reads_raw_later and feed.reads_no_plane_again
@@ -260,4 +295,4 @@ def pixel_pass_steps(
     total = shape[0] * shape[1] * shape[2]
     written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
     hashes = {plane_key(*k): v for k, v in sorted(written.plane_sha256.items())}
-    return PixelPass(written, hashes, verified, total)
+    return PixelPass(written, hashes, verified, total, ome_xml is not None)
