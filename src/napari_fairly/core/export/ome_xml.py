@@ -131,7 +131,7 @@ class _Build:
     def note(self, key: str, sourced: Sourced[Any]) -> None:
         """Record a written value the file did not state as it is written."""
         if sourced.status is Status.INFERRED:
-            self.notes[key] = f"inferred: {sourced.source}"
+            self.add_note(key, f"inferred: {sourced.source}")
         elif sourced.status is Status.OPERATOR:
             said = sourced.original
             before = (
@@ -139,7 +139,12 @@ class _Build:
                 if said is not None and said.value is not None
                 else "; the file did not say"
             )
-            self.notes[key] = f"operator ({sourced.source or 'operator'}){before}"
+            self.add_note(key, f"operator ({sourced.source or 'operator'}){before}")
+
+    def add_note(self, key: str, text: str) -> None:
+        """Add ``text`` to what is noted about ``key``."""
+        known = self.notes.get(key)
+        self.notes[key] = text if not known or known == text else f"{known}; {text}"
 
 
 # ------------------------------------------------------------------ the source's model
@@ -202,7 +207,7 @@ def _enum(kind: type[E], value: Any, key: str, build: _Build) -> E | None:
     try:
         return kind(value)
     except ValueError:
-        build.notes[key] = f"{value} (no OME term: written as Other)"
+        build.add_note(key, f"{value} (no OME term: written as Other)")
         return kind("Other")
 
 

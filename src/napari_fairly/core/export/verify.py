@@ -255,8 +255,8 @@ def check_zarr(
     expected = _Expected(tuple(shape_tczyx), dtype, plane_sha256, scale0)
     try:
         problems = _level0_problems(group, axes, datasets, expected)
-    except (KeyError, TypeError) as err:
-        return [f"level 0 cannot be opened ({err})"], 0
+    except Exception as err:  # missing, or metadata that no longer parses
+        return [f"level 0 cannot be opened ({type(err).__name__}: {err})"], 0
     if problems:
         return problems, 0
     check = _PlaneCheck(_array(group, datasets[0]["path"]), axes, plane_sha256)
