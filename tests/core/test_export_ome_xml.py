@@ -187,7 +187,7 @@ def test_ome_model_states_the_instrument_and_date(
 def test_corrections_are_stated_with_what_the_file_said(
     saved: dict[str, tuple[Session, Path]],
 ) -> None:
-    session, zarr_path = saved["czi"]
+    _session, zarr_path = saved["czi"]
     ome = _ome(zarr_path)
     image = ome.images[0]
     assert image.pixels.physical_size_z == 0.5  # the file says 0.32
