@@ -269,6 +269,7 @@ def _channel(build: _Build, c: int, base: list[om.Channel]) -> om.Channel:
     if meta is None:
         return channel
     key = f"channels[{index}]"
+    build.note(f"{key}.name", meta.name)
     _set(build, channel, "fluor", meta.fluorophore, f"{key}.fluorophore")
     for attr, value in (
         ("excitation_wavelength", meta.excitation_wavelength_nm),
