@@ -361,3 +361,23 @@ def test_rgb_samples_are_three_channels_and_other_scenes_are_left_out(
     (image,) = ome.images
     assert (image.pixels.size_x, image.pixels.size_y) == (352, 237)
     assert image.id == "Image:0"
+
+
+def test_a_saved_dataset_saved_again_keeps_its_ome_model(
+    saved: dict[str, tuple[Session, Path]], tmp_path: Path
+) -> None:
+    """An OME-Zarr source: its companion OME model is the start, notes not doubled."""
+    _session, zarr_path = saved["czi"]
+    again = open_acquisition(zarr_path)
+    (resaved,) = sessions((again,), naming_form(again, "Cells"))
+    ome = _ome(_save(resaved, tmp_path))
+    first = _ome(zarr_path)
+    assert ome.instruments[0].detectors == first.instruments[0].detectors
+    assert ome.images[0].pixels.physical_size_z == 0.5
+    annotations = ome.structured_annotations
+    assert annotations is not None
+    assert [a.namespace for a in annotations.map_annotations].count(NAMESPACE) == 1
+    refs = [r.id for r in ome.images[0].annotation_refs]
+    assert len(refs) == len(set(refs))
+    # what the first save noted about the raw file is still said
+    assert "the file said 0.32" in _provenance(ome)["pixel_size_z_um"]

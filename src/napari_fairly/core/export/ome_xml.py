@@ -600,19 +600,30 @@ def _provenance(build: _Build, ome: OME, image: om.Image) -> None:
     """The MapAnnotation of the values not stated by the file as written."""
     from ome_types import model as om
 
-    if not build.notes:
-        return
     annotations = ome.structured_annotations or om.StructuredAnnotations()
+    # a dataset saved again (an OME-Zarr source) brings the notes of its first save:
+    # they still describe the raw file; this save's notes come on top
+    earlier: dict[str, str] = {}
+    for found in annotations.map_annotations:
+        if found.id == PROVENANCE_ID:
+            earlier.update({m.k: m.value for m in found.value.ms if m.k is not None})
+    annotations.map_annotations = [
+        a for a in annotations.map_annotations if a.id != PROVENANCE_ID
+    ]
+    image.annotation_refs = [r for r in image.annotation_refs if r.id != PROVENANCE_ID]
+    ome.structured_annotations = annotations
+    notes = {**earlier, **build.notes}
+    if not notes:
+        return
     annotations.map_annotations.append(
         om.MapAnnotation(
             id=PROVENANCE_ID,
             namespace=NAMESPACE,
             description="Values written here that the raw file does not state as "
             "they are (inferred, typed by the operator, or without an OME term).",
-            value=dict(sorted(build.notes.items())),
+            value=dict(sorted(notes.items())),
         )
     )
-    ome.structured_annotations = annotations
     image.annotation_refs.append(om.AnnotationRef(id=PROVENANCE_ID))
 
 
