@@ -134,7 +134,7 @@ def _create(
     from napari_fairly.core.export.shards import shard_shape
 
     chunks = (
-        *(1 for _ in axes[:-2]),
+        *(1 for _axis in axes[:-2]),
         min(MAX_CHUNK_PX, level.shape[-2]),
         min(MAX_CHUNK_PX, level.shape[-1]),
     )

@@ -10,7 +10,9 @@ Chunks are appended as they are compressed: a thread takes the next byte range o
 shard under the shard's lock (and feeds those bytes to the shard's sha256 there, in
 file order), then writes them with ``os.pwrite`` outside it. Nothing but the chunk in
 hand is held in memory, and several threads fill one shard at once. When the last
-chunk of a shard is written its index follows and the file is closed.
+chunk of a shard is written its index follows and the file is closed. Shards go
+through the page cache (``O_DIRECT`` needs aligned offsets, and chunks land wherever
+the previous one ended); the flush before publishing makes them durable.
 
 Shard shape (SPEC 7.2, convention): whole planes (up to :data:`MAX_SHARD_CHUNKS` chunks
 a side), then as many Z planes, channels and time points, innermost first, as fit in

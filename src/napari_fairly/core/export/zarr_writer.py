@@ -35,6 +35,7 @@ from numcodecs import Blosc
 from numpy.typing import NDArray
 
 from napari_fairly.core.errors import FairlyError, OutputError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.export.new_files import NewFileWriter
 from napari_fairly.core.export.shards import (
     SHARD_TARGET_BYTES,
@@ -327,7 +328,7 @@ class _Layout:
 
     def chunks(self, level: int) -> tuple[int, ...]:
         """Chunk shape of ``level``: one plane's Y×X tile (z, c, t of 1)."""
-        return tuple(1 for _ in self.axes[:-2]) + self.chunk_yx(level)
+        return tuple(1 for _axis in self.axes[:-2]) + self.chunk_yx(level)
 
     def shards(self, level: int) -> tuple[int, ...] | None:
         """Shard shape of ``level``; None when unsharded."""
@@ -765,8 +766,8 @@ def write_ome_zarr_steps(
         unfinished = writer.close()
     if unfinished:  # every chunk was written: every shard must be complete
         raise OutputError(
-            f"{unfinished} shard(s) of the image were left incomplete.",
-            fix="This is a bug in napari-fairly: please report it.",
+            _("{n} shard(s) of the image were left incomplete.").format(n=unfinished),
+            fix=_("This is a bug in napari-fairly: please report it."),
             path=target,
         )
     _finish(root, target, spec, writer, windows)
