@@ -35,7 +35,6 @@ from numcodecs import Blosc
 from numpy.typing import NDArray
 
 from napari_fairly.core.errors import FairlyError, OutputError
-from napari_fairly.core.i18n import _
 from napari_fairly.core.export.new_files import NewFileWriter
 from napari_fairly.core.export.shards import (
     SHARD_TARGET_BYTES,
@@ -43,6 +42,7 @@ from napari_fairly.core.export.shards import (
     ShardSet,
     shard_shape,
 )
+from napari_fairly.core.i18n import _
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc import compiled_kernel
 
