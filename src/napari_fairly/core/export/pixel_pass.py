@@ -26,6 +26,7 @@ from napari_fairly.core.export.zarr_writer import (
     WrittenZarr,
     ZarrSpec,
     emission_colour,
+    write_ome_companion,
     write_ome_zarr_steps,
 )
 from napari_fairly.core.i18n import _
@@ -200,32 +201,38 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
     )
 
 
-def ome_metadata(
-    session: Session, name: str, pixels: Any
-) -> tuple[str | None, Note | None]:
-    """The OME-XML of the image ``pixels`` (TCZYX, RGB samples as channels) will be.
+def no_ome_model(name: str, pixels: Any) -> Note | None:
+    """A note when the pixels' type has no OME name (64-bit integers, 16-bit
+    floats): the image is then saved without its OME model. None otherwise."""
+    from napari_fairly.core.export.ome_xml import OME_PIXEL_TYPES
 
-    None and a note for a pixel type OME has no name for (64-bit integers, 16-bit
-    floats): the image is saved without its OME model.
+    dtype = np.dtype(pixels.dtype)
+    if dtype.name in OME_PIXEL_TYPES:
+        return None
+    text = _(
+        "{name}: OME/METADATA.ome.xml not written: OME has no pixel type for "
+        "{dtype} data"
+    ).format(name=name, dtype=dtype.name)
+    return Note(NoteKind.NO_OME_MODEL, text)
+
+
+def _write_ome_model(session: Session, name: str, pixels: Any, target: Path) -> None:
+    """Build the image's OME model (:mod:`.ome_xml`) and write it beside the image.
+
+    After the pass: ome-types weighs ~40 MB once imported, which then adds to what
+    the pass holds in memory only if it is loaded before it.
 
     Raises
     ------
     OmeModelError
-        When no valid OME model can be built (a bug: the save stops, nothing is
-        written).
+        When no valid OME model can be built (a bug: the save stops).
     """
-    from napari_fairly.core.export.ome_xml import OME_PIXEL_TYPES, dataset_ome_xml
+    from napari_fairly.core.export.ome_xml import dataset_ome_xml
 
-    dtype = np.dtype(pixels.dtype)
     shape = tuple(int(n) for n in pixels.shape)
-    if dtype.name not in OME_PIXEL_TYPES:
-        text = _(
-            "{name}: OME/METADATA.ome.xml not written: OME has no pixel type for "
-            "{dtype} data"
-        ).format(name=name, dtype=dtype.name)
-        return None, Note(NoteKind.NO_OME_MODEL, text)
     names = tuple(tables.channel_names(session.acquisition, shape[1]))
-    return dataset_ome_xml(session, name, shape, dtype, names), None
+    xml = dataset_ome_xml(session, name, shape, np.dtype(pixels.dtype), names)
+    write_ome_companion(target, xml)
 
 
 def relabelled(
@@ -252,11 +259,11 @@ def pixel_pass_steps(
     feed: QcFeed,
     raw: RawFileWatch,
     label: str,
-    ome_xml: str | None = None,
+    with_ome_model: bool = True,
 ) -> Generator[Progress, None, PixelPass]:
-    """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes.
-
-    ``ome_xml`` (:func:`ome_metadata`) is written as ``OME/METADATA.ome.xml``.
+    """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes,
+    then the image's OME model (unless ``with_ome_model`` is False: see
+    :func:`no_ome_model`).
 
     When nothing reads the raw file after the pass (no labels, no raw copy, and the
     checks keep their planes), its second hash starts with the last plane read.
@@ -270,7 +277,6 @@ def pixel_pass_steps(
         ngff_version=request.ngff_version,
         scale_tczyx=_scale(acq),
         channels=channel_displays(acq, dtype),
-        ome_xml=ome_xml,
         fsync=False,  # the whole dataset folder is flushed once, before the rename
     )
     reads_last = not request.reads_raw_later and feed.reads_no_plane_again
@@ -294,5 +300,8 @@ def pixel_pass_steps(
     )
     total = shape[0] * shape[1] * shape[2]
     written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
+    if with_ome_model:
+        yield Progress(total, total, _("{scene}: OME metadata").format(scene=label))
+        _write_ome_model(session, plan.name, pixels, written.path)
     hashes = {plane_key(*k): v for k, v in sorted(written.plane_sha256.items())}
-    return PixelPass(written, hashes, verified, total, ome_xml is not None)
+    return PixelPass(written, hashes, verified, total, with_ome_model)

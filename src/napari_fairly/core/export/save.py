@@ -3,10 +3,10 @@
 A save is a sequence of typed steps, per scene:
 
 1. the plan (:mod:`.plan`): name, folder and files, the refusals, storage notes;
-   the labels checked against the image and its OME model built (:mod:`.ome_xml`),
-   before anything is written;
-2. the pixel pass (:mod:`.pixel_pass`): the OME-Zarr (with ``OME/METADATA.ome.xml``),
-   QC statistics and plane hashes from one read of the pixels;
+   the labels checked against the image before anything is written;
+2. the pixel pass (:mod:`.pixel_pass`): the OME-Zarr, QC statistics and plane hashes
+   from one read of the pixels, then the image's OME model (:mod:`.ome_xml`,
+   ``OME/METADATA.ome.xml``);
 3. the checks: the QC report on those statistics, and the operator's acceptance of
    failed checks (else the save stops, nothing written);
 4. the labels (:mod:`.labels`), as NGFF labels inside the OME-Zarr;
@@ -44,7 +44,7 @@ from napari_fairly.core.export.pixel_pass import (
 from napari_fairly.core.export.pixel_pass import (
     PixelPass,
     QcFeed,
-    ome_metadata,
+    no_ome_model,
     pixel_pass_steps,
 )
 from napari_fairly.core.export.plan import (
@@ -93,7 +93,7 @@ class ReadBackError(OutputError):
 class _Extras:
     """What a dataset holds besides the pixels, made before anything is written."""
 
-    ome_xml: str | None  # OME/METADATA.ome.xml
+    ome_model: bool  # OME/METADATA.ome.xml written (OME names the pixel type)
     labels: NDArray[Any] | None  # T×Z×Y×X, checked against the image
     labels_name: str
 
@@ -153,9 +153,9 @@ def preload() -> None:
     import importlib
 
     # writer and read-back, the crate check, the SNR estimator
+    # not ome-types (~40 MB): the save imports it after the pixels are written
     for module in (
         "zarr",
-        "ome_types",
         "rocrate.rocrate",
         "scipy.ndimage",
         "skimage.filters",
@@ -288,7 +288,7 @@ def _prepare_steps(
     probe_destination(plan.parent, uncompressed + (raw_size if request.copy_raw else 0))
     notes = storage_notes(plan, acq.path, pixels.shape)
     yield from notes
-    extras = yield from _extras_steps(request, session, plan, pixels, label)
+    extras = yield from _extras_steps(request, session, plan, pixels)
     provenance = Provenance(sidecar.software_versions(), sidecar.os_user(), started)
     # the raw file is fingerprinted in the background while the pixels are written
     with RawFileWatch(acq.path) as raw:
@@ -318,23 +318,20 @@ def _extras_steps(
     session: Session,
     plan: DatasetPlan,
     pixels: Any,
-    label: str,
-) -> Generator[Progress | Note, None, _Extras]:
-    """The labels, checked against the image, and the image's OME model.
+) -> Generator[Note, None, _Extras]:
+    """The labels, checked against the image; a note when OME cannot describe the
+    pixels' type.
 
     Raises
     ------
     InvalidFormValueError
         Labels that are not integers or do not match the image.
-    OmeModelError
-        When no valid OME model can be built (a bug).
     """
     labels = prepared_labels(request, session.acquisition)
-    yield Progress(0, 0, _("{scene}: OME metadata").format(scene=label))
-    ome_xml, note = ome_metadata(session, plan.name, pixels)
+    note = no_ome_model(plan.name, pixels)
     if note is not None:
         yield note
-    return _Extras(ome_xml, labels, labels_name(request))
+    return _Extras(note is None, labels, labels_name(request))
 
 
 def _write_steps(
@@ -358,7 +355,7 @@ def _write_steps(
         closing(QcFeed(session, shape, np.dtype(pixels.dtype))) as feed,
     ):
         passed = yield from pixel_pass_steps(
-            request, session, plan, partial, feed, raw, label, extras.ome_xml
+            request, session, plan, partial, feed, raw, label, extras.ome_model
         )
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))

@@ -670,12 +670,10 @@ def _finish(
         result.channel_max.append(writer.window.maximum[c])
     try:
         _write_root_metadata(root, spec, result)
-        if spec.ome_xml:
-            root.create_group("OME")
-            xml_path = target / "OME" / "METADATA.ome.xml"
-            xml_path.write_text(spec.ome_xml, encoding="utf-8")
     except OSError as err:
         raise _ensure_writable(err, target) from err
+    if spec.ome_xml:
+        write_ome_companion(target, spec.ome_xml)
     if spec.fsync:
         from napari_fairly.core.export.safety import flush_tree
 
@@ -686,6 +684,19 @@ def _finish(
     )
     result.bytes_written = writer.bytes_written
     result.files_written = writer.files_written
+
+
+def write_ome_companion(target: Path, xml: str) -> None:
+    """``OME/METADATA.ome.xml`` in its own ``OME`` group, beside the image at
+    ``target`` (the bioformats2raw convention's place)."""
+    import zarr
+
+    try:
+        root = zarr.open_group(store=str(target), mode="r+")
+        root.create_group("OME")
+        (target / "OME" / "METADATA.ome.xml").write_text(xml, encoding="utf-8")
+    except OSError as err:
+        raise _ensure_writable(err, target) from err
 
 
 def write_ome_zarr_steps(
