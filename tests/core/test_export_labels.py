@@ -147,3 +147,27 @@ def test_the_read_back_finds_labels_that_differ_from_those_given(
     assert check_labels(dataset.zarr_path, "0.4", wrong_levels) == [
         "label image 'labels' has 1 levels, the image 2"
     ]
+
+
+def test_fairly_save_labels_option_writes_the_label_image(tmp_path: Path) -> None:
+    """``fairly save --labels L.npy --ngff 0.5``: the labels inside the OME-Zarr."""
+    from napari_fairly.cli import main
+    from napari_fairly.core.form import form_to_json
+
+    raw = DATA / "dv/toxo.dv"
+    acq = open_acquisition(raw)
+    form = tmp_path / "form.json"
+    form.write_text(form_to_json(naming_form(acq, "Toxo")))
+    labels = np.zeros(acq.data.shape[2:], np.uint16)  # Z, Y, X
+    labels[4:9, 20:40, 50:60] = 12
+    given = tmp_path / "cells.npy"
+    np.save(given, labels)
+    out = tmp_path / "out"
+    argv = ["save", str(raw), "--form", str(form), "--out", str(out)]
+    argv += ["--labels", str(given), "--ngff", "0.5", "--accept-qc-failures"]
+    assert main(argv) == 0
+    (folder,) = out.iterdir()
+    image = zarr.open_group(str(folder / f"{folder.name}.ome.zarr"), mode="r")
+    assert dict(image["labels"].attrs)["ome"]["labels"] == ["cells"]
+    np.testing.assert_array_equal(image["labels/cells/0"][...], labels)
+    assert main(["verify", str(folder)]) == 0
