@@ -193,6 +193,8 @@ def test_a_sharded_save_opens_in_every_reader(tmp_path: Path) -> None:
     from bioio import BioImage
     from bioio_ome_zarr import Reader
     from napari_ome_zarr import napari_get_reader
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader as OmeZarrReader
     from ome_zarr_models.v05 import Image
 
     acq = open_acquisition(DATA / "nd2/example-zstack.nd2")
@@ -221,3 +223,10 @@ def test_a_sharded_save_opens_in_every_reader(tmp_path: Path) -> None:
     kinds = {kind: (data, kwargs) for data, kwargs, kind in layers}
     np.testing.assert_array_equal(np.asarray(kinds["image"][0][0]), source[0, 0])
     np.testing.assert_array_equal(np.asarray(kinds["labels"][0][0]), labels)
+    # ome-zarr-py: the image and its label image, through zarr's sharding codec
+    location = parse_url(str(zarr_path))
+    assert location is not None
+    nodes = list(OmeZarrReader(location)())
+    np.testing.assert_array_equal(np.asarray(nodes[0].data[0]), source[0, 0])
+    (label_node,) = [n for n in nodes if n.zarr.path.rstrip("/").endswith("cells")]
+    np.testing.assert_array_equal(np.asarray(label_node.data[0]), labels)
