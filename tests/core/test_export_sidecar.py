@@ -70,8 +70,12 @@ def _rewrite_sidecar(folder: Path, change: dict) -> Path:
 def test_the_model_holds_every_key_the_save_writes(saved: Path) -> None:
     path = saved / f"{saved.name}.json"
     side = read_sidecar(path)
-    assert side.schema_version == SCHEMA_VERSION == "1.1.0"
-    assert side.model_dump(mode="json") == json.loads(path.read_text())
+    assert side.schema_version == SCHEMA_VERSION == "1.2.0"
+    assert side.to_json() == json.loads(path.read_text())
+    # no local path, no OS login: the template did not ask for them
+    assert side.source.path is None and side.source.location is None
+    assert side.operator.os_user is None
+    assert side.source.file_name == RAW.name
     image = side.image
     assert isinstance(image, ImageOutput)
     assert image.plane_sha256_scope == "all"

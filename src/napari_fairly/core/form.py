@@ -466,8 +466,15 @@ def _term(path: str, value: Any) -> Term:
     try:
         found = resolve(text)
     except InvalidFormValueError:
-        return Term(label=text)  # kept as typed; form_issues explains
+        # kept as typed, form_issues explains: a mistyped id stays an id (an
+        # error), a name outside the offline list stays a name (not verified)
+        if _ID_LIKE.match(text):
+            return Term(id=text)
+        return Term(label=text)
     return Term(id=found.id, label=found.label)
+
+
+_ID_LIKE = re.compile(r"(https?://|obo:|ncbitaxon[:_]|fbbi[:_])", re.IGNORECASE)
 
 
 def _authors(value: Any) -> tuple[Author, ...]:
