@@ -373,7 +373,11 @@ def test_session_report_is_reused_not_recomputed(
     dataset = drive(save_steps(SaveRequest((session,), tmp_path))).datasets[0]
     assert dataset.qc_report is report and session.qc_runs == 1
     side = json.loads(dataset.sidecar_path.read_text())
-    assert side["qc"] == json.loads(report.to_json())
+    # the report as saved: the source named by its file name, not its path
+    assert side["qc"] == {
+        **json.loads(report.to_json()),
+        "source_path": session.acquisition.path.name,
+    }
     table = read_csv(
         dataset.folder / f"{dataset.name}_measurements.csv", MEASUREMENT_COLUMNS
     )

@@ -783,7 +783,7 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "study.publisher_ror",
                 "error",
-                _("{problem}.").format(problem=ror_problem(ror)),
+                f"{ror_problem(ror)}.",
                 _("Copy it from ror.org, or clear it."),
             )
         )

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.resources import resource_path
 
 VOCABULARIES = ("fbbi", "ncbi_taxonomy", "fluorophores", "licences", "immersion")
@@ -273,13 +274,17 @@ def ror_problem(text: str) -> str | None:
     """
     bare = _ror_bare(text)
     if not ROR_PATTERN.fullmatch(bare):
-        return f"ROR id '{text}' must look like https://ror.org/02feahw73"
+        return _("ROR id '{text}' must look like https://ror.org/02feahw73").format(
+            text=text
+        )
     number = 0
     for char in bare[1:7]:
         number = number * 32 + _CROCKFORD.index(char)
     expected = f"{98 - (number * 100) % 97:02d}"
     if bare[7:] != expected:
-        return f"ROR id '{text}' has wrong check digits (expected {expected}; typo?)"
+        return _(
+            "ROR id '{text}' has wrong check digits (expected {expected}; typo?)"
+        ).format(text=text, expected=expected)
     return None
 
 
@@ -287,7 +292,7 @@ def ror_uri(text: str) -> str:
     """``https://ror.org/0…`` for a valid ROR id; raises for another text."""
     problem = ror_problem(text)
     if problem:
-        raise InvalidFormValueError(problem + ".", fix="Copy the id from ror.org.")
+        raise InvalidFormValueError(problem + ".", fix=_("Copy the id from ror.org."))
     return ROR_URI + _ror_bare(text)
 
 
