@@ -10,7 +10,6 @@ fill; it never holds anything secret.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import string
@@ -22,6 +21,7 @@ import platformdirs
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from napari_fairly.core import strict_json
 from napari_fairly.core.errors import InvalidFormValueError, TemplateError
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.naming import NameParts, is_safe_filename, transliterate
@@ -76,6 +76,10 @@ class TemplateOptions(FrozenModel):
     ngff_version: Literal["0.4", "0.5"] = "0.4"
     destination_layout: str = "{project}"
     qc_thresholds: dict[str, float] = Field(default_factory=dict)
+    # a published dataset names its source by file name and sha256 only; these
+    # put the source's full path and the OS login into the sidecar (SPEC 7.3)
+    record_source_location: bool = False
+    record_os_user: bool = False
 
     @field_validator("destination_layout")
     @classmethod
@@ -94,6 +98,7 @@ class FacilityTemplate(FrozenModel):
     schema_version: int = 1
     facility: str
     publisher: str = ""  # institution credited as DataCite publisher; facility if empty
+    publisher_ror: str = ""  # the publisher's ROR id (https://ror.org/…), optional
     instruments: tuple[Instrument, ...] = ()
     licence: str = ""  # SPDX id, fixed for every dataset when set
     projects: tuple[str, ...] = ()  # allowed project acronyms; empty = any
@@ -103,6 +108,18 @@ class FacilityTemplate(FrozenModel):
     datatypes: tuple[str, ...] = ()  # added to RAW, PROC, DECON…
     options: TemplateOptions = TemplateOptions()
     source_path: str = ""  # set by load_template: where the template was read
+
+    @field_validator("publisher_ror")
+    @classmethod
+    def _ror_well_formed(cls, value: str) -> str:
+        from napari_fairly.core.vocabularies import ror_problem, ror_uri
+
+        if not value:
+            return value
+        problem = ror_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return ror_uri(value)
 
     @field_validator("datatypes")
     @classmethod
@@ -335,7 +352,7 @@ def save_profile(profile: OperatorProfile) -> Path:
     stamped = profile.replace(updated=dt.datetime.now(dt.timezone.utc).isoformat())
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(
-        json.dumps(stamped.model_dump(mode="json"), indent=2, ensure_ascii=False),
+        strict_json.dumps(stamped.model_dump(mode="json")),
         encoding="utf-8",
     )
     os.replace(tmp, path)
