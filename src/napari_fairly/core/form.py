@@ -37,6 +37,7 @@ from napari_fairly.core.errors import (
     InvalidFormValueError,
     TemplateError,
 )
+from napari_fairly.core.micrometa import Hardware, hardware_form_values
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.naming import (
     COMPONENTS,
@@ -231,6 +232,10 @@ class FairForm(FrozenModel):
     # the operator's corrections of acquisition values (core.corrections); the
     # image_acquisition values above show the file's values overlaid by them
     corrections: Corrections = Corrections()
+    # the instrument's hardware (objectives, light sources, filters, detectors) as
+    # the facility template's Micro-Meta App file describes it, when the form's
+    # instrument is one of the template's
+    hardware: Hardware | None = None
 
     def name_parts(self) -> NameParts:
         """The naming components as :class:`NameParts`.
@@ -1149,6 +1154,39 @@ def _derived(values: dict[str, Any], sources: dict[str, str]) -> None:
         sources["biosample.extrinsic_variables"] = "derived:naming.condition"
 
 
+def _instrument_hardware(
+    template: FacilityTemplate | None,
+    values: dict[str, Any],
+    sources: dict[str, str],
+) -> Hardware | None:
+    """The template's hardware of the form's instrument; fills what it states and
+    nothing else gave (the file's and the operator's values win)."""
+    name = values.get("image_acquisition.instrument")
+    instrument = next(
+        (i for i in (template.instruments if template else ()) if i.name == name),
+        None,
+    )
+    if template is None or instrument is None:
+        return None
+    origin = f"template:{template.label}"
+    if instrument.manufacturer and "image_acquisition.instrument_manufacturer" not in (
+        values
+    ):
+        values["image_acquisition.instrument_manufacturer"] = instrument.manufacturer
+        sources["image_acquisition.instrument_manufacturer"] = origin
+    if instrument.hardware is None:
+        return None
+    for path, (value, source) in hardware_form_values(
+        instrument.hardware, values, origin
+    ).items():
+        try:
+            values[path] = coerce_value(path, value)
+        except InvalidFormValueError:
+            continue  # a value the form does not take stays in the hardware only
+        sources[path] = source
+    return instrument.hardware
+
+
 def _split_corrections(
     values: dict[str, Any], sources: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
@@ -1197,8 +1235,11 @@ def prefill_form(
         values[path], sources[path] = value, f"template:{rules.template}"
     _apply_typed(typed or {}, fixed, rules, values, sources)
     _derived(values, sources)
+    hardware = _instrument_hardware(template, values, sources)
     corrected = _split_corrections(values, sources)
     data: dict[str, Any] = {"sources": sources, "rules": rules.model_dump()}
+    if hardware is not None:
+        data["hardware"] = hardware.model_dump()
     for path, value in values.items():
         _set_path(data, path, _dump(value))
     corrections = Corrections()

@@ -35,6 +35,7 @@ class OutputRole(enum.StrEnum):
     RAW_COPY = "raw_copy"
     DATACITE = "datacite"
     SIDECAR = "sidecar"
+    REPORT = "report"
     FILE_LIST = "file_list"
     RO_CRATE = "ro_crate"
     CHECKSUMS = "checksums"
@@ -127,6 +128,17 @@ def raw_copy_path(name: str, source: Path) -> str:
     return f"raw/{name}{suffix.lower()}"
 
 
+def report_name(name: str) -> str:
+    """``<name>_report.html``: the dataset report (SPEC 7, role ``report``)."""
+    return f"{name}_report.html"
+
+
+def _report_description() -> str:
+    from napari_fairly.core.i18n import _
+
+    return _("dataset report: images, checks, methods (HTML, opens offline)")
+
+
 def _outputs(
     request: SaveRequest, name: str, source: Path
 ) -> tuple[PlannedOutput, ...]:
@@ -161,6 +173,7 @@ def _outputs(
         PlannedOutput(
             role.SIDECAR, f"{name}.json", "sidecar: metadata, checks, provenance"
         ),
+        PlannedOutput(role.REPORT, report_name(name), _report_description()),
         PlannedOutput(role.FILE_LIST, "file_list.tsv", "file list (BioImage Archive)"),
         PlannedOutput(role.RO_CRATE, "ro-crate-metadata.json", "RO-Crate metadata"),
         PlannedOutput(role.CHECKSUMS, f"{name}.sha256", "sha256 of every file"),
