@@ -1169,22 +1169,18 @@ def _instrument_hardware(
     if template is None or instrument is None:
         return None
     origin = f"template:{template.label}"
-    if instrument.manufacturer and "image_acquisition.instrument_manufacturer" not in (
-        values
-    ):
-        values["image_acquisition.instrument_manufacturer"] = instrument.manufacturer
-        sources["image_acquisition.instrument_manufacturer"] = origin
-    if instrument.hardware is None:
-        return None
-    for path, (value, source) in hardware_form_values(
-        instrument.hardware, values, origin
-    ).items():
+    hardware = instrument.hardware
+    found = hardware_form_values(hardware, values, origin) if hardware else {}
+    maker = "image_acquisition.instrument_manufacturer"
+    if instrument.manufacturer and maker not in values and maker not in found:
+        found[maker] = (instrument.manufacturer, origin)
+    for path, (value, source) in found.items():
         try:
             values[path] = coerce_value(path, value)
         except InvalidFormValueError:
             continue  # a value the form does not take stays in the hardware only
         sources[path] = source
-    return instrument.hardware
+    return hardware
 
 
 def _split_corrections(

@@ -53,9 +53,11 @@ IMMERSION_WORDS = {
 
 
 def format_number(value: float, language: str) -> str:
-    """4 significant digits, whole numbers in full (65535), the language's decimal
-    mark (0,13 in French)."""
-    if float(value).is_integer() and abs(value) < 1e12:
+    """4 significant digits, numbers from 1000 rounded to units (65535, 55366),
+    the language's decimal mark (0,13 in French)."""
+    if abs(value) >= 1000 and abs(value) < 1e12:
+        text = str(round(value))  # 55366, not 5.537e+04
+    elif float(value).is_integer():
         text = str(int(value))
     else:
         text = f"{value:.4g}"

@@ -137,6 +137,11 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") ->
     return f"<table{cls}><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _section(title: str, *parts: str) -> str:
+    """A titled section; ``title`` is text, ``parts`` are HTML."""
+    return f"<section><h2>{esc(title)}</h2>{''.join(parts)}</section>"
+
+
 def _png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
@@ -214,9 +219,10 @@ def _images(page: _Page) -> str:
             )
         )
         figures.append(_figure(_png_uri(view.png), view.label, caption))
-    return (
-        f"<section><h2>{esc(_('Images'))}</h2><p>{esc(how)}</p>"
-        f'<div class="images">{"".join(figures)}</div></section>'
+    return _section(
+        _("Images"),
+        f"<p>{esc(how)}</p>",
+        f'<div class="images">{"".join(figures)}</div>',
     )
 
 
@@ -284,9 +290,10 @@ def _histograms(page: _Page) -> str:
         "Pixel values of the planes shown above, counted in {bins} bins on a "
         "logarithmic scale."
     ).format(bins=len(page.views.channels[0].counts) if page.views.channels else 0)
-    return (
-        f"<section><h2>{esc(_('Histograms'))}</h2><p>{esc(note)}</p>"
-        f'<div class="histograms">{"".join(figures)}</div></section>'
+    return _section(
+        _("Histograms"),
+        f"<p>{esc(note)}</p>",
+        f'<div class="histograms">{"".join(figures)}</div>',
     )
 
 
@@ -340,9 +347,9 @@ def _quality(page: _Page) -> str:
     body = (
         _table([esc(h) for h in head], cells)
         if cells
-        else f"<p>{esc(_('The quality checks did not run.'))}</p>"
+        else "<p>" + esc(_("The quality checks did not run.")) + "</p>"
     )
-    return f"<section><h2>{esc(_('Quality checks'))}</h2>{body}</section>"
+    return _section(_("Quality checks"), body)
 
 
 def _nyquist(page: _Page) -> str:
@@ -378,10 +385,7 @@ def _nyquist(page: _Page) -> str:
         "transmit, against the one used."
     )
     body = _table([esc(h) for h in head], cells) if cells else ""
-    return (
-        f"<section><h2>{esc(_('Sampling (Nyquist)'))}</h2><p>{esc(intro)}</p>"
-        f"{body}</section>"
-    )
+    return _section(_("Sampling (Nyquist)"), f"<p>{esc(intro)}</p>", body)
 
 
 def _pieces_html(pieces: Sequence[Piece]) -> str:
@@ -415,9 +419,11 @@ def _methods(page: _Page) -> str:
         "Written from the recorded metadata; highlighted brackets are values "
         "nobody recorded: fill them in, never guess them."
     )
-    return (
-        f"<section><h2>{esc(_('Materials and methods'))}</h2><p>{esc(intro)}</p>"
-        f"{paragraph(page.language)}{others}</section>"
+    return _section(
+        _("Materials and methods"),
+        f"<p>{esc(intro)}</p>",
+        paragraph(page.language),
+        others,
     )
 
 
@@ -450,10 +456,7 @@ def _metadata(page: _Page) -> str:
             )
         )
     head = [_("Field"), _("Value"), _("Status"), _("Source")]
-    return (
-        f"<section><h2>{esc(_('Acquisition metadata'))}</h2>"
-        f"{_table([esc(h) for h in head], cells)}</section>"
-    )
+    return _section(_("Acquisition metadata"), _table([esc(h) for h in head], cells))
 
 
 def _form(page: _Page) -> str:
@@ -472,10 +475,7 @@ def _form(page: _Page) -> str:
         label = _(field_label(".".join(head[:2])))
         cells.append((esc(label), f"<code>{esc(path)}</code>", esc(shown), esc(source)))
     head_row = [_("Field"), _("Path"), _("Value"), _("Source")]
-    return (
-        f"<section><h2>{esc(_('FAIR form'))}</h2>"
-        f"{_table([esc(h) for h in head_row], cells)}</section>"
-    )
+    return _section(_("FAIR form"), _table([esc(h) for h in head_row], cells))
 
 
 def _hardware(page: _Page) -> str:
@@ -512,9 +512,10 @@ def _hardware(page: _Page) -> str:
         sha256=hardware.sha256,
     )
     head = [_("Component"), _("Name"), _("Details"), _("Source")]
-    return (
-        f"<section><h2>{esc(_('Instrument hardware'))}</h2><p>{esc(intro)}</p>"
-        f"{_table([esc(h) for h in head], cells)}</section>"
+    return _section(
+        _("Instrument hardware"),
+        f"<p>{esc(intro)}</p>",
+        _table([esc(h) for h in head], cells),
     )
 
 
@@ -523,7 +524,7 @@ def _hardware_details(page: _Page, item: Any) -> str:
     if getattr(item, "magnification", None) is not None:
         bits.append(f"{page.number(item.magnification)}×")
     if getattr(item, "na", None) is not None:
-        bits.append(f"{page.t(N_('NA'))} {page.number(item.na)}")
+        bits.append(page.t(N_("NA")) + " " + page.number(item.na))
     for name in ("immersion", "correction", "kind"):
         value = getattr(item, name, "")
         if value:
@@ -550,10 +551,12 @@ def _checksums(page: _Page) -> str:
         checksums=f"{page.facts.name}.sha256",
     )
     body = "".join(f'<tr><td>{p}</td><td class="hash">{h}</td></tr>' for p, h in cells)
-    return (
-        f"<section><h2>{esc(_('Checksums'))}</h2><p>{esc(intro)}</p><table><thead>"
-        f"<tr><th>{esc(_('File'))}</th><th>sha256</th></tr></thead>"
-        f"<tbody>{body}</tbody></table></section>"
+    file_word = esc(_("File"))
+    return _section(
+        _("Checksums"),
+        f"<p>{esc(intro)}</p>",
+        f"<table><thead><tr><th>{file_word}</th><th>sha256</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>",
     )
 
 
