@@ -27,7 +27,7 @@ from napari_fairly.core.model import Sourced, Status
 if TYPE_CHECKING:
     from napari_fairly.core.form import FairForm
     from napari_fairly.core.metadata import AcquisitionMetadata, ChannelMetadata
-    from napari_fairly.core.micrometa import Hardware
+    from napari_fairly.core.micrometa import Hardware, LightSource
 
 INFERRED_MARK = "†"
 LIGHT_MATCH_NM = 10.0  # a laser line or LED peak within this of the excitation
@@ -326,10 +326,14 @@ def _detectors(
     return [[Piece(n)] for n in named]
 
 
-def _hardware_label(writer: _Writer, source: Any) -> str:
+def _hardware_label(writer: _Writer, source: LightSource) -> str:
     lines = "/".join(writer.number(w) for w in source.wavelengths_nm)
     kind = writer.t(source.kind)
-    described = f"{lines} nm {kind}" if lines else kind
+    described = (
+        writer.t(N_("{wavelengths} nm {kind}")).format(wavelengths=lines, kind=kind)
+        if lines
+        else kind
+    )
     return f"{described} ({source.label})"
 
 
