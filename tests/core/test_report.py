@@ -202,7 +202,9 @@ def test_histograms_count_every_pixel_read(saved: dict[str, Saved]) -> None:
 
 def test_the_rgb_composite_is_its_three_channels(saved: dict[str, Saved]) -> None:
     dataset = saved["czi-rgb"]
-    images = _resources(dataset.report.read_text("utf-8")).images
+    text = dataset.report.read_text("utf-8")
+    assert "One channel was recorded: channel 1 (RGB) (excitation" in text
+    images = _resources(text).images
     composite = np.asarray(_png(str(images[0]["src"])).convert("RGB"))
     for c, colour in enumerate(("red", "green", "blue")):
         indices = np.asarray(_png(str(images[c + 1]["src"])))

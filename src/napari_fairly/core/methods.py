@@ -221,7 +221,9 @@ def _is_transmitted(channel: ChannelMetadata) -> bool:
     return any(w in words.lower() for w in TRANSMITTED)
 
 
-def _channel(writer: _Writer, channel: ChannelMetadata) -> list[Piece]:
+def _channel(
+    writer: _Writer, channel: ChannelMetadata, rgb: bool = False
+) -> list[Piece]:
     name = channel.name.value or channel.fluorophore.value
     fluor = channel.fluorophore.value
     label = (
@@ -229,6 +231,8 @@ def _channel(writer: _Writer, channel: ChannelMetadata) -> list[Piece]:
         if fluor and name and fluor != name
         else name or writer.t(N_("channel {n}")).format(n=channel.index + 1)
     )
+    if rgb:
+        label += " (RGB)"
     if _is_transmitted(channel):
         return writer.sentence(
             N_("{channel} (transmitted light, exposure {exposure})"),
@@ -253,7 +257,8 @@ def _channels(writer: _Writer, metadata: AcquisitionMetadata) -> list[Piece]:
         "{n} channels were recorded: {channels}.",
         len(channels),
     )
-    listed = _joined(writer, [_channel(writer, c) for c in channels])
+    rgb = metadata.shape.get("S", 1) > 1  # colour samples of one channel
+    listed = _joined(writer, [_channel(writer, c, rgb) for c in channels])
     out: list[Piece] = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         out += [Piece(literal)] if literal else []
