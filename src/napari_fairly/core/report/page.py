@@ -73,8 +73,8 @@ table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:left;
  vertical-align:top}
 th{background:#f4f4f6}
-td.hash,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem;
- word-break:break-all}
+td.hash,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
+td.hash{word-break:break-all}td:first-child code{white-space:nowrap}
 .facts td:first-child{width:14rem;color:#555}
 .light{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;
  margin-right:.35rem;vertical-align:-.05rem;border:1px solid #0003}
