@@ -79,6 +79,7 @@ def test_the_plan_names_the_next_free_version_before_the_save(tmp_path: Path) ->
         OutputRole.DATACITE,
         OutputRole.DATACITE_XML,
         OutputRole.SIDECAR,
+        OutputRole.REPORT,
         OutputRole.FILE_LIST,
         OutputRole.RO_CRATE,
         OutputRole.CHECKSUMS,

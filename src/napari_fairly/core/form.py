@@ -40,6 +40,7 @@ from napari_fairly.core.errors import (
     TemplateError,
 )
 from napari_fairly.core.i18n import _
+from napari_fairly.core.micrometa import Hardware, hardware_form_values
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.naming import (
     COMPONENTS,
@@ -245,6 +246,10 @@ class FairForm(FrozenModel):
     # the operator's corrections of acquisition values (core.corrections); the
     # image_acquisition values above show the file's values overlaid by them
     corrections: Corrections = Corrections()
+    # the instrument's hardware (objectives, light sources, filters, detectors) as
+    # the facility template's Micro-Meta App file describes it, when the form's
+    # instrument is one of the template's
+    hardware: Hardware | None = None
 
     def name_parts(self) -> NameParts:
         """The naming components as :class:`NameParts`.
@@ -1229,6 +1234,35 @@ def _derived(values: dict[str, Any], sources: dict[str, str]) -> None:
         sources["biosample.extrinsic_variables"] = "derived:naming.condition"
 
 
+def _instrument_hardware(
+    template: FacilityTemplate | None,
+    values: dict[str, Any],
+    sources: dict[str, str],
+) -> Hardware | None:
+    """The template's hardware of the form's instrument; fills what it states and
+    nothing else gave (the file's and the operator's values win)."""
+    name = values.get("image_acquisition.instrument")
+    instrument = next(
+        (i for i in (template.instruments if template else ()) if i.name == name),
+        None,
+    )
+    if template is None or instrument is None:
+        return None
+    origin = f"template:{template.label}"
+    hardware = instrument.hardware
+    found = hardware_form_values(hardware, values, origin) if hardware else {}
+    maker = "image_acquisition.instrument_manufacturer"
+    if instrument.manufacturer and maker not in values and maker not in found:
+        found[maker] = (instrument.manufacturer, origin)
+    for path, (value, source) in found.items():
+        try:
+            values[path] = coerce_value(path, value)
+        except InvalidFormValueError:
+            continue  # a value the form does not take stays in the hardware only
+        sources[path] = source
+    return hardware
+
+
 def _split_corrections(
     values: dict[str, Any], sources: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
@@ -1277,8 +1311,11 @@ def prefill_form(
         values[path], sources[path] = value, f"template:{rules.template}"
     _apply_typed(typed or {}, fixed, rules, values, sources)
     _derived(values, sources)
+    hardware = _instrument_hardware(template, values, sources)
     corrected = _split_corrections(values, sources)
     data: dict[str, Any] = {"sources": sources, "rules": rules.model_dump()}
+    if hardware is not None:
+        data["hardware"] = hardware.model_dump()
     for path, value in values.items():
         _set_path(data, path, _dump(value))
     corrections = Corrections()

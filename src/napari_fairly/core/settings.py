@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from napari_fairly.core import strict_json
 from napari_fairly.core.errors import InvalidFormValueError, TemplateError
+from napari_fairly.core.micrometa import Hardware, load_microscope
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.naming import NameParts, is_safe_filename, transliterate
 
@@ -61,13 +62,39 @@ def config_dir() -> Path:
 
 
 class Instrument(FrozenModel):
-    """A microscope of the facility, as offered in the form."""
+    """A microscope of the facility, as offered in the form.
+
+    ``micro_meta_app_json`` names its Micro-Meta App file (relative to the
+    template's folder, or absolute): :func:`load_template` reads it into
+    ``hardware`` (objectives, light sources, filters, detectors).
+    """
 
     name: str
     manufacturer: str = ""
     model: str = ""
     type: str = ""  # "widefield", "confocal", "spinning disk", "light sheet"
     micro_meta_app_json: str = ""  # path of a Micro-Meta App hardware description
+    hardware: Hardware | None = None
+
+
+def with_hardware(instrument: Instrument, base: Path) -> Instrument:
+    """``instrument`` with its Micro-Meta App file read (``base``: where a relative
+    path starts); its manufacturer and model filled from the file when empty.
+
+    Raises
+    ------
+    MicroscopeFileError
+        When the file cannot be read or is not a Micro-Meta App microscope.
+    """
+    if not instrument.micro_meta_app_json:
+        return instrument
+    path = Path(instrument.micro_meta_app_json).expanduser()
+    hardware = load_microscope(path if path.is_absolute() else base / path)
+    return instrument.replace(
+        hardware=hardware.model_dump(),
+        manufacturer=instrument.manufacturer or hardware.manufacturer,
+        model=instrument.model or hardware.model,
+    )
 
 
 class TemplateOptions(FrozenModel):
@@ -171,7 +198,8 @@ def load_template(path: Path | str) -> FacilityTemplate:
     ------
     TemplateError
         Naming the file and the line: unreadable file, YAML syntax, unknown key,
-        wrong value.
+        wrong value; or a Micro-Meta App file it names that cannot be read
+        (:class:`~napari_fairly.core.micrometa.MicroscopeFileError`).
     """
     path = Path(path)
     try:
@@ -201,7 +229,7 @@ def load_template(path: Path | str) -> FacilityTemplate:
             path=path,
         )
     try:
-        return FacilityTemplate.model_validate({**data, "source_path": str(path)})
+        template = FacilityTemplate.model_validate({**data, "source_path": str(path)})
     except ValidationError as err:
         first = err.errors()[0]
         loc = tuple(first["loc"])
@@ -213,6 +241,8 @@ def load_template(path: Path | str) -> FacilityTemplate:
             fix="Correct that entry (see resources/templates/example-facility.yaml).",
             path=path,
         ) from err
+    instruments = tuple(with_hardware(i, path.parent) for i in template.instruments)
+    return template.replace(instruments=[i.model_dump() for i in instruments])
 
 
 def find_template() -> FacilityTemplate | None:

@@ -32,6 +32,7 @@ ENCODING_FORMATS = {
     ".csv": "text/csv",
     ".tsv": "text/tab-separated-values",
     ".sha256": "text/plain",
+    ".html": "text/html",
 }
 
 
@@ -200,6 +201,14 @@ def _copy_raw(record: DatasetRecord, partial: Path, relative: str) -> str:
     return copy_verified(source, partial / relative, record.source.sha256)
 
 
+def dataset_report(partial: Path, name: str) -> str:
+    """The report, made from the files just written (the sidecar, the OME-Zarr), as
+    ``fairly report`` makes it from the published dataset: the same bytes."""
+    from napari_fairly.core.report import report_html
+
+    return report_html(partial, name)
+
+
 def write_documents_steps(
     record: DatasetRecord, partial: Path, label: str
 ) -> Generator[Progress, None, dict[str, str]]:
@@ -218,6 +227,12 @@ def write_documents_steps(
         if role is OutputRole.RAW_COPY:
             yield Progress(total, total, f"{label}: copying the raw file")
             hashes[output.path] = _copy_raw(record, partial, output.path)
+            continue
+        if role is OutputRole.REPORT:
+            yield Progress(total, total, f"{label}: report")
+            hashes[output.path] = write_text(
+                partial / output.path, dataset_report(partial, record.name)
+            )
             continue
         sha = write_text(partial / output.path, BUILDERS[role](record, hashes, partial))
         if role is not OutputRole.CHECKSUMS:

@@ -37,6 +37,7 @@ class OutputRole(enum.StrEnum):
     DATACITE = "datacite"
     DATACITE_XML = "datacite_xml"
     SIDECAR = "sidecar"
+    REPORT = "report"
     FILE_LIST = "file_list"
     RO_CRATE = "ro_crate"
     CHECKSUMS = "checksums"
@@ -130,6 +131,17 @@ def raw_copy_path(name: str, source: Path) -> str:
     return f"raw/{name}{suffix.lower()}"
 
 
+def report_name(name: str) -> str:
+    """``<name>_report.html``: the dataset report (SPEC 7, role ``report``)."""
+    return f"{name}_report.html"
+
+
+def _report_description() -> str:
+    from napari_fairly.core.i18n import _
+
+    return _("dataset report: images, checks, methods (HTML, opens offline)")
+
+
 def _outputs(
     request: SaveRequest, name: str, source: Path
 ) -> tuple[PlannedOutput, ...]:
@@ -175,6 +187,7 @@ def _outputs(
         PlannedOutput(
             role.SIDECAR, f"{name}.json", _("sidecar: metadata, checks, provenance")
         ),
+        PlannedOutput(role.REPORT, report_name(name), _report_description()),
         PlannedOutput(
             role.FILE_LIST, "file_list.tsv", _("file list (BioImage Archive)")
         ),
