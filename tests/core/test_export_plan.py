@@ -71,10 +71,11 @@ def test_planned_outputs_are_exactly_what_the_save_writes(tmp_path: Path) -> Non
         "objects",
         "raw_copy",
         "datacite",
+        "datacite_xml",
     ]
     listed = [o for o in planned if o.role not in IMAGE_PARTS]
     assert [o["path"] for o in side["outputs"]] == [
-        o.path.removeprefix(f"TNT/{NAME}/") for o in listed[:6]
+        o.path.removeprefix(f"TNT/{NAME}/") for o in listed[:7]
     ]
 
 
@@ -89,7 +90,9 @@ def test_the_plan_names_the_next_free_version_before_the_save(tmp_path: Path) ->
         OutputRole.ZARR_MANIFEST,
         OutputRole.MEASUREMENTS,
         OutputRole.DATACITE,
+        OutputRole.DATACITE_XML,
         OutputRole.SIDECAR,
+        OutputRole.REPORT,
         OutputRole.FILE_LIST,
         OutputRole.RO_CRATE,
         OutputRole.CHECKSUMS,
