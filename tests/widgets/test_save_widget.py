@@ -74,7 +74,11 @@ def test_widget_saves_and_opens_the_result(
     assert str(folder) in widget._done_label.text()
     # the panel listed exactly what the save wrote (the core's plan, not a copy)
     written = {p.relative_to(folder.parent).as_posix() for p in folder.iterdir()}
-    assert {o.split()[0] for o in outputs} == written
+    listed = {o.split()[0] for o in outputs}
+    inside = {p for p in listed if ".ome.zarr/" in p}  # parts of the OME-Zarr
+    assert listed - inside == written
+    assert inside == {f"{NAME}/{NAME}.ome.zarr/OME/METADATA.ome.xml"}
+    assert all((folder.parent / p).exists() for p in inside)
     side = json.loads((folder / f"{NAME}.json").read_text())
     assert side["source"]["scene"] == 0
     assert side["qc"]["rows"]
