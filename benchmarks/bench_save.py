@@ -138,6 +138,7 @@ def _bench_form(metadata, date):
             "naming.version": "v01",
             # every field the save gate requires
             "study.title": "Save benchmark",
+            "study.publisher": "Bench imaging facility",
             "study.authors": [{"name": "A. Bench"}],
             "study_component.imaging_method": "fluorescence microscopy",
             "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
