@@ -381,3 +381,92 @@ def test_a_saved_dataset_saved_again_keeps_its_ome_model(
     assert len(refs) == len(set(refs))
     # what the first save noted about the raw file is still said
     assert "the file said 0.32" in _provenance(ome)["pixel_size_z_um"]
+
+
+def test_the_microscopes_hardware_file_adds_its_components_once(
+    tmp_path: Path,
+) -> None:
+    """A form with the instrument's Micro-Meta App hardware: its light sources,
+    filters, dichroic and camera are in the OME Instrument, once, and said so."""
+    from micrometa_synth import write_microscope
+
+    from napari_fairly.core.export.ome_hardware import add_hardware
+    from napari_fairly.core.micrometa import load_microscope
+
+    acq = open_acquisition(DATA / "dv/toxo.dv")
+    hardware = load_microscope(write_microscope(tmp_path / "scope.json"))
+    form = naming_form(acq, "Cells").model_copy(update={"hardware": hardware})
+    (session,) = sessions((acq,), form)
+    ome = _ome(_save(session, tmp_path / "out"))
+    (instrument,) = ome.instruments
+    assert [(s.manufacturer, s.model, s.wavelength) for s in instrument.lasers] == [
+        ("Coherent", "OBIS 488 LX", 488.0)
+    ]
+    assert [(s.manufacturer, s.model) for s in instrument.light_emitting_diodes] == [
+        ("CoolLED", "pE-300")
+    ]
+    filters = [
+        (f.manufacturer, f.model, f.transmittance_range) for f in instrument.filters
+    ]
+    assert [(m, n, r.cut_in, r.cut_out) for m, n, r in filters if r is not None] == [
+        ("Chroma", "ET525/50m", 500.0, 550.0),
+        ("Chroma", "ET460/50m", 435.0, 485.0),
+    ]
+    assert [d.model for d in instrument.dichroics] == ["T495lpxr"]
+    (camera,) = [d for d in instrument.detectors if d.model == "C14440-20UP"]
+    assert camera.manufacturer == "Hamamatsu"
+    assert camera.type is om.Detector_Type.CMOS
+    # the provenance annotation names the file they come from
+    (notes,) = [
+        a
+        for a in ome.structured_annotations.map_annotations
+        if a.namespace == NAMESPACE
+    ]
+    said = {m.k: m.value for m in notes.value.ms}
+    assert "scope.json" in said["instrument.hardware"]
+    assert "OBIS 488 LX" in said["instrument.hardware"]
+    # what the instrument already has is not added again (a dataset saved again)
+    assert add_hardware(hardware, instrument) == []
+    assert len(instrument.lasers) == 1
+
+
+def test_hardware_ome_cannot_state_is_left_out_not_guessed() -> None:
+    """A multi-band filter has no single range; a camera the file already names
+    is not added twice; a detector kind OME lacks gets no type."""
+    from napari_fairly.core.export.ome_hardware import add_hardware
+    from napari_fairly.core.micrometa import (
+        Band,
+        Hardware,
+        HardwareDetector,
+        OpticalFilter,
+    )
+
+    quad = OpticalFilter(
+        schema_id="EmissionFilter.json",
+        name="Quad",
+        bands=(
+            Band(cut_in_nm=420, cut_out_nm=460),
+            Band(cut_in_nm=500, cut_out_nm=550),
+        ),
+    )
+    camera = HardwareDetector(
+        schema_id="sCMOS.json", manufacturer="Hamamatsu", model="C14440-20UP"
+    )
+    other = HardwareDetector(schema_id="GenericDetector.json", name="Spectral unit")
+    hardware = Hardware(filters=(quad,), detectors=(camera, other))
+    instrument = om.Instrument(
+        id="Instrument:0",
+        detectors=[
+            om.Detector(
+                id="Detector:0:0", manufacturer="Hamamatsu", model="C14440-20UP"
+            )
+        ],
+    )
+    assert add_hardware(hardware, instrument) == ["Quad", "Spectral unit"]
+    (written,) = instrument.filters
+    assert written.type is om.Filter_Type.MULTI_PASS
+    assert written.transmittance_range is None
+    assert [(d.id, d.model, d.type) for d in instrument.detectors] == [
+        ("Detector:0:0", "C14440-20UP", None),
+        ("Detector:hardware:0", "Spectral unit", None),
+    ]

@@ -16,6 +16,8 @@ for every source format:
   wavelengths, pinhole, modes, detector settings), the instrument (microscope,
   objective and its settings, detectors), acquisition date, experimenter; the
   instrument and date the operator typed in the form when the file names none;
+  the light sources, filters and detectors of the instrument's Micro-Meta App file
+  when the facility template gives one (:mod:`.ome_hardware`);
 - **planes**: one ``Plane`` per written plane (up to :data:`MAX_PLANES`) with the
   time, exposure and stage position the file states for it (:mod:`.ome_planes`);
 - **provenance**: a ``MapAnnotation`` (namespace :data:`NAMESPACE`) says which values
@@ -562,6 +564,20 @@ def _detector(
     channel.detector_settings = settings
 
 
+def _hardware(build: _Build, instrument: om.Instrument) -> None:
+    """The light sources, filters and detectors of the form's Micro-Meta App file."""
+    from napari_fairly.core.export.ome_hardware import add_hardware
+
+    hardware = build.form.hardware
+    added = add_hardware(hardware, instrument)
+    if hardware is not None and added:
+        build.add_note(
+            "instrument.hardware",
+            f"facility template, Micro-Meta App {hardware.file_name}: "
+            + ", ".join(added),
+        )
+
+
 # ------------------------------------------------------------------ the image
 
 
@@ -652,6 +668,7 @@ def build_ome(build: _Build, start_from_source: bool = True) -> OME:
     _microscope(build, instrument)
     _objective(build, ome, image, instrument)
     _detectors(build, image.pixels, instrument)
+    _hardware(build, instrument)
     _experimenter(build, ome, image)
     _acquisition_date(build, image)
     _provenance(build, ome, image)
