@@ -105,7 +105,9 @@ class BatchPolicy(FrozenModel):
         if fields - {"name", "stem"}:
             raise ValueError("sentinel may only use {name} and {stem}")
         if "/" in value or "\\" in value:
-            raise ValueError("sentinel is a file name beside the acquisition, not a path")
+            raise ValueError(
+                "sentinel is a file name beside the acquisition, not a path"
+            )
         return value
 
 

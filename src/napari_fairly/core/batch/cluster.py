@@ -30,6 +30,11 @@ MEMORY_SHARE = 0.8  # of this machine's memory, for the workers together
 CONNECT_TIMEOUT_S = 20
 
 
+def has_bokeh() -> bool:
+    """True when bokeh is installed here: Dask's dashboard needs it."""
+    return importlib.util.find_spec("bokeh") is not None
+
+
 class ClusterError(FairlyError, OSError):
     """The scheduler cannot be reached, or the cluster cannot start."""
 
@@ -102,7 +107,9 @@ class BatchCluster:
                 ) from err
             return self
         size = self.size or local_size()
-        dashboard = ":8787" if importlib.util.find_spec("bokeh") else None
+        # the scheduler serves HTTP anyway; without bokeh only its health page:
+        # then any free port, so two batches never compete for 8787
+        dashboard = ":8787" if has_bokeh() else ":0"
         # a file that crashes its worker is reported, not retried on every worker
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
@@ -154,8 +161,18 @@ class BatchCluster:
         info: dict[str, Any] = self.client.scheduler_info()
         if "dashboard" not in info.get("services", {}):
             return None
+        if self._cluster is not None:
+            served = has_bokeh()
+        else:
+            try:
+                found = self.client.run_on_scheduler(  # type: ignore[no-untyped-call]
+                    has_bokeh
+                )
+                served = bool(found)
+            except (OSError, RuntimeError, ValueError):
+                served = False
         link: str = self.client.dashboard_link
-        return link
+        return link if served else None
 
     @property
     def save_threads(self) -> int | None:

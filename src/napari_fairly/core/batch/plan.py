@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from napari_fairly.core.batch.items import BatchItem, item_session
+from napari_fairly.core.batch.items import BatchItem, item_session, known_key
 from napari_fairly.core.batch.manifest import (
     Manifest,
     ManifestRow,
@@ -33,9 +33,11 @@ from napari_fairly.core.naming import COMPONENTS, InvalidNameError, parse_name
 from napari_fairly.core.progress import Progress, drive
 
 if TYPE_CHECKING:
+    from napari_fairly.core.reading import Acquisition
     from napari_fairly.core.settings import FacilityTemplate
 
 COMMAND_LINE = "command line"
+MAX_NAMED = 4  # items named after a problem shared by many
 FILE_NAME = "file name"
 
 
@@ -225,7 +227,22 @@ class _Context:
     rows: dict[Path, list[ManifestRow]]
     manifest: Manifest | None
     problems: list[str] = field(default_factory=list)
+    # one problem of the form, and the items that have it
+    form_problems: dict[str, list[str]] = field(default_factory=dict)
     folders: dict[str, str] = field(default_factory=dict)
+
+    def grouped_form_problems(self) -> list[str]:
+        """Each form problem once, with the items that have it."""
+        out = []
+        for problem, where in self.form_problems.items():
+            shown = ", ".join(where[:MAX_NAMED])
+            more = len(where) - MAX_NAMED
+            if more > 0:
+                shown += " " + ngettext("and %(n)d more", "and %(n)d more", more) % {
+                    "n": more
+                }
+            out.append(f"{problem} [{shown}]")
+        return out
 
     def layered(
         self, path: Path, scene: int | None
@@ -242,7 +259,8 @@ class _Context:
         for row in [r for r in rows if r.scene is None] + [
             r for r in rows if r.scene is not None and r.scene == scene
         ]:
-            cells = {k: v for k, v in row.values.items() if v}
+            # unknown columns are reported once, for the whole manifest
+            cells = {k: v for k, v in row.values.items() if v and known_key(k)}
             values.update(cells)
             if self.manifest is not None:
                 origins.update(dict.fromkeys(cells, self.manifest.origin(row)))
@@ -266,6 +284,24 @@ def _where(item: BatchItem) -> str:
     return _("{file} scene {n}").format(file=item.source.name, n=item.scene + 1)
 
 
+def _without_bad_values(
+    acquisition: Acquisition, item: BatchItem, context: _Context
+) -> BatchItem:
+    """``item`` without the values its form refuses, each noted as a problem.
+
+    So one wrong value does not hide the other problems of the same file.
+    """
+    good = dict(item.values)
+    for key, value in item.values.items():
+        try:
+            alone = replace(item, values={key: value})
+            item_session(acquisition, alone, context.template)
+        except InvalidFormValueError as err:
+            context.problems.append(f"{_where(item)}: {err}")
+            del good[key]
+    return replace(item, values=good)
+
+
 def check_item(item: BatchItem, context: _Context) -> BatchItem:
     """Open the item's scene, build its form as the save will; note its problems."""
     from napari_fairly.core.export.plan import dataset_name, destination_folder
@@ -276,12 +312,19 @@ def check_item(item: BatchItem, context: _Context) -> BatchItem:
     except FairlyError as err:
         return replace(item, unreadable=str(err))
     try:
-        session = item_session(acquisition, item, context.template)
+        try:
+            session = item_session(acquisition, item, context.template)
+        except InvalidFormValueError:
+            checked = _without_bad_values(acquisition, item, context)
+            if len(checked.values) == len(item.values):
+                raise  # the template refuses the values together: said as it is
+            session = item_session(acquisition, checked, context.template)
         problems = session.form_problems()
         if problems:
-            context.problems += [
-                f"{_where(item)}: {path}: {message}" for path, message in problems
-            ]
+            for path, message in problems:
+                context.form_problems.setdefault(f"{path}: {message}", []).append(
+                    _where(item)
+                )
             return item
         parts, name = dataset_name(session.form, session.acquisition)
         folder = destination_folder(
@@ -376,7 +419,8 @@ def plan_batch_steps(
     yield Progress(len(files), len(files), _("planned"))
     problems += (loaded.problems + unmatched) if loaded is not None else []
     problems += unknown_keys(values or {})
-    problems += context.problems + _duplicate_names(items, context.folders)
+    problems += context.problems + context.grouped_form_problems()
+    problems += _duplicate_names(items, context.folders)
     problems = list(dict.fromkeys(problems))  # a file's problem once, not per scene
     return BatchPlan(
         items=tuple(items),

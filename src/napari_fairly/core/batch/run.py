@@ -69,6 +69,7 @@ class BatchResult:
     report: Path | None = None
     seconds: float = 0.0
     dashboard: str | None = None
+    leftovers: list[Path] = field(default_factory=list)  # temporary folders left
 
     @property
     def failed(self) -> list[ItemResult]:
@@ -166,6 +167,15 @@ class Collector:
         self.pending.clear()
 
 
+def leftover_partials(plan: BatchPlan) -> list[Path]:
+    """Temporary folders left in the batch's folders (a failed read-back keeps its
+    own for inspection; an interrupted save elsewhere may have left one)."""
+    from napari_fairly.core.export import find_partials
+
+    parents = {(plan.destination / f).parent for f in plan.folders.values()}
+    return sorted(p for parent in parents for p in find_partials(parent))
+
+
 def _submit(
     plan: BatchPlan,
     settings: BatchSettings,
@@ -231,6 +241,7 @@ def run_batch_steps(
             batch.results = [by_key[i.key] for i in plan.items if i.key in by_key]
             batch.seconds = time.perf_counter() - clock
             batch.report = write_report(plan.destination / REPORT_FILE, batch.results)
+            batch.leftovers = leftover_partials(plan)
     return batch
 
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from napari_fairly.core.settings import FacilityTemplate
 
 CANCEL_POLL_SECONDS = 1.0
+# the report has columns for acceptances; other items' temporary folders are normal
+# in a batch (scenes saved side by side): the run lists the ones left at its end
+QUIET_NOTES = frozenset({NoteKind.ACCEPTED_FAILURES, NoteKind.LEFTOVER_PARTIAL})
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,7 @@ def _save(
             except StopIteration as stop:
                 saved: SaveResult = stop.value
                 return saved
-            if isinstance(event, Note) and event.kind is not NoteKind.ACCEPTED_FAILURES:
+            if isinstance(event, Note) and event.kind not in QUIET_NOTES:
                 notes.append(event.text)
             if cancelled():
                 return None
