@@ -119,8 +119,8 @@ def test_each_file_saved_once_only_after_it_is_complete(
             for start in range(0, len(data), step):
                 handle.write(data[start : start + step])
                 handle.flush()
+                last_write = time.time()
                 time.sleep(0.4)
-        last_write = time.time()
         running.wait_for(3)
         time.sleep(1.5)  # nothing more comes: no file is saved twice
     assert running.error is None
