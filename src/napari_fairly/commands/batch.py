@@ -76,6 +76,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help=_("workers on this machine (default: by cores and memory)"),
     )
     parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help=_(
+            "run the workers as threads of this process (quicker to start: a few "
+            "small files)"
+        ),
+    )
+    parser.add_argument(
         "--accept-qc-failures",
         action="store_true",
         help=_(
@@ -250,7 +258,11 @@ def _run_with_bar(
     from napari_fairly.core.batch import BatchStarted, ItemResult, run_batch_steps
 
     job = run_batch_steps(
-        plan, settings, scheduler=args.scheduler, workers=args.workers
+        plan,
+        settings,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        processes=not args.in_process,
     )
     with Bar(
         TextColumn("{task.description}"),

@@ -99,7 +99,9 @@ def run_watch_command(args: argparse.Namespace) -> int:
     echo = logging.StreamHandler(sys.stderr)
     echo.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     watch.logger.addHandler(echo)
-    summary = watch.run(scheduler=args.scheduler, workers=args.workers)
+    summary = watch.run(
+        scheduler=args.scheduler, workers=args.workers, processes=not args.in_process
+    )
     saved = sum(1 for r in summary.results if r.ok)
     print(
         _("{saved} saved, {failed} not saved").format(

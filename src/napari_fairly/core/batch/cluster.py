@@ -1,8 +1,10 @@
 """Where a batch runs: Dask's distributed scheduler, on this machine or a cluster.
 
-By default a ``LocalCluster`` is started, sized to this machine: one task per worker
-(a save already uses several threads), as many workers as there are cores and as the
-memory allows at :data:`TASK_MEMORY_BYTES` each. Given a scheduler address
+By default a ``LocalCluster`` is started, sized to this machine: one task per worker,
+one worker per :data:`CORES_PER_SAVE` cores (a save already keeps about two cores busy:
+its pixel pass and the raw file's hash beside it; more workers only make them wait for
+each other, ``benchmarks/bench_batch.py``), and no more than the memory allows at
+:data:`TASK_MEMORY_BYTES` each. Given a scheduler address
 (``tcp://host:8786``), the batch uses that scheduler's workers instead: a facility's
 cluster, for example one started by dask-jobqueue's ``SLURMCluster``. The workers
 need napari-fairly installed and the raw files and the destination at the same
@@ -27,7 +29,26 @@ if TYPE_CHECKING:
 # a save keeps its pixel pass under ~512 MB; with the worker process and a margin
 TASK_MEMORY_BYTES = 2 * 2**30
 MEMORY_SHARE = 0.8  # of this machine's memory, for the workers together
+CORES_PER_SAVE = 2
 CONNECT_TIMEOUT_S = 20
+LOCAL_CONFIG = {
+    # a file that crashes its worker is reported, not retried on every worker
+    "distributed.scheduler.allowed-failures": 0,
+    # the statistical profiler samples every thread's stack 100 times a second,
+    # holding the GIL the save's threads need; the dashboard's profile page is all
+    # it feeds
+    "distributed.worker.profile.enabled": False,
+    # Dask's nannies set MALLOC_TRIM_THRESHOLD_ for their workers, which turns off
+    # glibc's adaptive mmap threshold: every plane buffer is then mapped and faulted
+    # in anew, and a save runs ~1.7x slower (benchmarks/bench_batch.py). A save's
+    # memory is bounded by design; its workers keep glibc's default.
+    "distributed.nanny.pre-spawn-environ": {
+        "MALLOC_TRIM_THRESHOLD_": None,
+        "OMP_NUM_THREADS": 1,
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
+}
 
 
 def has_bokeh() -> bool:
@@ -55,7 +76,7 @@ def local_size(workers: int | None = None) -> LocalSize:
     cores = os.cpu_count() or 1
     memory = int(psutil.virtual_memory().total * MEMORY_SHARE)
     by_memory = max(1, memory // TASK_MEMORY_BYTES)
-    count = workers if workers else max(1, min(cores, by_memory))
+    count = workers if workers else max(1, min(cores // CORES_PER_SAVE, by_memory))
     return LocalSize(
         workers=count,
         memory_limit=memory // count,
@@ -95,7 +116,7 @@ class BatchCluster:
             try:
                 # distributed's constructors are not annotated
                 self._client = Client(  # type: ignore[no-untyped-call]
-                    self.scheduler, timeout=CONNECT_TIMEOUT_S
+                    self.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False
                 )
             except OSError as err:  # also TimeoutError
                 raise ClusterError(
@@ -110,8 +131,7 @@ class BatchCluster:
         # the scheduler serves HTTP anyway; without bokeh only its health page:
         # then any free port, so two batches never compete for 8787
         dashboard = ":8787" if has_bokeh() else ":0"
-        # a file that crashes its worker is reported, not retried on every worker
-        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with dask.config.set(LOCAL_CONFIG):
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=size.workers,
                 threads_per_worker=1,
@@ -120,7 +140,11 @@ class BatchCluster:
                 dashboard_address=dashboard,
                 silence_logs=logging.ERROR,
             )
-        self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
+        # not the default scheduler of this process: napari's own dask arrays (and
+        # anything else computed here meanwhile) stay off the batch's workers
+        self._client = Client(  # type: ignore[no-untyped-call]
+            self._cluster, set_as_default=False
+        )
         return self
 
     def __exit__(
@@ -183,10 +207,3 @@ class BatchCluster:
         """Run ``function(*args)`` as one task (never merged with an equal one)."""
         future: Future[Any] = self.client.submit(function, *args, key=key, pure=False)
         return future
-
-    def set_event(self, name: str) -> None:
-        """Set the cluster-wide event ``name`` (the tasks poll it)."""
-        from distributed import Event
-
-        event = Event(name, client=self.client)  # type: ignore[no-untyped-call]
-        event.set()  # type: ignore[no-untyped-call]

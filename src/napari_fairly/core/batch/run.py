@@ -35,7 +35,7 @@ from napari_fairly.core.batch.state import BatchState
 from napari_fairly.core.batch.task import (
     BatchSettings,
     batch_settings,
-    cancel_event_name,
+    cancel_file,
     run_item,
 )
 from napari_fairly.core.i18n import _
@@ -149,15 +149,19 @@ class Collector:
             out.append(result)
         return out
 
-    def stop(self, cluster: BatchCluster) -> None:
+    def stop(self) -> None:
         """Ask every task to stop, wait for them, record what is left as cancelled."""
         if not self.pending:
             return
-        cluster.set_event(cancel_event_name(self.run_id))
-        deadline = time.monotonic() + STOP_WAIT_SECONDS
-        while self.pending and time.monotonic() < deadline:
-            self.ready()
-            time.sleep(POLL_SECONDS)
+        flag = cancel_file(self.state.destination, self.run_id)
+        flag.touch()
+        try:
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            while self.pending and time.monotonic() < deadline:
+                self.ready()
+                time.sleep(POLL_SECONDS)
+        finally:
+            flag.unlink(missing_ok=True)
         for future in list(self.pending):
             future.cancel()  # type: ignore[no-untyped-call]
             item = self.futures[future]
@@ -236,7 +240,7 @@ def run_batch_steps(
                 if collector.pending:
                     time.sleep(POLL_SECONDS)
         finally:
-            collector.stop(cluster)  # a cancel, Ctrl-C or an error: stop cleanly
+            collector.stop()  # a cancel, Ctrl-C or an error: stop cleanly
             by_key = collector.results
             batch.results = [by_key[i.key] for i in plan.items if i.key in by_key]
             batch.seconds = time.perf_counter() - clock

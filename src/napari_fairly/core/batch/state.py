@@ -164,6 +164,8 @@ class BatchState:
                 path=self.destination,
             )
         self._lock_handle = lock
+        for stale in self.destination.glob(".batch_cancel-*"):  # a killed run's
+            stale.unlink(missing_ok=True)
         self._last = last_records(self.destination)
         self._handle = self.path.open("a", encoding="utf-8")
         if self.path.stat().st_size and not self._ends_with_newline():

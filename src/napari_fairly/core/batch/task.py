@@ -84,9 +84,17 @@ def batch_settings(
     )
 
 
-def cancel_event_name(run_id: str) -> str:
-    """Name of the cluster-wide event that asks a run's tasks to stop."""
-    return f"napari-fairly-cancel-{run_id}"
+CANCEL_PREFIX = ".batch_cancel-"
+
+
+def cancel_file(destination: Path, run_id: str) -> Path:
+    """The file whose existence asks a run's tasks to stop.
+
+    A file in the destination, which every worker writes to anyway, rather than a
+    Dask Event: asking the scheduler would give each worker a client of its own,
+    and dask would then send the save's own computations to the cluster.
+    """
+    return destination / f"{CANCEL_PREFIX}{run_id}"
 
 
 def worker_name() -> str:
@@ -111,29 +119,23 @@ def threads_per_task() -> int | None:
 
 
 class CancelFlag:
-    """Asks, at most once a second, whether the run was cancelled (a Dask Event)."""
+    """Looks, at most once a second, whether the run was cancelled (its file)."""
 
-    def __init__(self, run_id: str) -> None:
-        self._name = cancel_event_name(run_id) if run_id else ""
+    def __init__(self, settings: BatchSettings) -> None:
+        self._file = (
+            cancel_file(settings.destination, settings.run_id)
+            if settings.run_id
+            else None
+        )
         self._next = 0.0
 
     def __call__(self) -> bool:
         """True when the client asked this run to stop."""
         now = time.monotonic()
-        if not self._name or now < self._next:
+        if self._file is None or now < self._next:
             return False
         self._next = now + CANCEL_POLL_SECONDS
-        try:
-            from distributed import Event, get_worker
-
-            get_worker()
-            event = Event(self._name)  # type: ignore[no-untyped-call]
-            return bool(event.is_set())  # type: ignore[no-untyped-call]
-        except ValueError:  # not on a worker: nobody can cancel this run
-            self._name = ""
-            return False
-        except (OSError, TimeoutError, RuntimeError):  # scheduler gone: keep going
-            return False
+        return self._file.exists()
 
 
 # ------------------------------------------------------------------ resume
@@ -307,7 +309,7 @@ def _run(
     from napari_fairly.core.export import SaveRequest, plan_dataset
     from napari_fairly.core.reading import open_acquisition
 
-    cancelled = CancelFlag(settings.run_id)
+    cancelled = CancelFlag(settings)
     if cancelled():  # the run was stopped before this item's turn came
         result.status = ItemStatus.CANCELLED
         return

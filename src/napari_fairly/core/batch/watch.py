@@ -464,12 +464,15 @@ class FolderWatch:
         finally:
             observer.stop()
             observer.join(timeout=10)
-            collector.stop(cluster)
+            collector.stop()
 
     def _tick(self, state: BatchState, collector: _WatchCollector) -> None:
         now = time.monotonic()
         self._note_changes(now)
         for path in self._settled(now):
+            if collector.busy(path):  # changed again while it is being saved:
+                self._waiting[path] = _Waiting(changed_at=now)  # after that save
+                continue
             try:
                 self._start(path, state, collector)
             except (OSError, ValueError) as err:  # a file that vanished, a bad name
@@ -493,6 +496,10 @@ class _WatchCollector(Collector):
             run_item, item, self.watch.settings, previous, key=key
         )
         self.add(future, item)
+
+    def busy(self, path: Path) -> bool:
+        """True while a save of ``path`` runs (another would remove its folder)."""
+        return any(self.futures[f].source == path for f in self.pending)
 
     def record(self, result: ItemResult) -> None:
         super().record(result)
