@@ -55,7 +55,8 @@ def test_plan_run_and_plan_again(make_napari_viewer, qtbot, tmp_path: Path) -> N
     rows = widget.rows()
     assert [r[0] for r in rows] == ["acq0.ome.tif", "acq1.ome.tif", "broken.czi"]
     assert rows[0][2] == "2024-01-15_TNT_Cells0_ALebon_Ctl_RAW_v01"
-    assert rows[0][1] == "to save" and rows[2][1].startswith("✗ cannot be read as Zeiss CZI")
+    assert rows[0][1] == "to save"
+    assert rows[2][1].startswith("✗ cannot be read as Zeiss CZI")
     assert widget._run_button.isEnabled()
 
     with qtbot.waitSignal(widget.valueChanged, timeout=120_000) as done:
