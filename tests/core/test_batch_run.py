@@ -16,6 +16,7 @@ from batch_helpers import (
 from conftest import DATA
 from napari_fairly.core.batch import (
     STATE_FILE,
+    ItemResult,
     ItemStatus,
     read_report,
     run_batch,
@@ -98,6 +99,20 @@ def test_rerun_skips_verified_items_and_redoes_a_changed_one(tmp_path: Path) -> 
         "Cells1_Ctl.ome.tif": ItemStatus.SAVED,
         "Cells2_Ctl.ome.tif": ItemStatus.ALREADY_SAVED,
     }
+
+    # a skipped item's row keeps the checks its sidecar recorded
+    def checks(result: ItemResult) -> tuple[str, str, str, str]:
+        return (
+            result.qc_verdict,
+            result.qc_warnings,
+            result.qc_failed_checks,
+            result.accepted_by,
+        )
+
+    before = {r.key: checks(r) for r in first.results}
+    skipped = [r for r in again.results if r.status is ItemStatus.ALREADY_SAVED]
+    assert [checks(r) for r in skipped] == [before[r.key] for r in skipped]
+    assert all(r.qc_verdict for r in skipped)
     redone = next(r for r in again.results if r.status is ItemStatus.SAVED)
     assert redone.name.endswith("_v02") and "missing or changed" in redone.note
     assert verify_dataset(redone.folder).ok

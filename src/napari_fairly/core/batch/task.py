@@ -295,9 +295,31 @@ def record_checks(result: ItemResult, report: object, session: Session) -> None:
 
 
 def _already_saved(result: ItemResult, folder: Path) -> None:
+    """Fill ``result`` from an earlier run's dataset (its sidecar's checks)."""
+    from napari_fairly.core.export import SidecarError, read_sidecar
+
     result.status = ItemStatus.ALREADY_SAVED
     result.name, result.folder = folder.name, str(folder)
     result.output_bytes = _tree_bytes(folder)
+    try:
+        sidecar = read_sidecar(folder / f"{folder.name}.json")
+    except (OSError, SidecarError):
+        return
+    rows = sidecar.qc.get("rows")
+    warnings = sorted(
+        {
+            str(row.get("check"))
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, dict) and row.get("severity") == "warning"
+        }
+    )
+    result.qc_warnings = "; ".join(warnings)
+    result.qc_verdict = "warnings" if warnings else "passed"
+    acceptance = sidecar.qc_acceptance
+    if acceptance is not None:
+        result.qc_verdict = "failed_accepted"
+        result.qc_failed_checks = "; ".join(acceptance.checks)
+        result.accepted_by = acceptance.by
 
 
 def _run(
