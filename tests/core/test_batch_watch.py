@@ -188,7 +188,7 @@ def test_a_file_that_cannot_be_saved_is_logged_and_the_watch_goes_on(
     by_name = {Path(r.source).name: r for r in running.results}
     assert by_name["Good_Ctl.ome.tif"].status is ItemStatus.SAVED
     assert by_name["Broken_Ctl.czi"].error_kind == "unreadable"
-    assert "does not match --name-pattern" in by_name["nopattern.ome.tif"].error
+    assert "does not match the name pattern" in by_name["nopattern.ome.tif"].error
     log = (out / LOG_FILE).read_text(encoding="utf-8")
     assert "ERROR failed: " in log and "Broken_Ctl.czi" in log
 

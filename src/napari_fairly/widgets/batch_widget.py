@@ -463,7 +463,9 @@ class BatchWidget(QWidget):
             if row is not None:
                 text = event.status_label
                 if event.error:
-                    text = f"{text}: {_without_path(event.error, event.source)}"
+                    text = _("{status}: {error}").format(
+                        status=text, error=_without_path(event.error, event.source)
+                    )
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(event.error or event.folder)
                 self._table.setItem(row, STATUS, cell)

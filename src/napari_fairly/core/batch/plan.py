@@ -176,7 +176,7 @@ def compile_name_pattern(pattern: str | None) -> re.Pattern[str] | None:
         compiled = re.compile(pattern)
     except re.error as err:
         raise InvalidFormValueError(
-            _("--name-pattern is not a regular expression ({error}).").format(
+            _("The name pattern is not a regular expression ({error}).").format(
                 error=err
             ),
             fix=_("Write groups as (?P<sample>[^_]+)."),
@@ -184,7 +184,7 @@ def compile_name_pattern(pattern: str | None) -> re.Pattern[str] | None:
     unknown = sorted(set(compiled.groupindex) - set(COMPONENTS))
     if unknown or not compiled.groupindex:
         raise InvalidFormValueError(
-            _("--name-pattern must name its groups after naming components."),
+            _("The name pattern must name its groups after naming components."),
             fix=_("Use groups named {components}.").format(
                 components=", ".join(COMPONENTS)
             ),
@@ -203,7 +203,7 @@ def name_values(
     if pattern is not None:
         match = pattern.search(path.name)
         if match is None:
-            return {}, _("the file name does not match --name-pattern")
+            return {}, _("the file name does not match the name pattern")
         return {k: v for k, v in match.groupdict().items() if v}, None
     stem = path.name.split(".")[0]
     try:

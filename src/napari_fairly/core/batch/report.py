@@ -218,7 +218,9 @@ def summary_text(results: Sequence[ItemResult], seconds: float) -> str:
     """One line for people: how many were saved, skipped, failed, and how fast."""
     found = counts(results)
     parts = [
-        f"{_(STATUS_LABELS[status])}: {found[status]}"
+        _("{status}: {count}").format(
+            status=_(STATUS_LABELS[status]), count=found[status]
+        )
         for status in ItemStatus
         if found[status] or status in (ItemStatus.SAVED, ItemStatus.FAILED)
     ]
