@@ -80,6 +80,26 @@ def test_dry_run_prints_the_names_and_writes_nothing(
     assert "--set colour: unknown field" in err
     assert not (tmp_path / "out").exists()
 
+    # a source that is not there is bad input: exit 2, the other problems listed too
+    args = _batch_args(tmp_path, "--dry-run", "--set", "colour=red")
+    args.insert(1, str(tmp_path / "nowhere"))
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "the batch plan has 2 problems" in err, err
+    assert f"{tmp_path / 'nowhere'}: no such file or folder" in err
+    assert "--set colour: unknown field" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_watching_a_missing_folder_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["watch", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fairly watch: the batch plan has 1 problem")
+    assert "nowhere: not a folder to watch" in err
+
 
 def test_real_files_and_a_corrupt_one_exit_4(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

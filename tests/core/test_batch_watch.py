@@ -218,8 +218,8 @@ def test_network_shares_are_polled(
 
 
 def test_destination_inside_the_watched_folder_is_refused(tmp_path: Path) -> None:
-    from napari_fairly.core.batch import BatchPlanError
+    from napari_fairly.core.batch import BatchSourcesError
 
     watch = _watch(tmp_path, tmp_path / "out")
-    with pytest.raises(BatchPlanError, match="1 problem"):
+    with pytest.raises(BatchSourcesError, match="1 problem"):
         watch.run(threading.Event(), processes=False)

@@ -15,6 +15,7 @@ from napari_fairly.core.batch.manifest import Manifest, read_manifest
 from napari_fairly.core.batch.plan import (
     BatchPlan,
     BatchPlanError,
+    BatchSourcesError,
     find_sources,
     plan_batch,
     plan_batch_steps,
@@ -46,6 +47,7 @@ __all__ = [
     "BatchPlanError",
     "BatchResult",
     "BatchSettings",
+    "BatchSourcesError",
     "BatchStarted",
     "BatchState",
     "ClusterError",

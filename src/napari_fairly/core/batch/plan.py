@@ -27,7 +27,11 @@ from napari_fairly.core.batch.manifest import (
     match_rows,
     read_manifest,
 )
-from napari_fairly.core.errors import FairlyError, InvalidFormValueError
+from napari_fairly.core.errors import (
+    FairlyError,
+    InvalidFormValueError,
+    UnreadableFileError,
+)
 from napari_fairly.core.i18n import _, ngettext
 from napari_fairly.core.naming import COMPONENTS, InvalidNameError, parse_name
 from napari_fairly.core.progress import Progress, drive
@@ -41,26 +45,42 @@ MAX_NAMED = 4  # items named after a problem shared by many
 FILE_NAME = "file name"
 
 
+def _plan_message(count: int) -> str:
+    return ngettext(
+        "the batch plan has %(n)d problem; nothing was run.",
+        "the batch plan has %(n)d problems; nothing was run.",
+        count,
+    ) % {"n": count}
+
+
+def _listed(message: str, problems: Sequence[str]) -> str:
+    return "\n".join([message, *(f"  - {problem}" for problem in problems)])
+
+
 class BatchPlanError(InvalidFormValueError):
     """The plan has problems: nothing was run. ``problems`` lists every one."""
 
     def __init__(self, problems: Sequence[str], *, fix: str = "") -> None:
-        count = len(problems)
-        super().__init__(
-            ngettext(
-                "the batch plan has %(n)d problem; nothing was run.",
-                "the batch plan has %(n)d problems; nothing was run.",
-                count,
-            )
-            % {"n": count},
-            fix=fix,
-        )
+        super().__init__(_plan_message(len(problems)), fix=fix)
         self.problems = list(problems)
 
     def __str__(self) -> str:
-        lines = [super().__str__()]
-        lines += [f"  - {problem}" for problem in self.problems]
-        return "\n".join(lines)
+        return _listed(super().__str__(), self.problems)
+
+
+class BatchSourcesError(UnreadableFileError):
+    """The plan has problems, among them a source that is no file or folder.
+
+    Bad input (exit 2) rather than a verdict on the values: ``problems`` still
+    lists every problem of the plan.
+    """
+
+    def __init__(self, problems: Sequence[str], *, fix: str = "") -> None:
+        super().__init__(_plan_message(len(problems)), fix=fix)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return _listed(super().__str__(), self.problems)
 
 
 @dataclass(frozen=True)
@@ -73,9 +93,22 @@ class BatchPlan:
     manifest: Path | None = None
     problems: tuple[str, ...] = ()
     folders: Mapping[str, str] = field(default_factory=dict)  # key → "sub/name"
+    bad_sources: tuple[str, ...] = ()  # the problems that are paths (in problems)
 
     def check(self) -> None:
-        """Raise :class:`BatchPlanError` listing every problem, if there is one."""
+        """Raise listing every problem, if there is one.
+
+        :class:`BatchSourcesError` when a source is no file or folder (bad input),
+        else :class:`BatchPlanError`.
+        """
+        if self.bad_sources:
+            raise BatchSourcesError(
+                self.problems,
+                fix=_(
+                    "Check the files and folders given, then run the batch again "
+                    "(--dry-run shows the plan)."
+                ),
+            )
         if self.problems:
             raise BatchPlanError(
                 self.problems,
@@ -403,6 +436,7 @@ def plan_batch_steps(
     destination = Path(destination).expanduser().resolve()
     pattern = compile_name_pattern(name_pattern)
     files, problems = find_sources(sources, destination)
+    bad_sources = tuple(problems)
     loaded = (
         manifest
         if isinstance(manifest, Manifest) or manifest is None
@@ -411,7 +445,9 @@ def plan_batch_steps(
     rows, unmatched = match_rows(loaded, files) if loaded is not None else ({}, [])
     if not every_row_used:
         unmatched = []
-    context = _Context(destination, template, dict(values or {}), pattern, rows, loaded)
+    # an unknown --set key is one problem of the plan, not one per file
+    known = {k: v for k, v in (values or {}).items() if known_key(k)}
+    context = _Context(destination, template, known, pattern, rows, loaded)
     items: list[BatchItem] = []
     for done, path in enumerate(files):
         yield Progress(done, len(files), _("planning {file}").format(file=path.name))
@@ -429,6 +465,7 @@ def plan_batch_steps(
         manifest=loaded.path if loaded is not None else None,
         problems=tuple(problems),
         folders=dict(context.folders),
+        bad_sources=bad_sources,
     )
 
 

@@ -29,6 +29,7 @@ from napari_fairly.core.batch.cluster import BatchCluster
 from napari_fairly.core.batch.manifest import Manifest, read_manifest
 from napari_fairly.core.batch.plan import (
     BatchPlanError,
+    BatchSourcesError,
     compile_name_pattern,
     plan_batch_steps,
     unknown_keys,
@@ -222,6 +223,8 @@ class FolderWatch:
     ------
     BatchPlanError
         On :meth:`run`, when the manifest or the ``--set`` values have problems.
+    BatchSourcesError
+        On :meth:`run`, when the watched folder is no folder, or holds the output.
     """
 
     def __init__(
@@ -261,14 +264,15 @@ class FolderWatch:
         if self.manifest_path is not None:
             self._manifest = read_manifest(self.manifest_path)
             problems += self._manifest.problems
+        paths = []
         if self.destination == self.source or self.source in self.destination.parents:
-            problems.append(
+            paths.append(
                 _("the output folder is inside the watched folder: choose another.")
             )
         if not self.source.is_dir():
-            problems.append(
-                _("{path}: not a folder to watch.").format(path=self.source)
-            )
+            paths.append(_("{path}: not a folder to watch.").format(path=self.source))
+        if paths:  # bad input (exit 2), with every other problem
+            raise BatchSourcesError(problems + paths)
         if problems:
             raise BatchPlanError(problems)
 
