@@ -167,3 +167,24 @@ def test_manifest_problems_are_collected_not_raised(tmp_path: Path) -> None:
     bad.write_text("{not json")
     with pytest.raises(Exception, match="not valid JSON"):
         read_manifest(bad)
+
+
+def test_a_symlink_loop_is_an_item_that_fails_not_a_crash(tmp_path: Path) -> None:
+    """Path.resolve raises on a loop: in a folder it is an unreadable item (with a
+    manifest row naming it), given alone it is a path problem of the plan."""
+    import os
+
+    src = tmp_path / "src"
+    write_ome_tiff(src / "good.ome.tif", 1)
+    loop = src / "loop.czi"
+    os.symlink(loop, loop)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,sample\nsrc/loop.czi,Loop\nsrc/good.ome.tif,Good\n")
+    values = {**VALUES, **UNDATED, "condition": "Ctl"}
+    plan = plan_batch([src], tmp_path / "out", manifest=manifest, values=values)
+    assert plan.problems == ()
+    [looped] = [i for i in plan.items if i.source.name == "loop.czi"]
+    assert looped.unreadable
+    assert "Loop" in looped.values.values()  # its manifest row matched
+    alone = plan_batch([loop], tmp_path / "out", values=values)
+    assert alone.bad_sources == (f"{loop}: no such file or folder.",)

@@ -168,7 +168,7 @@ def test_corpus_through_fairly_batch(tmp_path: Path) -> None:
         for row in case_rows
         if (why := _wrong_answer(row, built[name][0].codes["save"]))
     }
-    assert wrong == {}
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in sorted(wrong.items()))
     saved = [r for r in rows if r["status"] == "saved"]
     assert all(verify_dataset(Path(r["folder"])).ok for r in saved)
     assert sorted(p.name for p in out.rglob(".*.partial-*")) == []
@@ -262,6 +262,6 @@ def test_corpus_through_fairly_watch(tmp_path: Path) -> None:
         why = _wrong_answer(row, cases[name].codes["save"])
         if why:
             wrong[key] = why
-    assert wrong == {}
+    assert wrong == {}, "\n".join(f"{k}: {v}" for k, v in sorted(wrong.items()))
     assert sorted(p.name for p in out.rglob(".*.partial-*")) == []
     assert {name: _fingerprint(src / name) for name in given} == given

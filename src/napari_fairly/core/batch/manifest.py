@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,19 @@ from typing import Any
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.i18n import _
+
+
+def absolute_path(path: Path) -> Path:
+    """``path`` resolved; made absolute only when it cannot be (a symlink loop).
+
+    ``Path.resolve`` raises on a loop: a bad entry of a folder must be an item that
+    fails, not a crash of the whole batch.
+    """
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path.expanduser()))
+
 
 FILE_COLUMN = "file"
 SCENE_COLUMN = "scene"
@@ -200,11 +214,11 @@ def match_rows(
     by_name: dict[str, list[Path]] = {}
     for source in sources:
         by_name.setdefault(source.name, []).append(source)
-    resolved = {source.resolve(): source for source in sources}
+    resolved = {absolute_path(source): source for source in sources}
     out: dict[Path, list[ManifestRow]] = {}
     unmatched: list[str] = []
     for row in manifest.rows:
-        target = resolved.get((manifest.path.parent / row.file).resolve())
+        target = resolved.get(absolute_path(manifest.path.parent / row.file))
         named = by_name.get(Path(row.file.replace("\\", "/")).name, [])
         if target is None and len(named) == 1:
             target = named[0]

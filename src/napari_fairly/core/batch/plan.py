@@ -24,6 +24,7 @@ from napari_fairly.core.batch.items import BatchItem, item_session, known_key
 from napari_fairly.core.batch.manifest import (
     Manifest,
     ManifestRow,
+    absolute_path,
     match_rows,
     read_manifest,
 )
@@ -165,9 +166,9 @@ def find_sources(
     """The acquisition files of ``paths`` (absolute), and the problems found."""
     problems: list[str] = []
     sources: list[Path] = []
-    dest = destination.expanduser().resolve()
+    dest = absolute_path(destination)
     for given in paths:
-        path = Path(given).expanduser().resolve()
+        path = absolute_path(Path(given))
         if not path.exists():
             problems.append(_("{path}: no such file or folder.").format(path=given))
             continue
@@ -433,7 +434,7 @@ def plan_batch_steps(
     InvalidFormValueError
         When ``name_pattern`` is not a usable regular expression.
     """
-    destination = Path(destination).expanduser().resolve()
+    destination = absolute_path(Path(destination))
     pattern = compile_name_pattern(name_pattern)
     files, problems = find_sources(sources, destination)
     bad_sources = tuple(problems)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from napari_fairly.core.batch.cluster import BatchCluster
-from napari_fairly.core.batch.manifest import Manifest, read_manifest
+from napari_fairly.core.batch.manifest import Manifest, absolute_path, read_manifest
 from napari_fairly.core.batch.plan import (
     BatchPlanError,
     BatchSourcesError,
@@ -237,7 +237,7 @@ class FolderWatch:
         values: Mapping[str, str] | None = None,
         options: WatchOptions | None = None,
     ) -> None:
-        self.source = Path(source).expanduser().resolve()
+        self.source = absolute_path(Path(source))
         self.settings = settings
         self.destination = settings.destination
         self.manifest_path = manifest
