@@ -40,6 +40,7 @@ VALUES = {
     "naming.condition": "Ctl",
     "naming.date": "2024-01-15",
     "study.title": "Batch benchmark",
+    "study.publisher": "Benchmark facility",
     "study.authors": "A. Lebon",
     "biosample.organism": "Homo sapiens",
     "biosample.biological_entity": "cultured cells",

@@ -35,6 +35,7 @@ VALUES = {
     "naming.creator": "ALebon",
     "naming.date": "2024-01-15",
     "study.title": "Test acquisitions",
+    "study.publisher": "Test facility",
     "study.authors": "A. Lebon|0000-0002-1825-0097",
     "biosample.organism": "Homo sapiens",
     "biosample.biological_entity": "cultured cells",

@@ -14,6 +14,7 @@ VALUES = {
     "naming.project": "TNT",
     "naming.creator": "ALebon",
     "study.title": "Test acquisitions",
+    "study.publisher": "Test facility",
     "study.authors": "A. Lebon|0000-0002-1825-0097",
     "biosample.organism": "Homo sapiens",
     "biosample.biological_entity": "cultured cells",

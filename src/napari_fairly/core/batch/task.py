@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from napari_fairly.core.batch.items import BatchItem, item_session
+from napari_fairly.core.batch.manifest import absolute_path
 from napari_fairly.core.batch.report import ItemResult, ItemStatus
 from napari_fairly.core.batch.state import Previous, now_iso, source_signature
 from napari_fairly.core.errors import FairlyError
@@ -168,17 +169,36 @@ def remove_interrupted(parent: Path, requested: str) -> list[str]:
     return removed
 
 
-def _made_from(folder: Path, item: BatchItem) -> bool:
-    """True when ``folder``'s sidecar says it was saved from ``item``'s scene."""
+def _made_from(folder: Path, item: BatchItem, *, checksum: bool = False) -> bool:
+    """True when ``folder``'s sidecar says it was saved from ``item``'s scene.
+
+    A sidecar names the raw file by its name, size and sha256, and by its path only
+    when the template asks (or before schema 1.2.0): without a path, the name, size
+    and scene must match, and with ``checksum`` the sha256 too (a dataset no state
+    line names: it costs a read of the raw file).
+    """
     from napari_fairly.core.export import SidecarError, read_sidecar
 
     try:
-        sidecar = read_sidecar(folder / f"{folder.name}.json")
+        source = read_sidecar(folder / f"{folder.name}.json").source
+        size = _tree_bytes(item.source)
     except (OSError, SidecarError):
         return False
-    return Path(
-        sidecar.source.path
-    ).resolve() == item.source and sidecar.source.scene == (item.scene or 0)
+    if source.scene != (item.scene or 0) or source.file_name != item.source.name:
+        return False
+    where = source.location or source.path
+    if where:
+        return absolute_path(Path(where)) == item.source
+    if source.size_bytes != size:
+        return False
+    if not checksum:
+        return True
+    from napari_fairly.core.export.safety import FileFingerprint
+
+    try:  # as the save fingerprints it (a folder source: each file, in order)
+        return FileFingerprint.of(item.source).sha256 == source.sha256
+    except OSError:
+        return False
 
 
 def find_saved(parent: Path, requested: str, item: BatchItem) -> Path | None:
@@ -188,7 +208,7 @@ def find_saved(parent: Path, requested: str, item: BatchItem) -> Path | None:
     sibling = _sibling_pattern(requested)
     for folder in sorted(parent.iterdir()):
         named = folder.is_dir() and sibling.fullmatch(folder.name)
-        if named and _made_from(folder, item):
+        if named and _made_from(folder, item, checksum=True):
             return folder
     return None
 
