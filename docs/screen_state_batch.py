@@ -19,9 +19,11 @@ minimum height).
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -92,6 +94,7 @@ def prepare(viewer: Any, docks: list[tuple[str, Any]]) -> None:
     dock = dict(docks)["Batch"]
     widget = dock.findChild(BatchWidget)
     root = Path(tempfile.mkdtemp(prefix="fairly-screen-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     src, manifest = _inputs(root)
     widget.processes = False
     widget.addSources([src])
