@@ -51,6 +51,7 @@ def test_manifest_is_valid_for_npe2() -> None:
         "FAIR form",
         "Quality checks",
         "Save dataset",
+        "Batch",
     }
     assert [s.key for s in contributions.sample_data or []] == ["demo"]
     patterns = {p for r in contributions.readers or [] for p in r.filename_patterns}

@@ -26,7 +26,16 @@ from napari_fairly.core.errors import (
 )
 
 # order = order in `fairly --help`
-COMMAND_MODULES = ("inspect", "naming", "form", "qc", "save", "report")
+COMMAND_MODULES = (
+    "inspect",
+    "naming",
+    "form",
+    "qc",
+    "save",
+    "report",
+    "batch",
+    "watch",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

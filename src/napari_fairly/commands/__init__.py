@@ -31,7 +31,11 @@ EXIT_CODES = (
         "a quality check failed (for save: failed checks not accepted, nothing "
         "written)",
     ),
-    (EXIT_BATCH_FAILURES, "a batch finished with failures"),
+    (
+        EXIT_BATCH_FAILURES,
+        "a batch (or a watched folder) finished with failures: every other item "
+        "is saved; batch_report.csv (watch_report.csv) says which failed and why",
+    ),
 )
 
 
