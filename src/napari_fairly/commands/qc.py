@@ -78,8 +78,12 @@ def register(subparsers: Any) -> None:
 
 
 def format_table(report: Any, planes: bool = False) -> str:
-    """The report as an aligned text table, one line per check."""
-    from napari_fairly.core.qc import format_value
+    """The report as an aligned text table, one line per check.
+
+    Values and limits in one unit per row, verdicts in plain words (the JSON and
+    CSV keep the codes).
+    """
+    from napari_fairly.core.words import qc_limit_words, qc_value_words, verdict_words
 
     rows = report.rows if planes else report.summary_rows()
     header = (
@@ -89,7 +93,7 @@ def format_table(report: Any, planes: bool = False) -> str:
         "z",
         "t",
         "value",
-        "ideal/threshold",
+        "limit",
         "verdict",
         "message",
     )
@@ -107,9 +111,9 @@ def format_table(report: Any, planes: bool = False) -> str:
                 channel,
                 "" if r.z is None else str(r.z),
                 "" if r.t is None else str(r.t),
-                format_value(r.value, r.unit),
-                format_value(r.threshold, r.unit),
-                r.verdict,
+                qc_value_words(r),
+                qc_limit_words(r) or "—",
+                verdict_words(r.check, r.verdict, short=True),
                 r.message + (f" → {r.advice}" if r.advice else ""),
             )
         )

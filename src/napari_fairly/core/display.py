@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import _
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -187,18 +188,24 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
         Status.OPERATOR: "operator",
     }
     for row in rows:
-        flag = flags.get(row.status, "        ")
+        flag = flags.get(row.status, "        ") if row.applies else "n/a     "
         known = row.status not in (Status.MISSING, Status.INVALID)
         value = f"{row.value} {row.unit}" if row.unit and known else row.value
         where = row.source or "not in file"
         if row.reason and row.status is not Status.PRESENT:
             where += f"  [{row.reason}]"
         lines.append(f"{flag} {row.field:<{width}}  {value:<24} {where}")
-        if row.hint:
-            lines.append(f"{'':9}{'':<{width}}  -> {row.hint}")
+        hint = row.hint or row.not_applicable
+        if hint:
+            lines.append(f"{'':9}{'':<{width}}  -> {hint}")
+    skipped = sum(1 for r in rows if not r.applies)
     lines += [
         "",
-        f"{len(md.missing_fields())} of {len(rows)} values missing or invalid.",
+        _(
+            "{missing} of {total} values missing or invalid ({skipped} not applicable)."
+        ).format(
+            missing=len(md.missing_fields()), total=len(rows) - skipped, skipped=skipped
+        ),
     ]
     lines += [f"Note: {note}" for note in md.notes]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from napari_fairly.core.errors import MissingMetadataError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.qc.results import CheckResult, Severity
 
@@ -529,20 +530,37 @@ class _Judge:
         """Bytes Nyquist sampling would save, and the advice that says so."""
         lateral, axial = self.rule.lateral_nm, self.rule.axial_nm
         saved = round(bytes_now * (1.0 - 1.0 / factor))
-        target = f"≤ {lateral:.0f} nm pixels" if lateral else ""
+        target = _("≤ {nm} nm pixels").format(nm=f"{lateral:.0f}") if lateral else ""
         if axial is not None and with_z:
-            target += f" and ≤ {axial:.0f} nm steps"
-        at_nyquist = _fmt_bytes(bytes_now / factor)
-        less = 100 * (1 - 1 / factor)
-        advice = (
-            f"sampled at Nyquist this channel would take {at_nyquist} instead of "
-            f"{_fmt_bytes(bytes_now)} ({less:.0f} % less data, factor {factor:.2f}); "
-            f"with this objective use {target} next time"
+            steps = _("≤ {nm} nm steps").format(nm=f"{axial:.0f}")
+            target = _("{pixels} and {steps}").format(pixels=target, steps=steps)
+        advice = _(
+            "sampled at Nyquist this channel would take {at_nyquist} instead of "
+            "{now} ({less} % less data, factor {factor}); with this objective use "
+            "{target} next time"
+        ).format(
+            at_nyquist=_fmt_bytes(bytes_now / factor),
+            now=_fmt_bytes(bytes_now),
+            less=f"{100 * (1 - 1 / factor):.0f}",
+            factor=f"{factor:.2f}",
+            target=target,
         )
         return saved, advice
 
-    def oversampling_row(self, factor: float, advice: str) -> CheckResult:
-        """The info row that says how much data oversampling costs."""
+    def oversampling_row(
+        self, factor: float, advice: str, axes: tuple[NyquistAxis, ...]
+    ) -> CheckResult:
+        """The info row that says how much data oversampling costs.
+
+        Its advice names what to change for the axes that are oversampled: the
+        zoom, magnification or binning for X and Y, the z-step for Z.
+        """
+        over = {a.axis for a in axes if a.verdict == "oversampled"}
+        todo = []
+        if over & {"x", "y"}:
+            todo.append(_("lower the zoom or magnification, or bin pixels"))
+        if "z" in over:
+            todo.append(_("take larger z-steps (fewer planes)"))
         return CheckResult(
             check="oversampling",
             channel=self.channel,
@@ -553,7 +571,7 @@ class _Judge:
             verdict="oversampled",
             severity=Severity.INFO,
             message=advice,
-            advice="reduce magnification or zoom, or bin pixels",
+            advice="; ".join(todo),
         )
 
 
@@ -664,7 +682,7 @@ def check_channel_sampling(
     if factor is not None and factor > 1.0 and bytes_now is not None:
         saved, advice = judge.data_volume(factor, bytes_now, "z" in pixel_size_nm)
         if any(a.verdict == "oversampled" for a in axes):
-            rows.append(judge.oversampling_row(factor, advice))
+            rows.append(judge.oversampling_row(factor, advice, axes))
     result = NyquistChannel(
         channel=channel,
         channel_name=channel_name,
@@ -693,25 +711,46 @@ def _sampling_message(
     verdict: str,
     tolerance: float | None,
 ) -> tuple[str, str]:
-    what = "z-step" if axis == "z" else f"pixel size ({axis})"
-    head = f"{what} {actual:.1f} nm vs Nyquist {ideal:.1f} nm (ratio {ratio:.2f})"
+    """What was found on one axis and what to do, in words right for that axis.
+
+    The z-step is changed by the step between planes, the pixel size by the zoom,
+    the magnification or the binning: the advice names the one that applies.
+    """
+    what = _("z-step") if axis == "z" else _("pixel size ({axis})").format(axis=axis)
+    head = _("{what} {actual} nm vs Nyquist {ideal} nm (ratio {ratio})").format(
+        what=what, actual=f"{actual:.1f}", ideal=f"{ideal:.1f}", ratio=f"{ratio:.2f}"
+    )
+    limit = f"{ideal:.0f}"
     if verdict == "undersampled":
-        return (
-            f"{head}: undersampled, detail finer than the pixel is lost and aliasing "
-            f"may "
-            "appear; it cannot be recovered",
-            f"use ≤ {ideal:.0f} nm {'steps' if axis == 'z' else 'pixels'} (more zoom "
-            f"or magnification)",
+        message = _(
+            "{head}: undersampled, detail finer than the pixel is lost and aliasing "
+            "may appear; it cannot be recovered"
         )
+        if axis == "z":
+            message = _(
+                "{head}: undersampled, detail between the planes is lost and "
+                "aliasing may appear along Z; it cannot be recovered"
+            )
+            advice = _("use z-steps of ≤ {limit} nm (more planes over the same depth)")
+        else:
+            advice = _("use ≤ {limit} nm pixels (more zoom or magnification)")
+        return message.format(head=head), advice.format(limit=limit)
     if verdict == "undersampled_tolerated":
         return (
-            f"{head}: slightly undersampled, within the confocal pinhole tolerance "
-            f"({tolerance:.2f}x)",
-            f"use ≤ {ideal:.0f} nm pixels for deconvolution",
+            _(
+                "{head}: slightly undersampled, within the confocal pinhole "
+                "tolerance ({tolerance}x)"
+            ).format(head=head, tolerance=f"{tolerance:.2f}"),
+            _("use ≤ {limit} nm pixels for deconvolution").format(limit=limit),
         )
     if verdict == "oversampled":
-        return (
-            f"{head}: oversampled, more data and more light dose than needed",
-            f"use ≤ {ideal:.0f} nm {'steps' if axis == 'z' else 'pixels'} next time",
-        )
-    return f"{head}: adequate", ""
+        message = _("{head}: oversampled, more data and more light dose than needed")
+        if axis == "z":
+            advice = _("use z-steps up to {limit} nm next time (fewer planes)")
+        else:
+            advice = _(
+                "use pixels up to {limit} nm next time (less zoom or magnification, "
+                "or binning)"
+            )
+        return message.format(head=head), advice.format(limit=limit)
+    return _("{head}: adequate").format(head=head), ""

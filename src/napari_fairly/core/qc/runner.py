@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import current_language
 from napari_fairly.core.progress import Progress, drive
 from napari_fairly.core.qc.consistency import check_consistency
 from napari_fairly.core.qc.nyquist import NyquistChannel, check_channel_sampling
@@ -193,7 +194,7 @@ def run_qc_steps(
     thresholds: dict[str, float] | None = None,
     stats: PixelStatistics | None = None,
     *,
-    lang: str = "fr",
+    lang: str | None = None,
     source_sha256: str | None = None,
     snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
     early_snr: EarlySnr | None = None,
@@ -214,7 +215,8 @@ def run_qc_steps(
         Statistics from a pass already made (the save's); else one pass is run here.
         SNR still re-reads its few selected planes (see ``snr`` module).
     lang
-        Language of operator messages: "fr" (default) or "en".
+        Language of operator messages: "fr" or "en"; default: the language texts
+        are shown in (``core.i18n.current_language``).
     source_sha256
         The raw file's SHA-256 when already known (the save computes it).
     snr_planes
@@ -224,6 +226,7 @@ def run_qc_steps(
         With ``stats``: SNR measurements the caller's pass started (see
         :class:`EarlySnr`); used when made with the settings these checks use.
     """
+    lang = lang or current_language()
     limits = resolve_thresholds(thresholds)
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)

@@ -170,7 +170,9 @@ def check_saturation(
     """Saturation, zero clipping, pile-up and dynamic range rows, per channel and plane.
 
     The channel row (z and t None) carries the fraction over the whole channel and the
-    severity of its worst plane; one row per plane follows for the tidy table.
+    severity of its worst plane; one row per plane follows for the tidy table. Value
+    and threshold of a row are in one unit (fractions of the pixels: the ceiling
+    itself, a grey level, is in the message and the report's ``saturation`` block).
     """
     rows: list[CheckResult] = []
     size_t = stats.shape_tczyx[0]
@@ -266,7 +268,7 @@ def _ceiling_rows(
             **base,
             value=round(ch.frac_ceiling, 8),
             unit="1",
-            threshold=ch.ceiling.value,
+            threshold=thresholds["ceiling_warning_frac"],
             verdict=verdict,
             severity=severity,
             message=text,
@@ -284,7 +286,7 @@ def _ceiling_rows(
                 t=p.t,
                 value=round(frac, 8),
                 unit="1",
-                threshold=ch.ceiling.value,
+                threshold=thresholds["ceiling_warning_frac"],
                 verdict=verdict,
                 severity=severity,
                 message=f"{who}, {_where(p, size_t)}: {p.count_at_ceiling} px ≥ "

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import _
 from napari_fairly.core.qc.compiled import compiled_kernel
 from napari_fairly.core.qc.results import CheckResult, Severity, SnrResult
 from napari_fairly.core.qc.stats import (
@@ -652,14 +653,23 @@ def check_snr(
             v, s = "good", Severity.OK
             m = f"SNR {r.snr:.1f}: good"
             a = "if the question is counting or segmentation, fewer photons may suffice"
-        if r.clipped_frac > 0:
+        if r.clipped_frac > CLIPPED_SIGNAL_MAX:
+            # a clipped signal has no noise where it clips: the number is not a
+            # verdict on the image, so it is not called good
+            v, s = "biased_by_clipping", Severity.WARNING
+            m = _(
+                "SNR {snr}: not trustworthy, {pct} % of the signal clipped (left out "
+                "of the noise; the mean is biased low)"
+            ).format(snr=f"{r.snr:.1f}", pct=f"{100 * r.clipped_frac:.1f}")
+            a = _(
+                "reduce exposure, laser power or gain, then measure again: the SNR "
+                "of a clipped signal is biased"
+            )
+        elif r.clipped_frac > 0:
             m += (
                 f" ({100 * r.clipped_frac:.1f} % of the signal clipped, left out "
                 "of the noise; the mean is biased low)"
             )
-        if r.clipped_frac > CLIPPED_SIGNAL_MAX:
-            v, s = "biased_by_clipping", Severity.WARNING
-            a = "reduce exposure, laser power or gain: SNR of clipped signal is biased"
         rows.append(
             CheckResult(
                 check="snr",
