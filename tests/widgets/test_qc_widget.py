@@ -60,7 +60,7 @@ def test_run_fills_traffic_light_table_and_histogram(
     results = widget.shown_results()
     # failed checks first, in words; the codes stay in the report
     assert [r.severity.value for r in results[:4]] == ["error"] * 4
-    assert rows[0] == ("Z sampling", "1 DAPI", "500 nm / ≤ 246 nm", "undersampled")
+    assert rows[0] == ("Z sampling", "1 DAPI", "500 / ≤ 246 nm", "undersampled")
     assert {r.check for r in results[:3]} == {"nyquist_z"}
     saturation = [  # channels are numbered from 1, as everywhere
         row
@@ -68,7 +68,7 @@ def test_run_fills_traffic_light_table_and_histogram(
         if r.check == "saturation" and r.channel == 2
     ]
     # one unit in a row: fractions of the pixels, not a fraction against 4095
-    assert saturation == [("Saturation", "3 mCherry", "0.62 % / ≤ 0.1 %", "clipped")]
+    assert saturation == [("Saturation", "3 mCherry", "0.62 / ≤ 0.1 %", "clipped")]
     widget.select_row(3)
     details = widget.details()
     assert details.startswith("Saturation: pixels at the ceiling — channel 3 mCherry")
@@ -167,7 +167,7 @@ def test_qc_parameters_belong_to_the_session_and_messages_follow_the_language(
     assert widget.table_rows()[0] == (
         "Échant. Z",
         "1 DAPI",
-        "500 nm / ≤ 246 nm",
+        "500 / ≤ 246 nm",
         "sous-échantillonné",
     )
 

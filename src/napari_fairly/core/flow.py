@@ -67,8 +67,9 @@ STATE_WORDS: dict[State, str] = {
 class Step:
     """One step of the flow: its state, a one-line summary and the details.
 
-    ``override`` says what "continue anyway" does at a blocked step ("" when the
-    step cannot be passed at all, e.g. nothing is open).
+    ``override`` says what "continue anyway" does at a blocked step, as the end of
+    the sentence "Continue anyway: …" ("" when the step cannot be passed at all,
+    e.g. nothing is open).
     """
 
     key: str
@@ -266,8 +267,7 @@ def _form_step(session: Session) -> Step:
             len(labels),
         ) % {"n": len(labels), "names": names_words(labels)}
         override = _(
-            "Go on to the checks anyway: the save stays locked until the form is "
-            "complete."
+            "the checks can run now; the save stays locked until the form is complete."
         )
         return Step("form", State.BLOCKED, summary, _confirm_reasons(confirm), override)
     if confirm:
@@ -304,6 +304,12 @@ def _flagged(report: QcReport, severity: str) -> list[str]:
     return list(dict.fromkeys(row_words(r) for r in rows))
 
 
+def check_counts(report: QcReport) -> tuple[int, int]:
+    """(failed, needing attention): each check of each channel counted once."""
+    flagged = _flagged(report, "warning") + _flagged(report, "not_checked")
+    return len(_flagged(report, "error")), len(flagged)
+
+
 def _checks_step(session: Session) -> Step:
     report = session.report
     if report is None:
@@ -323,9 +329,8 @@ def _checks_step(session: Session) -> Step:
             len(failed),
         ) % {"n": len(failed)}
         override = _(
-            "Accept the failed checks and continue: your name and the time are "
-            "recorded in the dataset, and the acceptance is void as soon as a "
-            "value changes."
+            "the failed checks are accepted: your name and the time are recorded "
+            "in the dataset, and the acceptance is void as soon as a value changes."
         )
         return Step("checks", State.BLOCKED, summary, tuple(failed), override)
     if failed and acceptance is not None:

@@ -274,7 +274,23 @@ def qc_limit_words(row: CheckResult) -> str:
         if row.check in FRACTION_CHECKS
         else number_words(float(limit), row.unit)
     )
+    if row.check.startswith("nyquist_") and row.verdict == "oversampled":
+        return "≈ " + text  # the ideal: much finer sampling is the problem
     return ("≤ " if row.check in AT_MOST else "≥ ") + text
+
+
+def measured_words(row: CheckResult) -> str:
+    """Value and limit together, the unit said once: "500 / ≤ 246 nm", "0.62 / ≤ 0.1 %".
+
+    Both are in one unit (the row's), so a reader compares like with like.
+    """
+    value, limit = qc_value_words(row), qc_limit_words(row)
+    if not limit or value == "—":
+        return value
+    unit = value.rsplit(" ", 1)[1] if " " in value else ""
+    if unit and limit.endswith(" " + unit):
+        value = value[: -len(unit) - 1]
+    return f"{value} / {limit}"
 
 
 def channel_words(channel: int | None, name: str | None = None) -> str:

@@ -211,7 +211,7 @@ def session_tag(session: Session) -> str:
 # controls on a 1366 px screen, the image canvas keeps more than 40 % of the width
 PANEL_WIDTH = 430
 PANEL_MIN_WIDTH = 280
-PANEL_MIN_HEIGHT = 160
+PANEL_MIN_HEIGHT = 70  # six docks stacked by napari still fit 768 px
 GOOD, ATTENTION, BAD, QUIET = "#2e7d32", "#ef6c00", "#c62828", "#757575"
 TODO = "#1565c0"
 

@@ -64,6 +64,13 @@ if TYPE_CHECKING:
     from napari_fairly.core.session import Session
 
 MARKS = {State.DONE: "✓", State.TODO: "○", State.ATTENTION: "!", State.BLOCKED: "✕"}
+# light tints for the step bar's text, readable on napari's dark and light themes
+TAB_COLOURS = {
+    State.DONE: "#66bb6a",
+    State.TODO: "#64b5f6",
+    State.ATTENTION: "#ffa726",
+    State.BLOCKED: "#ef5350",
+}
 COLOURS = {
     State.DONE: GOOD,
     State.TODO: TODO,
@@ -164,13 +171,18 @@ class FairAssistantWidget(PanelWidget):
         nav.addStretch(1)
         nav.addWidget(self._override_button)
         nav.addWidget(self._next_button)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._bar)
         layout.addWidget(self._state_area)
         layout.addWidget(self._pages, 1)
         layout.addLayout(nav)
+        self._pages.setMinimumHeight(240)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(body))  # a short dock scrolls the whole assistant
 
     def resizeEvent(self, event: Any) -> None:
         """The step's state never takes more than a third of the height: the page
@@ -179,10 +191,11 @@ class FairAssistantWidget(PanelWidget):
         self._fit_state_area()
 
     def _fit_state_area(self, *_args: Any) -> None:
-        content = self._state_area.widget()
-        width = self._state_area.viewport().width()
-        wanted = content.layout().totalHeightForWidth(width)
+        layout = self._state_area.widget().layout()
         limit = max(90, self.height() // 3)
+        # the height the state needs without a scroll bar; if that is more than
+        # the limit, a scroll bar takes some width and the area scrolls
+        wanted = layout.totalHeightForWidth(self._state_area.width())
         self._state_area.setFixedHeight(min(wanted + 2, limit))
 
     # -- public API -------------------------------------------------------------------
@@ -290,6 +303,8 @@ class FairAssistantWidget(PanelWidget):
         self._bar.blockSignals(True)
         self._bar.setCurrentIndex(index)
         self._bar.blockSignals(False)
+        if self._steps:
+            self._show_bar()
         self._show_state()
         self.stepChanged.emit(STEPS[index])
 
@@ -300,7 +315,9 @@ class FairAssistantWidget(PanelWidget):
             self._bar.setTabToolTip(
                 i, f"{step.heading} — {step.state_words}\n{step.summary}"
             )
-            self._bar.setTabTextColor(i, QColor(COLOURS[step.state]))
+            # the current tab is highlighted by the theme: white text reads on it
+            colour = "#ffffff" if i == self._current else TAB_COLOURS[step.state]
+            self._bar.setTabTextColor(i, QColor(colour))
             self._bar.setTabEnabled(i, reachable or i <= self._current)
             reachable = reachable and self._passable(i)
 

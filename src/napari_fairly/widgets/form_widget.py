@@ -28,7 +28,6 @@ from qtpy.QtWidgets import (
     QCompleter,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -261,11 +260,15 @@ class FairFormWidget(PanelWidget):
                 "(typed values and corrections are dropped)."
             )
         )
-        buttons = QGridLayout()
-        buttons.addWidget(self._template_button, 0, 0)
-        buttons.addWidget(self._load_button, 0, 1)
-        buttons.addWidget(self._save_button, 1, 0)
-        buttons.addWidget(self._clear_button, 1, 1)
+        buttons = QHBoxLayout()
+        for button in (
+            self._template_button,
+            self._load_button,
+            self._save_button,
+            self._clear_button,
+        ):
+            button.setMinimumWidth(40)
+            buttons.addWidget(button)
 
         self._content = QWidget()
         content_layout = QVBoxLayout(self._content)
@@ -288,12 +291,17 @@ class FairFormWidget(PanelWidget):
         content_layout.addWidget(self.why)
         content_layout.addStretch(1)
         self._scroll = scrolled(self._content)
+        self._scroll.setMinimumHeight(160)
 
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self._preview_label)
         layout.addLayout(buttons)
         layout.addWidget(self._status_label)
         layout.addWidget(self._scroll, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(body))  # a short dock scrolls the whole panel
 
         self._template_button.clicked.connect(self._on_template_clicked)
         self._load_button.clicked.connect(self._on_load_clicked)
@@ -545,11 +553,8 @@ class FairFormWidget(PanelWidget):
             self._status_label.setText(_(NO_SESSION))
             self._show(FairForm())
             return
-        self._status_label.setText(
-            _("Form of {tag}. Fields marked * are needed to save.").format(
-                tag=session_tag(session)
-            )
-        )
+        self._status_label.setText(_("Fields marked * are needed to save."))
+        self._status_label.setToolTip(session_tag(session))
         self._show(session.form)
 
     def _on_session_changed(self, what: str) -> None:

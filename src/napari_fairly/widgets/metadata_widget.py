@@ -95,6 +95,7 @@ class MetadataWidget(PanelWidget):
         self._tree.setHeaderLabels([_("Value of"), _("Value"), _("Source")])
         self._tree.setMinimumHeight(260)
         self._tree.setUniformRowHeights(True)
+        self._tree.setIndentation(12)
         header = self._tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -298,7 +299,7 @@ class MetadataWidget(PanelWidget):
         width = self._tree.viewport().width() or 380
         wide = width >= WIDE
         self._tree.setColumnHidden(2, not wide)
-        self._tree.setColumnWidth(0, max(120, min(170, width // 3)))
+        self._tree.setColumnWidth(0, max(150, min(220, int(width * 0.45))))
         if wide:
             self._tree.setColumnWidth(1, max(140, width // 3))
 
@@ -319,7 +320,9 @@ class MetadataWidget(PanelWidget):
             return ""
         row = next(r for r in summary_rows(self._session.metadata) if r.field == field)
         lines = [f"{item.text(0)}: {item.text(1)}", item.text(2)]
-        if row.source and row.status.value != "operator":
+        if row.source and row.status is Status.PRESENT:
+            lines.append(_("In the file: {raw}").format(raw=row.source))
+        elif row.source and row.status is not Status.OPERATOR:
             lines.append(_("Where the reader looked: {raw}").format(raw=row.source))
         if row.hint:
             lines.append(_("Why it matters: {hint}").format(hint=row.hint))

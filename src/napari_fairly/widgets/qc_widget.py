@@ -44,7 +44,8 @@ from napari_fairly.core.corrections import (
     parse_settings,
 )
 from napari_fairly.core.errors import FairlyError
-from napari_fairly.core.i18n import N_, _
+from napari_fairly.core.flow import check_counts
+from napari_fairly.core.i18n import N_, _, ngettext
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc import (
@@ -59,6 +60,7 @@ from napari_fairly.core.words import (
     channel_words,
     check_words,
     immersion_words,
+    measured_words,
     modality_words,
     plane_words,
     qc_limit_words,
@@ -354,7 +356,7 @@ class QualityChecksWidget(PanelWidget):
         table.verticalHeader().setDefaultSectionSize(row_height)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self._columns = ColumnShares(table, (0.25, 0.2, 0.3))
+        self._columns = ColumnShares(table, (0.26, 0.21, 0.28))
         table.setMinimumHeight(
             header.sizeHint().height() + 4 + TABLE_ROWS_SHOWN * row_height
         )
@@ -867,18 +869,16 @@ class QualityChecksWidget(PanelWidget):
         self.reportReady.emit(report)
 
     def _done_text(self, report: QcReport) -> str:
-        rows = report.summary_rows()
-        failed = sum(1 for r in rows if r.severity.value == "error")
-        flagged = sum(1 for r in rows if r.severity.value in ("warning", "not_checked"))
+        failed, flagged = check_counts(report)
+        attention = ngettext(
+            "%(n)d needs attention", "%(n)d need attention", flagged
+        ) % {"n": flagged}
         if failed:
             return _(
-                "Done: {failed} failed, {flagged} need attention. Select a row for "
-                "what to do."
-            ).format(failed=failed, flagged=flagged)
+                "Done: {failed} failed, {attention}. Select a row for what to do."
+            ).format(failed=failed, attention=attention)
         if flagged:
-            return _("Done: nothing failed, {flagged} need attention.").format(
-                flagged=flagged
-            )
+            return _("Done: nothing failed, {attention}.").format(attention=attention)
         return _("Done: every check passed.")
 
     def _on_qc_failed(self, err: BaseException) -> None:
@@ -959,14 +959,10 @@ class QualityChecksWidget(PanelWidget):
             plane = plane_words(r.z, r.t)
             if plane:
                 check = f"{check} ({plane})"
-            limit = qc_limit_words(r)
-            measured = qc_value_words(r)
-            if limit and measured != "—":
-                measured = f"{measured} / {limit}"
             cells = (
                 check,
                 channel_words(r.channel, r.channel_name),
-                measured,
+                measured_words(r),
                 verdict_words(r.check, r.verdict, short=True),
             )
             tip = row_details(r)

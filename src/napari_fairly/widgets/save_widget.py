@@ -100,13 +100,14 @@ def problem_lines(gate: SaveGate, empty: list[str] | tuple[str, ...] = ()) -> li
     return lines
 
 
-def _listing(max_height: int) -> QListWidget:
-    """A list whose long lines wrap instead of widening the dock."""
+def _listing(rows: int) -> QListWidget:
+    """A list whose long lines wrap instead of widening the dock; ``rows`` lines
+    show without scrolling."""
     listing = QListWidget()
     listing.setWordWrap(True)
     listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    listing.setMaximumHeight(max_height)
+    listing.setMaximumHeight(rows * (listing.fontMetrics().height() + 2) + 8)
     return listing
 
 
@@ -136,7 +137,7 @@ class SaveDatasetWidget(PanelWidget):
             _("The dataset's name, built from the form's file-name fields.")
         )
         self._form_label = wrapped()
-        self._problems = _listing(120)
+        self._problems = _listing(9)
         self._load_form_button = QPushButton(_("Load form JSON…"))
         self._destination = QLineEdit()
         self._destination.setPlaceholderText(_("output folder"))
@@ -157,9 +158,9 @@ class SaveDatasetWidget(PanelWidget):
         self._copy_raw.setToolTip(
             _("A copy of the raw file goes into raw/, checked against its checksum.")
         )
-        self._outputs = _listing(140)
+        self._outputs = _listing(9)
         self._verdicts_label = wrapped()
-        self._verdicts = _listing(120)
+        self._verdicts = _listing(8)
         self._accept = QCheckBox(_("I accept the failed checks"))
         self._accept_note = wrapped(
             _(
