@@ -229,9 +229,9 @@ def test_fits_a_1366x768_screen(make_napari_viewer: Any, qtbot: Any) -> None:
     w = FairFormWidget(viewer)
     viewer.window.add_dock_widget(w, name="FAIR form")
     hint = w.minimumSizeHint()
-    assert hint.height() < 600
-    assert hint.width() < 560
-    scroll = w.findChild(QScrollArea)
+    assert hint.height() <= 70  # six docks stacked still fit a 768 px screen
+    assert hint.width() <= 280
+    scroll = w.findChild(QScrollArea, "fields")  # the fields scroll, the name stays
     assert scroll is not None and scroll.widgetResizable()
     w.resize(420, 600)
     qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)

@@ -168,7 +168,7 @@ def test_qc_parameters_belong_to_the_session_and_messages_follow_the_language(
         "Échant. Z",
         "1 DAPI",
         "500 / ≤ 246 nm",
-        "sous-échantillonné",
+        "insuffisant",
     )
 
 

@@ -111,21 +111,10 @@ def name_status(
     from napari_fairly.core.form import form_issues
 
     naming = [i for i in (issues or form_issues(form)) if i.field.startswith("naming")]
-    empty = [i for i in naming if i.code == "required"]
-    invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
+    blocking = _name_problems(naming)
+    if blocking:
+        return blocking, "invalid"
     warnings = [i for i in naming if i.severity == "warning"]
-    if invalid or empty:
-        lines = []
-        if invalid:
-            lines.append(
-                _("Name not valid: {problems}").format(
-                    problems="; ".join(i.message for i in invalid)
-                )
-            )
-        if empty:
-            missing = ", ".join(field_label(i.field) for i in empty)
-            lines.append(_("Name incomplete: fill {fields}.").format(fields=missing))
-        return "\n".join(lines), "invalid"
     try:
         text = form.name()
     except FairlyError as err:  # pragma: no cover - form_issues reports it
@@ -133,6 +122,23 @@ def name_status(
     if warnings:
         return text + "\n" + "; ".join(i.message for i in warnings), "warning"
     return text, "valid"
+
+
+def _name_problems(naming: list[FormIssue]) -> str:
+    """What stops the name, in words ("" when nothing does)."""
+    empty = [i for i in naming if i.code == "required"]
+    invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
+    lines = []
+    if invalid:
+        lines.append(
+            _("Name not valid: {problems}").format(
+                problems="; ".join(i.message for i in invalid)
+            )
+        )
+    if empty:
+        missing = ", ".join(field_label(i.field) for i in empty)
+        lines.append(_("Name incomplete: fill {fields}.").format(fields=missing))
+    return "\n".join(lines)
 
 
 def values_to_confirm(form: FairForm) -> list[str]:
@@ -296,7 +302,9 @@ def row_words(row: CheckResult) -> str:
     head = check_words(row.check, short=True)
     if where:
         head = _("{check} (channel {channel})").format(check=head, channel=where)
-    return f"{head}: {verdict_words(row.check, row.verdict, short=True)}"
+    return _("{check}: {verdict}").format(
+        check=head, verdict=verdict_words(row.check, row.verdict, short=True)
+    )
 
 
 def _flagged(report: QcReport, severity: str) -> list[str]:

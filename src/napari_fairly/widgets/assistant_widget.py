@@ -108,6 +108,8 @@ class FairAssistantWidget(PanelWidget):
         self._bar.setUsesScrollButtons(False)
         self._bar.setElideMode(Qt.TextElideMode.ElideRight)
         self._bar.setDrawBase(False)
+        # five steps side by side in a narrow dock: tight tabs, titles elided last
+        self._bar.setStyleSheet("QTabBar::tab { padding: 3px 1px; min-width: 30px; }")
         for key in STEPS:
             self._bar.addTab(key)
         self._heading = QLabel()

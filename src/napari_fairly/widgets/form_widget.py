@@ -291,6 +291,7 @@ class FairFormWidget(PanelWidget):
         content_layout.addWidget(self.why)
         content_layout.addStretch(1)
         self._scroll = scrolled(self._content)
+        self._scroll.setObjectName("fields")
         self._scroll.setMinimumHeight(160)
 
         body = QWidget()
