@@ -235,7 +235,7 @@ def percent_words(fraction: float) -> str:
     elif pct < 1:
         text = f"{pct:.2g}"
     else:
-        text = f"{pct:.1f}"
+        text = f"{pct:.1f}".rstrip("0").rstrip(".")
     if "e" in text:
         text = f"{pct:.6f}".rstrip("0")
     return decimal(text) + " %"
