@@ -96,3 +96,23 @@ def test_qc_does_not_depend_on_corrections() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom):
                 assert node.module != "napari_fairly.core.corrections", path.name
+
+
+def test_every_function_reads_at_once() -> None:
+    """No function or method in src/ ranks worse than C in cyclomatic complexity."""
+    from pathlib import Path
+
+    from radon.complexity import cc_visit
+    from radon.visitors import Class
+
+    src = Path(__file__).resolve().parents[1] / "src" / "napari_fairly"
+    too_complex = []
+    for path in sorted(src.rglob("*.py")):
+        for block in cc_visit(path.read_text(encoding="utf-8")):
+            functions = block.methods if isinstance(block, Class) else [block]
+            too_complex += [
+                f"{path.relative_to(src)}:{f.lineno} {f.name} ({f.complexity})"
+                for f in functions
+                if f.complexity > 20
+            ]
+    assert too_complex == []

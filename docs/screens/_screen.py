@@ -82,6 +82,7 @@ def fill_form(session: Any, sample: str = "HeLa") -> None:
             "naming.condition": "Controle",
             "study.title": "Mitosis in HeLa cells",
             "study.authors": "A. Lebon|0000-0002-1825-0097|Institut Exemple",
+            "study.publisher": "Institut Exemple",
             "study_component.name": f"{sample} Controle",
             "study_component.imaging_method": "fluorescence microscopy",
             "biosample.organism": "Homo sapiens",

@@ -123,7 +123,7 @@ def test_steps_from_a_new_demo_session(demo_file: Path) -> None:
         "opened read-only."
     )
     assert steps["form"].summary.startswith(
-        "8 fields to fill or fix before saving: Project acronym, Sample / experiment"
+        "9 fields to fill or fix before saving: Project acronym, Sample / experiment"
     )
     assert steps["form"].override.startswith("the checks can run now")
     assert name_status(session.form) == (

@@ -46,6 +46,7 @@ def _type_form(session: Any, sample: str) -> None:
             "naming.condition": "Controle",
             "study.title": "Assistant test",
             "study.authors": "A. Lebon|0000-0002-1825-0097",
+            "study.publisher": "Institut Exemple",
             "study_component.name": f"{sample} Controle",
             "study_component.imaging_method": "fluorescence microscopy",
             "biosample.organism": "Homo sapiens",
@@ -95,7 +96,7 @@ def test_whole_flow_on_the_demo(
     assert "0 values missing · 7 do not apply" in assistant.metadata_page.title()
     # the form: blocked until complete; "continue anyway" only lets the checks run
     assert assistant.next() and assistant.current_step() == "form"
-    assert assistant.step("form").summary.startswith("8 fields to fill or fix")
+    assert assistant.step("form").summary.startswith("9 fields to fill or fix")
     assert not assistant.can_go_to("checks")
     assert not assistant.next()
     assert assistant.continue_anyway()

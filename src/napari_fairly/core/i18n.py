@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +30,8 @@ LANGUAGES = ("en", "fr")
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 
 _chosen: str | None = None
+# the language of texts being written for a record (a QC run, a save), in this context
+_writing: ContextVar[str | None] = ContextVar("fairly_writing_language", default=None)
 
 
 def _language_of(value: str | None) -> str | None:
@@ -42,6 +47,9 @@ def _language_of(value: str | None) -> str | None:
 
 def current_language() -> str:
     """The language texts are shown in now: ``"en"`` or ``"fr"``."""
+    writing = _writing.get()
+    if writing:
+        return writing
     explicit = _language_of(os.environ.get("FAIRLY_LANG"))
     if explicit:
         return explicit
@@ -61,6 +69,27 @@ def set_language(language: str | None) -> None:
     """
     global _chosen
     _chosen = _language_of(language) if language else None
+
+
+@contextmanager
+def texts_in(language: str | None) -> Iterator[str]:
+    """Write the texts of this block (this thread) in ``language``; yields it.
+
+    For records whose language is chosen once and saved with them (a QC report, a
+    dataset's sidecar): every ``_()`` inside the block answers in that language,
+    whatever the panels show. ``None`` keeps the current language.
+    """
+    chosen = _language_of(language) or current_language()
+    token = _writing.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _writing.reset(token)
+
+
+def decimal(text: str) -> str:
+    """A number already written with a point, with the current language's mark."""
+    return text.replace(".", ",") if current_language() == "fr" else text
 
 
 @cache

@@ -12,11 +12,11 @@ import numpy as np
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
 from napari_fairly.core.formats.base import (
+    format_for_content,
+    format_for_folder,
+    format_for_suffix,
     format_label,
     known_suffixes,
-    reader_for_content,
-    reader_for_folder,
-    reader_for_suffix,
     reader_named,
 )
 from napari_fairly.core.metadata import (
@@ -99,13 +99,9 @@ class Acquisition:
     def _ome(self) -> ome_types.OME | None:
         if not self.ome_xml:
             return None
-        import warnings
+        from napari_fairly.core.formats.ome import ome_model
 
-        from ome_types import from_xml
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # vendor OME-XML often bends the schema
-            return from_xml(self.ome_xml, validate=False)
+        return ome_model(self.ome_xml)
 
     @property
     def ome(self) -> ome_types.OME | None:
@@ -142,9 +138,9 @@ def detect_format(path: Path) -> str:
             path=path,
         )
     if path.is_dir():
-        folder_reader = reader_for_folder(path)
-        if folder_reader is not None:
-            return folder_reader.name
+        folder_format = format_for_folder(path)
+        if folder_format is not None:
+            return folder_format.name
         raise UnreadableFileError(
             "is a folder, not an acquisition file or an OME-Zarr.",
             fix=f"Choose a file ({SUPPORTED}) or an .ome.zarr folder.",
@@ -166,8 +162,8 @@ def detect_format(path: Path) -> str:
             fix="Check that you may read it and that no other program locks it.",
             path=path,
         ) from err
-    by_content = reader_for_content(head)
-    by_suffix = reader_for_suffix(path.suffix)
+    by_content = format_for_content(head)
+    by_suffix = format_for_suffix(path.suffix)
     if by_suffix is None:
         if by_content is not None:
             raise UnreadableFileError(

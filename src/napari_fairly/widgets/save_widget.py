@@ -231,7 +231,7 @@ class SaveDatasetWidget(PanelWidget):
         form = QFormLayout(options)
         form.setContentsMargins(8, 0, 0, 0)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        form.addRow(_("OME-NGFF version"), self._ngff)
+        form.addRow(_("OME-Zarr version"), self._ngff)
         form.addRow(_("If the name exists"), self._on_exists)
         form.addRow(_("Labels layer"), self._labels)
         form.addRow(self._copy_raw)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import dask.array as da
 import numpy as np
@@ -25,11 +25,23 @@ from napari_fairly.core.errors import FairlyError, UnreadableFileError
 from napari_fairly.core.metadata import ChannelMetadata, Objective, Position
 from napari_fairly.core.model import Reason, Sourced
 
+if TYPE_CHECKING:
+    from dask.typing import Key
+
 AXES = "TCZYX"
 READ_FIX = (
     "Check that the file is complete (copy it again from the acquisition PC) and opens "
     "in the vendor's software."
 )
+
+
+PixelSizeField = Literal["pixel_size_x_um", "pixel_size_y_um", "pixel_size_z_um"]
+# the SceneFields key of each axis' pixel size (z: the z-step), by lower-case axis
+PIXEL_SIZE: dict[str, PixelSizeField] = {
+    "x": "pixel_size_x_um",
+    "y": "pixel_size_y_um",
+    "z": "pixel_size_z_um",
+}
 
 
 class SceneFields(TypedDict, total=False):
@@ -124,6 +136,16 @@ def number(
             str(value), looked_for, Reason.INVALID_VALUE.value, unit=unit
         )
     return Sourced.found(num, looked_for, unit=unit)
+
+
+def whole_number(value: Any, looked_for: str) -> Sourced[int]:
+    """A stated positive whole number (a bit depth), else missing or invalid."""
+    num = fnum(value)
+    if num is None:
+        return Sourced.missing(looked_for)
+    if num <= 0 or not num.is_integer():
+        return Sourced.invalid(str(value), looked_for, Reason.INVALID_VALUE.value)
+    return Sourced.found(int(num), looked_for)
 
 
 def converted(
@@ -237,7 +259,9 @@ def to_tczyx(arr: da.Array, axes: str) -> da.Array:
         if a not in axes:
             arr = arr[..., np.newaxis]
             axes += a
-    return arr.transpose([axes.index(a) for a in target])
+    # dask.array's Array methods are unannotated: the result is a dask Array
+    out: da.Array = arr.transpose([axes.index(a) for a in target])  # type: ignore[no-untyped-call]
+    return out
 
 
 _FILE_LOCKS: dict[str, threading.Lock] = {}
@@ -266,7 +290,7 @@ def block_id_array(
     """
     dtype = np.dtype(dtype)
     index = tuple(range(len(chunks)))
-    return da.blockwise(
+    out: da.Array = da.blockwise(  # type: ignore[no-untyped-call]  # unannotated
         read_block,
         index,
         ArrayBlockIdDep(chunks),
@@ -276,6 +300,30 @@ def block_id_array(
         name=name,
         concatenate=True,
         align_arrays=False,
+    )
+    return out
+
+
+def block_slices(
+    chunks: tuple[tuple[int, ...], ...],
+) -> Callable[[tuple[int, ...]], tuple[slice, ...]]:
+    """``block_id`` → the slices selecting that block of an array of ``chunks``."""
+    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in chunks]
+
+    def index(block_id: tuple[int, ...]) -> tuple[slice, ...]:
+        return tuple(
+            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
+        )
+
+    return index
+
+
+def read_failed(
+    err: Exception, path: Path, what: str = "pixels"
+) -> UnreadableFileError:
+    """The error a failed pixel read raises: what failed, the file, what to do."""
+    return UnreadableFileError(
+        f"{what} cannot be read ({type(err).__name__}: {err}).", fix=READ_FIX, path=path
     )
 
 
@@ -289,14 +337,12 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
     fail with closed-file errors or crash the process when dask's threads do.
     """
 
-    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in arr.chunks]
+    block = block_slices(arr.chunks)
 
     def read_block(block_id: tuple[int, ...]) -> np.ndarray:
         # slicing culls the graph by layer: ~1 ms, where .blocks[] costs ~50 ms on a
         # 10⁵-chunk array
-        index = tuple(
-            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
-        )
+        index = block(block_id)
         try:
             if serialize:
                 with file_lock(path):
@@ -305,11 +351,7 @@ def guard(arr: da.Array, path: Path, *, serialize: bool = False) -> da.Array:
         except FairlyError:
             raise
         except Exception as err:
-            raise UnreadableFileError(
-                f"pixels cannot be read ({type(err).__name__}: {err}).",
-                fix=READ_FIX,
-                path=path,
-            ) from err
+            raise read_failed(err, path) from err
 
     return block_id_array(read_block, arr.chunks, arr.dtype, f"guarded-{arr.name}")
 
@@ -334,11 +376,7 @@ def checked_planes(
         except FairlyError:
             raise
         except Exception as err:
-            raise UnreadableFileError(
-                f"plane {tuple(lead)} cannot be read ({type(err).__name__}: {err}).",
-                fix=READ_FIX,
-                path=path,
-            ) from err
+            raise read_failed(err, path, f"plane {tuple(lead)}") from err
         if plane.shape != plane_shape:
             raise UnreadableFileError(
                 f"plane {tuple(lead)} has shape {plane.shape}, expected {plane_shape}.",
@@ -439,7 +477,8 @@ class PlaneArray(da.Array):
             plane = self._one_block(fixed)
             if plane is not None:
                 return PlaneArray.wrap(plane, read, fixed)
-        out = super().__getitem__(index)  # dask's errors, graph and name
+        # dask's errors, graph and name (dask's Array methods are unannotated)
+        out: da.Array = super().__getitem__(index)  # type: ignore[no-untyped-call]
         if read is None or fixed is None or not isinstance(out, da.Array):
             return out
         return PlaneArray.wrap(out, read, fixed)
@@ -456,9 +495,16 @@ class PlaneArray(da.Array):
             return None
         name = "getitem-" + tokenize(self.name, tuple(lead))
         block = (self.name, *lead, *(0,) * (self.ndim - n))
-        layer = {(name, 0, 0): (operator.getitem, block, (0,) * n)}
-        graph = HighLevelGraph.from_collections(name, layer, dependencies=[self])
-        return da.Array(graph, name, chunks[n:], meta=np.empty((0, 0), self.dtype))
+        layer: dict[Key, Any] = {(name, 0, 0): (operator.getitem, block, (0,) * n)}
+        # an Array is a DaskCollection; dask's protocol types __dask_scheduler__ as a
+        # staticmethod, its Array as the function, so mypy sees them differ
+        graph = HighLevelGraph.from_collections(
+            name,
+            layer,
+            dependencies=[self],  # type: ignore[list-item]
+        )
+        meta = np.empty((0, 0), self.dtype)
+        return da.Array(graph, name, chunks[n:], meta=meta)  # type: ignore[no-untyped-call]
 
     def _plane(self) -> np.ndarray | None:
         t, c, z = self._fixed
@@ -469,12 +515,15 @@ class PlaneArray(da.Array):
     def compute(self, **kwargs: Any) -> Any:
         """The plane read directly when this is one whole plane, else dask's compute."""
         plane = None if kwargs else self._plane()
-        return super().compute(**kwargs) if plane is None else plane
+        if plane is None:
+            return super().compute(**kwargs)  # type: ignore[no-untyped-call]
+        return plane
 
     def __array__(
         self, dtype: Any = None, copy: bool | None = None, **kwargs: Any
     ) -> np.ndarray:
         plane = None if kwargs or copy is False else self._plane()
         if plane is None:
-            return super().__array__(dtype, copy, **kwargs)
+            full: np.ndarray = super().__array__(dtype, copy, **kwargs)  # type: ignore[no-untyped-call]
+            return full
         return np.asarray(plane, dtype=dtype)

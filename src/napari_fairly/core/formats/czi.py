@@ -52,6 +52,7 @@ import numpy as np
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
+    PIXEL_SIZE,
     SceneData,
     SceneFields,
     checked_planes,
@@ -167,7 +168,8 @@ def _open_scene(path: Path, scene: int | str | None, pool: _HandlePool) -> Scene
     notes += planes.notes()
     lead = [box.get(a, (0, 1))[1] for a in "TCZ"]
     data = delayed_planes(planes, lead, planes.shape, planes.dtype, path)
-    shapes = [(r.w, r.h) for r in rects.values()] or [planes.shape[1::-1]]
+    shapes = [(r.w, r.h) for r in rects.values()]
+    shapes = shapes or [(planes.shape[1], planes.shape[0])]  # X, Y of the whole box
     ome_xml = _ome_xml(root, lead, shapes, index, notes)
     reader = lib_version("pylibCZIrw")
     if ome_xml is not None:
@@ -324,62 +326,62 @@ def _find(el: ET.Element | None, xpath: str) -> str | None:
 
 
 def _metadata(root: ET.Element, n_channels: int, notes: list[str]) -> SceneFields:
-    md = root.find("Metadata")
     img = root.find("Metadata/Information/Image")
-    fields: SceneFields = {}
-    bits = _find(img, "ComponentBitCount")
-    fields["significant_bits"] = (
-        Sourced.found(int(float(bits)), PREFIX + "Information/Image/ComponentBitCount")
-        if fnum(bits)
-        else Sourced.missing(PREFIX + "Information/Image/ComponentBitCount")
-    )
-    for axis in "XYZ":
-        key = f"pixel_size_{axis.lower()}_um"
-        where = f"{PREFIX}Scaling/Items/Distance[@Id='{axis}']/Value"
-        node = None
-        if md is not None:
-            node = next(
-                (
-                    d
-                    for d in md.iterfind("Scaling/Items/Distance")
-                    if d.get("Id") == axis
-                ),
-                None,
-            )
-        raw = node.findtext("Value") if node is not None else None
-        if fnum(raw) is None:
-            fields[key] = Sourced.missing(where, unit="µm")
-        else:  # stored in metres; 0 means "not set" and stays invalid with its text
-            fields[key] = length_um(raw.strip(), "m", where)
-
-    fields["acquisition_date"] = text(
-        _find(img, "AcquisitionDateAndTime"),
-        PREFIX + "Information/Image/AcquisitionDateAndTime",
-    )
-
     inst = root.find("Metadata/Information/Instrument")
-    mic = inst.find("Microscopes/Microscope") if inst is not None else None
-    if mic is not None:
-        label = " ".join(
-            filter(
-                None,
-                [
-                    mic.findtext("Manufacturer/Model") or mic.get("Name"),
-                    f"({mic.findtext('Type')})" if mic.findtext("Type") else None,
-                ],
-            )
-        )
-        fields["microscope"] = text(
-            label, PREFIX + "Information/Instrument/Microscopes/Microscope"
-        )
-        fields["instrument_manufacturer"] = text(
-            mic.findtext("Manufacturer/Manufacturer"),
-            PREFIX
-            + "Information/Instrument/Microscopes/Microscope/Manufacturer/Manufacturer",
-        )
-    fields["objective"] = _objective(img, inst)
-    fields["channels"] = _channels(img, inst, n_channels, notes)
+    bits = fnum(_find(img, "ComponentBitCount"))
+    fields: SceneFields = {
+        "significant_bits": (
+            Sourced.found(int(bits), PREFIX + "Information/Image/ComponentBitCount")
+            if bits
+            else Sourced.missing(PREFIX + "Information/Image/ComponentBitCount")
+        ),
+        **_pixel_sizes(root),
+        "acquisition_date": text(
+            _find(img, "AcquisitionDateAndTime"),
+            PREFIX + "Information/Image/AcquisitionDateAndTime",
+        ),
+        **_microscope(inst),
+        "objective": _objective(img, inst),
+        "channels": _channels(img, inst, n_channels, notes),
+    }
     return fields
+
+
+def _pixel_sizes(root: ET.Element) -> SceneFields:
+    """``Scaling/Items/Distance[@Id]/Value``, in metres; 0 means "not set" and stays
+    invalid with its text."""
+    md = root.find("Metadata")
+    stated: dict[str | None, str | None] = {}  # the first Distance of each Id
+    for d in md.iterfind("Scaling/Items/Distance") if md is not None else ():
+        stated.setdefault(d.get("Id"), d.findtext("Value"))
+    fields: SceneFields = {}
+    for axis in "XYZ":
+        where = f"{PREFIX}Scaling/Items/Distance[@Id='{axis}']/Value"
+        raw = stated.get(axis)
+        fields[PIXEL_SIZE[axis.lower()]] = (
+            Sourced.missing(where, unit="µm")
+            if raw is None or fnum(raw) is None
+            else length_um(raw.strip(), "m", where)
+        )
+    return fields
+
+
+def _microscope(inst: ET.Element | None) -> SceneFields:
+    """The microscope's model (else its name) and type, and its manufacturer."""
+    mic = inst.find("Microscopes/Microscope") if inst is not None else None
+    if mic is None:
+        return {}
+    where = PREFIX + "Information/Instrument/Microscopes/Microscope"
+    kind = mic.findtext("Type")
+    model = mic.findtext("Manufacturer/Model") or mic.get("Name")
+    label = " ".join(filter(None, [model, f"({kind})" if kind else None]))
+    return {
+        "microscope": text(label, where),
+        "instrument_manufacturer": text(
+            mic.findtext("Manufacturer/Manufacturer"),
+            where + "/Manufacturer/Manufacturer",
+        ),
+    }
 
 
 def _objective(img: ET.Element | None, inst: ET.Element | None) -> Objective:
@@ -442,10 +444,6 @@ def _channels(
             continue
         base = f"{PREFIX}Information/Image/Dimensions/Channels/Channel[{i}]"
         exposure_ns = fnum(node.findtext("ExposureTime"))
-        det_node = node.find("DetectorSettings/Detector")
-        det = detectors.get(det_node.get("Id")) if det_node is not None else None
-        det_where = PREFIX + "Information/Instrument/Detectors/Detector"
-        binning = node.findtext("DetectorSettings/Binning")
         out.append(
             ChannelMetadata(
                 index=i,
@@ -480,34 +478,43 @@ def _channels(
                     (node.findtext("Color") or "").lstrip("#")[-6:] or None,
                     base + "/Color",
                 ),
-                detector=Detector(
-                    model=text(
-                        (det.findtext("Manufacturer/Model") or det.get("Name"))
-                        if det is not None
-                        else None,
-                        det_where + "/Manufacturer/Model",
-                    ),
-                    type=text(
-                        det.findtext("Type") if det is not None else None,
-                        det_where + "/Type",
-                    ),
-                    gain=number(
-                        node.findtext("DetectorSettings/Gain"),
-                        base + "/DetectorSettings/Gain",
-                    ),
-                    offset=number(
-                        node.findtext("DetectorSettings/Offset"),
-                        base + "/DetectorSettings/Offset",
-                        positive=False,
-                    ),
-                    binning=text(
-                        binning.replace(",", "x") if binning else None,
-                        base + "/DetectorSettings/Binning",
-                    ),
-                ),
+                detector=_detector(node, detectors, base),
             )
         )
     return tuple(out)
+
+
+def _detector(
+    node: ET.Element, detectors: dict[str | None, ET.Element], base: str
+) -> Detector:
+    """The channel's DetectorSettings and the Instrument's Detector they refer to."""
+    ref = node.find("DetectorSettings/Detector")
+    det = detectors.get(ref.get("Id")) if ref is not None else None
+    det_where = PREFIX + "Information/Instrument/Detectors/Detector"
+    binning = node.findtext("DetectorSettings/Binning")
+    return Detector(
+        model=text(
+            (det.findtext("Manufacturer/Model") or det.get("Name"))
+            if det is not None
+            else None,
+            det_where + "/Manufacturer/Model",
+        ),
+        type=text(
+            det.findtext("Type") if det is not None else None, det_where + "/Type"
+        ),
+        gain=number(
+            node.findtext("DetectorSettings/Gain"), base + "/DetectorSettings/Gain"
+        ),
+        offset=number(
+            node.findtext("DetectorSettings/Offset"),
+            base + "/DetectorSettings/Offset",
+            positive=False,
+        ),
+        binning=text(
+            binning.replace(",", "x") if binning else None,
+            base + "/DetectorSettings/Binning",
+        ),
+    )
 
 
 _XSLT_LOCK = threading.Lock()
@@ -696,7 +703,7 @@ def _time_increment(
         return seconds(
             statistics.median(steps), "s", base + "List/Offsets (median step)"
         )
-    missing = Sourced.missing(base + "Interval/Increment", unit="s")
+    missing: Sourced[float] = Sourced.missing(base + "Interval/Increment", unit="s")
     if size_t < 2:
         return missing
     name = _find(tpos, "BinaryList/AttachmentName")
@@ -746,15 +753,6 @@ def _from_stamps(
 
 class CziFormat(FormatReader):
     """Zeiss CZI files."""
-
-    name = "czi"
-    label = "Zeiss CZI"
-    suffixes = (".czi",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """ZISRAW file header segment."""
-        return head.startswith(b"ZISRAWFILE")
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""

@@ -403,15 +403,6 @@ def _pixels(path: Path, sizes: dict[str, int], axes: str, dtype: Any) -> da.Arra
 class DvReader(FormatReader):
     """DeltaVision files."""
 
-    name = "dv"
-    label = "DeltaVision"
-    suffixes = (".dv", ".r3d")
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """MRC/DeltaVision magic number 0xC0A0 at byte 96, either byte order."""
-        return len(head) >= 98 and head[96:98] in (b"\xa0\xc0", b"\xc0\xa0")
-
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
         return scene_names(path)

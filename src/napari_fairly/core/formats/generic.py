@@ -1,4 +1,8 @@
-"""Any other format a bioio plugin reads; metadata from its OME model, if any."""
+"""Any other format a bioio plugin reads; metadata from its OME model, if any.
+
+The model is read through the OME-XML it writes (``ome.fields_from_ome_xml``), the
+same way as an OME-TIFF's; its values are not checked against the vendor's reader.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats import _bioio
 from napari_fairly.core.formats._common import SceneData, SceneFields, resolve_scene
 from napari_fairly.core.formats.base import FormatReader
-from napari_fairly.core.formats.ome import fields_from_ome
+from napari_fairly.core.formats.ome import fields_from_ome_xml, parse_ome_xml
 
 
 def _image(path: Path) -> Any:
@@ -50,8 +54,8 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     except NotImplementedError:
         ome = None
     if ome is not None and len(ome.images) > index:
-        fields = fields_from_ome(ome, index)
         ome_xml = ome.to_xml()
+        fields = fields_from_ome_xml(parse_ome_xml(ome_xml), index)
     return SceneData(
         data=data,
         scene_names=tuple(names),
@@ -68,10 +72,6 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
 
 class BioioReader(FormatReader):
     """bioio-readable image files."""
-
-    name = "bioio"
-    label = "bioio-readable image"
-    suffixes = ()
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""

@@ -51,6 +51,7 @@ import numpy as np
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
     AXES,
+    PIXEL_SIZE,
     SceneData,
     SceneFields,
     block_id_array,
@@ -353,8 +354,9 @@ def _acquisition_date(element: ET.Element) -> Sourced[str]:
     where = "lif:Element/Data/Image/TimeStampList[0] (FILETIME, UTC)"
     if stamps is None:
         return Sourced.missing("lif:TimeStampList")
-    if (stamps.text or "").split():
-        return Sourced.found(_filetime(int(stamps.text.split()[0], 16)), where)
+    words = (stamps.text or "").split()
+    if words:
+        return Sourced.found(_filetime(int(words[0], 16)), where)
     first = stamps.find("TimeStamp")
     if first is not None and first.get("HighInteger") and first.get("LowInteger"):
         ticks = (int(first.get("HighInteger", "0")) << 32) + int(
@@ -380,7 +382,7 @@ def _spacing(dims: dict[int, _Dim], axis: str, notes: list[str]) -> Sourced[floa
             unit="µm",
         )
     value = length_um(abs(step), dim.unit or None, where, default_unit="m")
-    if step > 0 or not value.present:
+    if step > 0 or value.value is None:
         return value
     what = "z-step" if axis == "Z" else f"{axis} pixel size"
     notes.append(
@@ -453,7 +455,7 @@ def _metadata(image: Any, shape: tuple[int, ...], notes: list[str]) -> SceneFiel
         else Sourced.missing("lif:ChannelDescription@Resolution")
     )
     for axis in "XYZ":
-        fields[f"pixel_size_{axis.lower()}_um"] = _spacing(dims, axis, notes)
+        fields[PIXEL_SIZE[axis.lower()]] = _spacing(dims, axis, notes)
     fields["time_increment_s"] = _time_increment(dims)
     fields["acquisition_date"] = _acquisition_date(element)
     settings, sbase = _settings(element)
@@ -518,9 +520,9 @@ def _light_note(element: ET.Element) -> str | None:
     """Laser lines on and detection bands: stated per series, not per channel."""
     lines = sorted(
         {
-            fnum(x.get("LaserLine"))
+            line
             for x in element.iter("LaserLineSetting")
-            if x.get("IsLineChecked") == "1" and fnum(x.get("LaserLine"))
+            if x.get("IsLineChecked") == "1" and (line := fnum(x.get("LaserLine")))
         }
     )
     bands = [
@@ -588,9 +590,9 @@ def _overlap(positions: list[float], tile_px: int, pixel: Sourced[float]) -> str
     if not steps:
         return ""
     step = min(steps)
-    if not pixel.present:
+    if pixel.value is None:
         return f"{step:.6g} µm apart in {{axis}} (no pixel size: overlap unknown)"
-    step_px = step / float(pixel.value)
+    step_px = step / pixel.value
     overlap = tile_px - step_px
     what = "an overlap" if overlap >= 0 else "a gap"
     return (
@@ -605,59 +607,61 @@ def _tile_notes(image: Any, scene: _Scene, fields: SceneFields) -> list[str]:
     element = image.xml_element
     tiles = _tile_elements(element)
     info = element.find(_TILES)
-    series = element.get("Name", "")
-    fx = sorted({t.get("FieldX") for t in tiles})
-    fy = sorted({t.get("FieldY") for t in tiles})
-    grid = f", {len(fx)}×{len(fy)} fields" if tiles else ""
+    # a count, not coordinates: a tile without FieldX still counts as one value
+    n_x, n_y = (len({t.get(a) for t in tiles}) for a in ("FieldX", "FieldY"))
+    grid = f", {n_x}×{n_y} fields" if tiles else ""
     notes = [
-        f"series {series!r} is a tile scan of {scene.tiles} tiles{grid}; each tile is "
-        f"its own scene (this is tile {(scene.tile or 0) + 1}), kept as recorded: "
-        "not stitched."
+        f"series {element.get('Name', '')!r} is a tile scan of {scene.tiles} tiles"
+        f"{grid}; each tile is its own scene (this is tile {(scene.tile or 0) + 1}), "
+        "kept as recorded: not stitched."
     ]
     if len(tiles) != scene.tiles:
         notes.append(
             f"TileScanInfo lists {len(tiles)} tile positions for {scene.tiles} tiles; "
             "positions of tiles without one stay missing."
         )
-    swap = info is not None and info.get("SwapXY") == "1"
-    n_y, n_x = image.sizes.get("Y", 1), image.sizes.get("X", 1)
+    flags = [] if info is None else [f for f in _TILE_FLAGS if info.get(f) == "1"]
+    overlap = _overlap_note(tiles, image.sizes, fields, swap="SwapXY" in flags)
+    if overlap:
+        notes.append(overlap)
+    if flags:
+        notes.append(
+            f"TileScanInfo sets {', '.join(flags)}: stage axes are flipped or "
+            "swapped against the image axes."
+        )
+    return notes
+
+
+_TILE_FLAGS = ("FlipX", "FlipY", "SwapXY")
+
+
+def _overlap_note(
+    tiles: list[ET.Element], sizes: dict[str, int], fields: SceneFields, *, swap: bool
+) -> str | None:
+    """How far apart neighbouring tiles are along each stage axis (PosX, PosY in
+    metres), and their overlap in pixels of the image axis it runs along.
+    """
     parts: dict[str, str] = {}
     for attr, axis in (("PosX", "x"), ("PosY", "y")):
         image_axis = ("y" if axis == "x" else "x") if swap else axis
         found = sorted({v for t in tiles if (v := fnum(t.get(attr))) is not None})
         part = _overlap(
             [v * 1e6 for v in found],
-            n_x if image_axis == "x" else n_y,
-            fields[f"pixel_size_{image_axis}_um"],
+            sizes.get(image_axis.upper(), 1),
+            fields[PIXEL_SIZE[image_axis]],
         )
         if part:
             parts[axis] = part
     if len(parts) == 2 and len(set(parts.values())) == 1:
         parts = {"x and y": parts["x"]}
-    if parts:
-        said = "; ".join(part.format(axis=axis) for axis, part in parts.items())
-        notes.append(f"by their stage positions, neighbouring tiles are {said}.")
-    if info is not None:
-        flags = [f for f in ("FlipX", "FlipY", "SwapXY") if info.get(f) == "1"]
-        if flags:
-            notes.append(
-                f"TileScanInfo sets {', '.join(flags)}: stage axes are flipped or "
-                "swapped against the image axes."
-            )
-    return notes
+    if not parts:
+        return None
+    said = "; ".join(part.format(axis=axis) for axis, part in parts.items())
+    return f"by their stage positions, neighbouring tiles are {said}."
 
 
 class LifReader(FormatReader):
     """Leica LIF files."""
-
-    name = "lif"
-    label = "Leica LIF"
-    suffixes = (".lif",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """LIF memory-block test value 0x70."""
-        return head[:4] == b"\x70\x00\x00\x00"
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""

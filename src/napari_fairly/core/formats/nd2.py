@@ -16,13 +16,15 @@ import datetime as dt
 import itertools
 import re
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from napari_fairly.core.formats import _bioio
 from napari_fairly.core.formats._common import (
+    PIXEL_SIZE,
     SceneData,
     SceneFields,
     fnum,
@@ -34,6 +36,7 @@ from napari_fairly.core.formats._common import (
     stage_position,
     text,
     wavelength_nm,
+    whole_number,
 )
 from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.metadata import (
@@ -43,6 +46,10 @@ from napari_fairly.core.metadata import (
     named_stack_axis,
 )
 from napari_fairly.core.model import Reason, Sourced
+
+if TYPE_CHECKING:
+    from nd2 import ND2File
+    from nd2.structures import Channel, Metadata
 
 _MODES = (  # nd2 modality flag → OME AcquisitionMode, first match wins
     ("laserScanConfocal", "LaserScanningConfocalMicroscopy"),
@@ -109,78 +116,17 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
         sizes = dict(f.sizes)
         names = [f"position {p}" for p in range(sizes.get("P", 1))]
         index = resolve_scene(names, scene, path)
-        meta = f.metadata
-        text_info = dict(f.text_info or {})
-        attributes = f.attributes
-        loops = {type(e).__name__: e for e in (f.experiment or [])}
-        voxel = f.voxel_size()
-        frame_times = _frame_times(f, sizes)
-        stage = _stage_position(f, list(f.experiment or []), index)
-        ome_xml = None
-        frames = int(attributes.sequenceCount or 0)
-        if frames > MAX_OME_FRAMES:  # nd2 reads every frame's metadata to build it
-            notes.append(
-                f"OME-XML not built: {frames} frames would take long to list; the "
-                "vendor metadata is kept."
-            )
-        else:
-            try:
-                ome_xml = f.ome_metadata().to_xml()
-            except Exception as err:  # nd2's OME export is a view, not the source
-                notes.append(f"nd2 could not build OME-XML ({type(err).__name__}).")
+        ome_xml = _ome_xml(f, notes)
+        fields = _fields(f, path, index, len(names), notes)
         vendor = {
-            "text_info": text_info,
-            "metadata": _plain(meta),
+            "text_info": dict(f.text_info or {}),
+            "metadata": _plain(f.metadata),
             "experiment": [_plain(e) for e in (f.experiment or [])],
-            "attributes": _plain(attributes),
+            "attributes": _plain(f.attributes),
             "sizes": sizes,
         }
-
     image = _bioio.open_image(path, "bioio_nd2")
     data = _bioio.scene_pixels(image, index, path)
-    fields: SceneFields = {}
-    fields["significant_bits"] = number(
-        attributes.bitsPerComponentSignificant,
-        "nd2:attributes.bitsPerComponentSignificant",
-    )
-    volume = meta.channels[0].volume if meta and meta.channels else None
-    calibrated = tuple(volume.axesCalibrated) if volume else (False, False, False)
-    for axis, value, ok in zip("xy", voxel, calibrated, strict=False):
-        where = f"nd2:metadata.channels[0].volume.axesCalibration[{'xyz'.index(axis)}]"
-        fields[f"pixel_size_{axis}_um"] = (
-            length_um(value, "µm", where)
-            if ok
-            else Sourced.missing(where + " (axis not calibrated)", unit="µm")
-        )
-    fields["pixel_size_z_um"] = _z_step(voxel[2], calibrated[2], loops, notes)
-    fields["stack_axis"] = _stack_axis(sizes, loops)
-    fields["position"] = stage_position(
-        stage, "position", f"{path.name} XY positions", index, len(names)
-    )
-
-    fields["time_increment_s"] = _time_increment(loops, frame_times, sizes, notes)
-    iso, _fmt = _parse_date(text_info.get("date"))
-    fields["acquisition_date"] = (
-        Sourced.found(
-            iso, "nd2:text_info.date (local time, no zone)", raw=text_info.get("date")
-        )
-        if iso
-        else Sourced.missing("nd2:text_info.date")
-    )
-    description = text_info.get("description", "")
-    match = re.search(r"Microscope:\s*([^\r\n]+)", description)
-    fields["microscope"] = text(
-        match.group(1) if match else None, "nd2:text_info.description 'Microscope:'"
-    )
-    fields["instrument_manufacturer"] = Sourced.inferred(
-        "Nikon", "nd2 file format (Nikon NIS-Elements)"
-    )
-
-    fields["objective"] = _objective(meta)
-    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
-    fields["channels"] = _channels(
-        meta, description, camera.group(1).strip() if camera else None, notes
-    )
     return SceneData(
         data=data,
         scene_names=tuple(names),
@@ -193,7 +139,101 @@ def open_scene(path: Path, scene: int | str | None) -> SceneData:
     )
 
 
-def _objective(meta: Any) -> Objective:
+def _ome_xml(f: ND2File, notes: list[str]) -> str | None:
+    """nd2's OME-XML view of the file; None (and a note) when it is too long to build
+    or nd2 cannot build it."""
+    frames = int(f.attributes.sequenceCount or 0)
+    if frames > MAX_OME_FRAMES:  # nd2 reads every frame's metadata to build it
+        notes.append(
+            f"OME-XML not built: {frames} frames would take long to list; the "
+            "vendor metadata is kept."
+        )
+        return None
+    try:
+        return str(f.ome_metadata().to_xml())
+    except Exception as err:  # nd2's OME export is a view, not the source
+        notes.append(f"nd2 could not build OME-XML ({type(err).__name__}).")
+        return None
+
+
+def _fields(
+    f: ND2File, path: Path, index: int, count: int, notes: list[str]
+) -> SceneFields:
+    """The values of XY position ``index`` (of ``count``)."""
+    sizes = dict(f.sizes)
+    meta = f.metadata
+    experiment = list(f.experiment or [])
+    loops = {type(e).__name__: e for e in experiment}
+    text_info = f.text_info or {}
+    description = text_info.get("description", "")
+    camera = re.search(r"Camera Name:\s*([^\r\n]+)", description)
+    return {
+        "significant_bits": whole_number(
+            f.attributes.bitsPerComponentSignificant,
+            "nd2:attributes.bitsPerComponentSignificant",
+        ),
+        **_pixel_sizes(meta, f.voxel_size(), loops, notes),
+        "stack_axis": _stack_axis(sizes, loops),
+        "position": stage_position(
+            _stage_position(f, experiment, index),
+            "position",
+            f"{path.name} XY positions",
+            index,
+            count,
+        ),
+        "time_increment_s": _time_increment(
+            loops, _frame_times(f, sizes), sizes, notes
+        ),
+        "acquisition_date": _acquisition_date(text_info.get("date")),
+        "microscope": text(
+            _described(description, "Microscope"),
+            "nd2:text_info.description 'Microscope:'",
+        ),
+        "instrument_manufacturer": Sourced.inferred(
+            "Nikon", "nd2 file format (Nikon NIS-Elements)"
+        ),
+        "objective": _objective(meta),
+        "channels": _channels(
+            meta, description, camera.group(1).strip() if camera else None, notes
+        ),
+    }
+
+
+def _described(description: str, label: str) -> str | None:
+    """The rest of the description's line ``<label>: …`` (as written), or None."""
+    match = re.search(label + r":\s*([^\r\n]+)", description)
+    return match.group(1) if match else None
+
+
+def _acquisition_date(raw: str | None) -> Sourced[str]:
+    iso, _fmt = _parse_date(raw)
+    if not iso:
+        return Sourced.missing("nd2:text_info.date")
+    return Sourced.found(iso, "nd2:text_info.date (local time, no zone)", raw=raw)
+
+
+def _pixel_sizes(
+    meta: Metadata,
+    voxel: tuple[float, float, float],
+    loops: dict[str, Any],
+    notes: list[str],
+) -> SceneFields:
+    """X and Y where calibrated (an uncalibrated axis reads as 1.0), and the z-step."""
+    volume = meta.channels[0].volume if meta and meta.channels else None
+    calibrated = tuple(volume.axesCalibrated) if volume else (False, False, False)
+    fields: SceneFields = {}
+    for k, axis in enumerate("xy"):
+        where = f"nd2:metadata.channels[0].volume.axesCalibration[{k}]"
+        fields[PIXEL_SIZE[axis]] = (
+            length_um(voxel[k], "µm", where)
+            if calibrated[k]
+            else Sourced.missing(where + " (axis not calibrated)", unit="µm")
+        )
+    fields["pixel_size_z_um"] = _z_step(voxel[2], calibrated[2], loops, notes)
+    return fields
+
+
+def _objective(meta: Metadata) -> Objective:
     """The objective as the first channel's microscope states it (no immersion)."""
     mic = meta.channels[0].microscope if meta and meta.channels else None
     base = "nd2:metadata.channels[0].microscope"
@@ -337,12 +377,9 @@ def _time_increment(
     notes: list[str],
 ) -> Sourced[float]:
     loop = loops.get("TimeLoop") or loops.get("NETimeLoop")
-    if loop is not None and getattr(loop.parameters, "periodMs", 0):
-        return seconds(
-            loop.parameters.periodMs,
-            "ms",
-            "nd2:experiment.TimeLoop.parameters.periodMs",
-        )
+    period = getattr(loop.parameters, "periodMs", None) if loop is not None else None
+    if period:
+        return seconds(period, "ms", "nd2:experiment.TimeLoop.parameters.periodMs")
     diff = (
         getattr(getattr(loop, "parameters", None), "periodDiff", None) if loop else None
     )
@@ -369,86 +406,96 @@ def _time_increment(
 
 
 def _channels(
-    meta: Any, description: str, camera: str | None, notes: list[str]
+    meta: Metadata, description: str, camera: str | None, notes: list[str]
 ) -> tuple[ChannelMetadata, ...]:
+    """Each channel: nd2's metadata, and the description's ``Plane #n:`` section."""
+    channels = (meta.channels or []) if meta else []
     blocks = _blocks(description)
-    if not blocks and meta and len(meta.channels) == 1:
-        blocks = [
-            description
-        ]  # one channel: no "Plane #1:" section, the text is its block
-    out = []
-    for i, ch in enumerate(meta.channels if meta else []):
-        base = f"nd2:metadata.channels[{i}]"
-        block = blocks[i] if i < len(blocks) else ""
-        block_where = (
+    if not blocks and len(channels) == 1:
+        blocks = [description]  # one channel: no "Plane #1:" section, all is its own
+    sections = len(blocks) > 1 or "Plane #" in description
+    return tuple(
+        _channel(
+            i,
+            ch,
+            blocks[i] if i < len(blocks) else "",
             f"nd2:text_info.description 'Plane #{i + 1}'"
-            if len(blocks) > 1 or "Plane #" in description
-            else "nd2:text_info.description"
+            if sections
+            else "nd2:text_info.description",
+            camera,
+            notes,
         )
-        exp = re.search(r"Exposure:\s*([\d.]+)\s*(ms|s|us|µs|min)\b", block)
-        exposure = (
-            seconds(exp.group(1), _UNITS[exp.group(2)], block_where + " 'Exposure:'")
-            if exp
-            else Sourced.missing(block_where + " 'Exposure:'", unit="s")
-        )
-        lines = [
-            float(x)
-            for x in re.findall(r"ExW:\s*(\d+(?:\.\d+)?)[^\r\n]*?\bOn\b", block)
-        ]
-        excitation = _excitation(
+        for i, ch in enumerate(channels)
+    )
+
+
+def _channel(
+    i: int,
+    ch: Channel,
+    block: str,
+    block_where: str,
+    camera: str | None,
+    notes: list[str],
+) -> ChannelMetadata:
+    base = f"nd2:metadata.channels[{i}]"
+    lines = [
+        float(x) for x in re.findall(r"ExW:\s*(\d+(?:\.\d+)?)[^\r\n]*?\bOn\b", block)
+    ]
+    flags = list(ch.microscope.modalityFlags or []) if ch.microscope else []
+    modality = base + ".microscope.modalityFlags"
+    pinhole = ch.microscope.pinholeDiameterUm if ch.microscope else None
+    color = ch.channel.color
+    binning = re.search(r"Binning:\s*(\d+x\d+)", block)
+    return ChannelMetadata(
+        index=i,
+        name=text(ch.channel.name, base + ".channel.name"),
+        fluorophore=Sourced.missing("not stated in ND2 files"),
+        excitation_wavelength_nm=_excitation(
             ch.channel.excitationLambdaNm,
             lines,
             base,
             block_where,
             ch.channel.name,
             notes,
-        )
-        flags = list(ch.microscope.modalityFlags or []) if ch.microscope else []
-        mode = next((m for flag, m in _MODES if flag in flags), None)
-        binning = re.search(r"Binning:\s*(\d+x\d+)", block)
-        pinhole = ch.microscope.pinholeDiameterUm if ch.microscope else None
-        out.append(
-            ChannelMetadata(
-                index=i,
-                name=text(ch.channel.name, base + ".channel.name"),
-                fluorophore=Sourced.missing("not stated in ND2 files"),
-                excitation_wavelength_nm=excitation,
-                emission_wavelength_nm=wavelength_nm(
-                    ch.channel.emissionLambdaNm,
-                    "nm",
-                    base + ".channel.emissionLambdaNm",
-                ),
-                exposure_s=exposure,
-                acquisition_mode=text(mode, base + ".microscope.modalityFlags"),
-                illumination=text(
-                    "Epifluorescence" if "fluorescence" in flags else None,
-                    base + ".microscope.modalityFlags",
-                ),
-                contrast_method=text(
-                    "Fluorescence"
-                    if "fluorescence" in flags
-                    else ("Brightfield" if "brightfield" in flags else None),
-                    base + ".microscope.modalityFlags",
-                ),
-                pinhole_um=length_um(
-                    pinhole, "µm", base + ".microscope.pinholeDiameterUm"
-                ),
-                color_rgb=text(
-                    f"{ch.channel.color.r:02X}{ch.channel.color.g:02X}{ch.channel.color.b:02X}"
-                    if ch.channel.color
-                    else None,
-                    base + ".channel.color",
-                ),
-                detector=Detector(
-                    model=text(camera, "nd2:text_info.description 'Camera Name:'"),
-                    binning=text(
-                        binning.group(1) if binning else None,
-                        block_where + " 'Binning:'",
-                    ),
-                ),
-            )
-        )
-    return tuple(out)
+        ),
+        emission_wavelength_nm=wavelength_nm(
+            ch.channel.emissionLambdaNm, "nm", base + ".channel.emissionLambdaNm"
+        ),
+        exposure_s=_exposure(block, block_where + " 'Exposure:'"),
+        acquisition_mode=text(
+            next((mode for flag, mode in _MODES if flag in flags), None), modality
+        ),
+        illumination=text(
+            "Epifluorescence" if "fluorescence" in flags else None, modality
+        ),
+        contrast_method=text(_contrast(flags), modality),
+        pinhole_um=length_um(pinhole, "µm", base + ".microscope.pinholeDiameterUm"),
+        color_rgb=text(
+            f"{color.r:02X}{color.g:02X}{color.b:02X}" if color else None,
+            base + ".channel.color",
+        ),
+        detector=Detector(
+            model=text(camera, "nd2:text_info.description 'Camera Name:'"),
+            binning=text(
+                binning.group(1) if binning else None, block_where + " 'Binning:'"
+            ),
+        ),
+    )
+
+
+def _exposure(block: str, where: str) -> Sourced[float]:
+    """``Exposure: 100 ms`` in the channel's section of the description."""
+    found = re.search(r"Exposure:\s*([\d.]+)\s*(ms|s|us|µs|min)\b", block)
+    if not found:
+        return Sourced.missing(where, unit="s")
+    return seconds(found.group(1), _UNITS[found.group(2)], where)
+
+
+def _contrast(flags: Sequence[str]) -> str | None:
+    """OME ContrastMethod from nd2's modality flags."""
+    if "fluorescence" in flags:
+        return "Fluorescence"
+    return "Brightfield" if "brightfield" in flags else None
 
 
 def _excitation(
@@ -495,15 +542,6 @@ def _excitation(
 
 class Nd2Reader(FormatReader):
     """Nikon ND2 files."""
-
-    name = "nd2"
-    label = "Nikon ND2"
-    suffixes = (".nd2",)
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """ND2 chunk magic (current files) or JPEG 2000 signature (legacy files)."""
-        return head[:4] in (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c")
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""

@@ -1,7 +1,21 @@
-"""Acquisition metadata from an OME model (schema 2016-06), value by value (SPEC 3.1).
+"""Acquisition metadata from OME-XML (schema 2016-06), value by value (SPEC 3.1).
 
-Used for OME-TIFF, for OME-XML found beside OME-Zarr images, and for any format that
+Used for OME-TIFF, for the OME-XML beside OME-Zarr images, and for any format that
 only bioio reads. Sources are OME paths (``ome:Image[0]/Pixels@PhysicalSizeX``).
+
+Which library reads what, and why:
+
+- ElementTree reads the XML. ome-types builds the whole OME model through xsdata:
+  ~10 ms cold for a small file and far more with thousands of Plane elements, where
+  opening a file needs a dozen attributes; and it refuses values files do state (a
+  pixel size of 0, an unknown unit), which here are recorded as invalid instead of
+  failing the whole open.
+- ome-types converts what ElementTree does not read: other schema versions
+  (:func:`converted_root`) and the models bioio plugins hand over
+  (:func:`fields_from_ome`). Both become the 2016-06 XML ome-types writes, holding
+  the attributes that were set and no defaults, so one reader gives every source
+  the same values, sources and reasons (a unit the XML leaves out is the OME
+  default, with reason ``default_unit``).
 """
 
 from __future__ import annotations
@@ -9,245 +23,26 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import statistics
+import warnings
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING
 
 from napari_fairly.core.formats._common import (
+    PIXEL_SIZE,
     SceneFields,
     length_um,
     number,
     seconds,
     text,
     wavelength_nm,
+    whole_number,
 )
 from napari_fairly.core.metadata import ChannelMetadata, Detector, Objective
 from napari_fairly.core.model import Reason, Sourced
+from napari_fairly.core.units import time_factor
 
-
-def _enum(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
-
-
-def _unit(value: Any) -> str | None:
-    return _enum(value)
-
-
-def _explicit(model: Any, field: str) -> bool:
-    """True when the XML states ``field`` (not a default filled in by ome-types)."""
-    return field in getattr(model, "model_fields_set", {field})
-
-
-def fields_from_ome(ome: Any, index: int) -> SceneFields:
-    """AcquisitionMetadata fields for ``ome.images[index]``."""
-    image = ome.images[index]
-    px = image.pixels
-    base = f"ome:Image[{index}]"
-    pbase = base + "/Pixels"
-    fields: SceneFields = {}
-    fields["significant_bits"] = number(px.significant_bits, pbase + "@SignificantBits")
-    for axis in "xyz":
-        attr = f"PhysicalSize{axis.upper()}"
-        value = getattr(px, f"physical_size_{axis}")
-        unit = _unit(getattr(px, f"physical_size_{axis}_unit"))
-        stated = _explicit(px, f"physical_size_{axis}_unit")
-        fields[f"pixel_size_{axis}_um"] = length_um(
-            value, unit if stated else None, f"{pbase}@{attr}"
-        )
-    if px.time_increment:
-        stated = _explicit(px, "time_increment_unit")
-        fields["time_increment_s"] = seconds(
-            px.time_increment,
-            _unit(px.time_increment_unit) if stated else None,
-            pbase + "@TimeIncrement",
-        )
-    else:
-        deltas = sorted(
-            {
-                (p.the_t, float(p.delta_t) * (_time_factor(p.delta_t_unit)))
-                for p in px.planes
-                if p.delta_t is not None and p.the_c == 0 and p.the_z == 0
-            }
-        )
-        steps = [b[1] - a[1] for a, b in itertools.pairwise(deltas) if b[0] == a[0] + 1]
-        if steps and statistics.median(steps) > 0:
-            fields["time_increment_s"] = Sourced.inferred(
-                statistics.median(steps),
-                pbase + "/Plane@DeltaT (median step)",
-                unit="s",
-            )
-        else:
-            fields["time_increment_s"] = Sourced.missing(
-                pbase + "@TimeIncrement",
-                Reason.NOT_APPLICABLE if px.size_t <= 1 else Reason.NOT_IN_FILE,
-                unit="s",
-            )
-    fields["acquisition_date"] = (
-        Sourced.found(image.acquisition_date.isoformat(), base + "/AcquisitionDate")
-        if image.acquisition_date
-        else Sourced.missing(base + "/AcquisitionDate")
-    )
-    instrument = next(
-        (
-            i
-            for i in ome.instruments
-            if image.instrument_ref and i.id == image.instrument_ref.id
-        ),
-        ome.instruments[0] if len(ome.instruments) == 1 else None,
-    )
-    ibase = f"ome:Instrument[@ID='{instrument.id}']" if instrument else "ome:Instrument"
-    mic = instrument.microscope if instrument else None
-    label = " ".join(filter(None, [mic.manufacturer, mic.model])) if mic else None
-    if mic is not None and mic.type is not None and label:
-        label += f" ({_enum(mic.type)})"
-    fields["microscope"] = text(label, ibase + "/Microscope@Manufacturer/@Model")
-    fields["instrument_manufacturer"] = text(
-        mic.manufacturer if mic else None, ibase + "/Microscope@Manufacturer"
-    )
-    if image.experimenter_ref is not None:
-        person = next(
-            (e for e in ome.experimenters if e.id == image.experimenter_ref.id), None
-        )
-        name = (
-            " ".join(filter(None, [person.first_name, person.last_name]))
-            if person
-            else None
-        )
-        fields["experimenter"] = text(name, "ome:Experimenter@FirstName/@LastName")
-    fields["objective"] = _objective(image, instrument, ibase, base)
-    fields["channels"] = _channels(image, instrument, ibase, pbase)
-    return fields
-
-
-def _time_factor(unit: Any) -> float:
-    from napari_fairly.core.units import time_factor
-
-    return time_factor(_unit(unit) or "s") or 1.0
-
-
-def _objective(image: Any, instrument: Any, ibase: str, base: str) -> Objective:
-    settings = image.objective_settings
-    objs = list(instrument.objectives) if instrument else []
-    obj = next((o for o in objs if settings is not None and o.id == settings.id), None)
-    if obj is None and len(objs) == 1:
-        obj = objs[0]
-    ri = number(
-        settings.refractive_index if settings else None,
-        base + "/ObjectiveSettings@RefractiveIndex",
-    )
-    if obj is None:
-        return Objective(refractive_index=ri)
-    obase = f"{ibase}/Objective[@ID='{obj.id}']"
-    return Objective(
-        model=text(obj.model, obase + "@Model"),
-        manufacturer=text(obj.manufacturer, obase + "@Manufacturer"),
-        magnification=number(
-            obj.nominal_magnification, obase + "@NominalMagnification"
-        ),
-        na=number(obj.lens_na, obase + "@LensNA"),
-        immersion=text(_enum(obj.immersion), obase + "@Immersion"),
-        refractive_index=ri,
-        correction=text(_enum(obj.correction), obase + "@Correction"),
-    )
-
-
-def _channels(
-    image: Any, instrument: Any, ibase: str, pbase: str
-) -> tuple[ChannelMetadata, ...]:
-    px = image.pixels
-    detectors = {d.id: d for d in instrument.detectors} if instrument else {}
-    out = []
-    for i, ch in enumerate(px.channels):
-        cbase = f"{pbase}/Channel[{i}]"
-        plane = next(
-            (p for p in px.planes if p.the_c == i and p.exposure_time is not None), None
-        )
-        exposure = (
-            seconds(
-                plane.exposure_time,
-                _unit(plane.exposure_time_unit)
-                if _explicit(plane, "exposure_time_unit")
-                else None,
-                f"{pbase}/Plane[TheC={i}]@ExposureTime",
-            )
-            if plane is not None
-            else Sourced.missing(f"{pbase}/Plane[TheC={i}]@ExposureTime", unit="s")
-        )
-        ex_unit = (
-            _unit(ch.excitation_wavelength_unit)
-            if _explicit(ch, "excitation_wavelength_unit")
-            else None
-        )
-        em_unit = (
-            _unit(ch.emission_wavelength_unit)
-            if _explicit(ch, "emission_wavelength_unit")
-            else None
-        )
-        ph_unit = (
-            _unit(ch.pinhole_size_unit) if _explicit(ch, "pinhole_size_unit") else None
-        )
-        ds = ch.detector_settings
-        det = detectors.get(ds.id) if ds is not None else None
-        dbase = f"{ibase}/Detector[@ID='{det.id}']" if det else f"{ibase}/Detector"
-        color = None
-        if _explicit(ch, "color") and ch.color is not None:
-            r, g, b, _a = (
-                ch.color.as_rgb_tuple(alpha=True)
-                if hasattr(ch.color, "as_rgb_tuple")
-                else (0, 0, 0, 1)
-            )
-            color = f"{r:02X}{g:02X}{b:02X}"
-        out.append(
-            ChannelMetadata(
-                index=i,
-                name=text(ch.name, cbase + "@Name"),
-                fluorophore=text(ch.fluor, cbase + "@Fluor"),
-                excitation_wavelength_nm=wavelength_nm(
-                    ch.excitation_wavelength, ex_unit, cbase + "@ExcitationWavelength"
-                ),
-                emission_wavelength_nm=wavelength_nm(
-                    ch.emission_wavelength, em_unit, cbase + "@EmissionWavelength"
-                ),
-                exposure_s=exposure,
-                acquisition_mode=text(
-                    _enum(ch.acquisition_mode), cbase + "@AcquisitionMode"
-                ),
-                illumination=text(
-                    _enum(ch.illumination_type), cbase + "@IlluminationType"
-                ),
-                contrast_method=text(
-                    _enum(ch.contrast_method), cbase + "@ContrastMethod"
-                ),
-                pinhole_um=length_um(ch.pinhole_size, ph_unit, cbase + "@PinholeSize"),
-                color_rgb=text(color, cbase + "@Color"),
-                detector=Detector(
-                    model=text(det.model if det else None, dbase + "@Model"),
-                    type=text(_enum(det.type) if det else None, dbase + "@Type"),
-                    gain=number(
-                        ds.gain if ds else None, cbase + "/DetectorSettings@Gain"
-                    ),
-                    offset=number(
-                        ds.offset if ds else None,
-                        cbase + "/DetectorSettings@Offset",
-                        positive=False,
-                    ),
-                    binning=text(
-                        _enum(ds.binning) if ds else None,
-                        cbase + "/DetectorSettings@Binning",
-                    ),
-                ),
-            )
-        )
-    return tuple(out)
-
-
-# --- the same fields straight from the XML text --------------------------------------
-#
-# ome-types builds the whole OME model through xsdata: ~10 ms cold for a small file and
-# far more with thousands of Plane elements. Opening a file needs a dozen attributes, so
-# the open path reads them with ElementTree; ``fields_from_ome`` stays for other readers
-# and the tests check that both give the same fields.
+if TYPE_CHECKING:
+    from ome_types import OME
 
 OME_NS = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
 OME_TAG = "{" + OME_NS + "}"  # ElementTree prefix: OME_TAG + "Image"
@@ -272,6 +67,22 @@ def parse_ome_xml(xml: str | bytes) -> ET.Element:
     return root
 
 
+def ome_model(xml: str) -> OME:
+    """The ome-types model of ``xml``, as lenient as vendor files need: no schema
+    validation, and its warnings (vendor OME-XML often bends the schema) silenced.
+    """
+    from ome_types import from_xml
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return from_xml(xml, validate=False)
+
+
+def converted_root(xml: str) -> ET.Element:
+    """The 2016-06 root of OME-XML of any schema version ome-types reads."""
+    return parse_ome_xml(ome_model(xml).to_xml())
+
+
 def image_elements(root: ET.Element) -> list[ET.Element]:
     """The ``Image`` elements, in file order (``ome.images``)."""
     return root.findall(OME_TAG + "Image")
@@ -280,6 +91,18 @@ def image_elements(root: ET.Element) -> list[ET.Element]:
 def image_names(root: ET.Element) -> list[str]:
     """Each Image's Name, or its ID when unnamed (as ``im.name or im.id``)."""
     return [im.get("Name") or im.get("ID") or "" for im in image_elements(root)]
+
+
+def fields_from_ome(ome: OME, index: int) -> SceneFields:
+    """AcquisitionMetadata fields for ``ome.images[index]`` (an ome-types model).
+
+    Read from the XML ome-types writes of it, which holds the attributes that were
+    set (a unit left at its default is not written, so it reads as the default).
+    """
+    return fields_from_ome_xml(parse_ome_xml(ome.to_xml()), index)
+
+
+# --- attributes as ome-types types them ---------------------------------------------
 
 
 def _float(el: ET.Element | None, name: str) -> float | str | None:
@@ -336,12 +159,14 @@ def _color(raw: str | None) -> str | None:
     return f"{rgba >> 24 & 255:02X}{rgba >> 16 & 255:02X}{rgba >> 8 & 255:02X}"
 
 
+# --- the fields of one Image --------------------------------------------------------
+
+
 def fields_from_ome_xml(root: ET.Element, index: int) -> SceneFields:
     """AcquisitionMetadata fields for Image ``index`` of a parsed OME-XML root.
 
-    The same values, sources and reasons as ``fields_from_ome`` on the ome-types model
-    of the same XML; a value that ome-types would reject (a pixel size of 0, an
-    unknown unit) is recorded as invalid here instead of failing the whole open.
+    A value that ome-types would reject (a pixel size of 0, an unknown unit) is
+    recorded as invalid here instead of failing the whole open.
     """
     image = image_elements(root)[index]
     px = image.find(OME_TAG + "Pixels")
@@ -349,104 +174,127 @@ def fields_from_ome_xml(root: ET.Element, index: int) -> SceneFields:
         raise OmeXmlError(f"Image {index} has no Pixels element")
     base = f"ome:Image[{index}]"
     pbase = base + "/Pixels"
-    fields: SceneFields = {}
-    fields["significant_bits"] = number(
-        _int(px, "SignificantBits"), pbase + "@SignificantBits"
-    )
-    for axis in "XYZ":
-        attr = f"PhysicalSize{axis}"
-        fields[f"pixel_size_{axis.lower()}_um"] = length_um(
-            _float(px, attr), px.get(attr + "Unit"), f"{pbase}@{attr}"
-        )
-    planes = px.findall(OME_TAG + "Plane")
-    increment = _float(px, "TimeIncrement")
-    if increment:
-        fields["time_increment_s"] = seconds(
-            increment, px.get("TimeIncrementUnit"), pbase + "@TimeIncrement"
-        )
-    else:
-        stamps = set()
-        for p in planes:
-            delta_t = _float(p, "DeltaT")
-            if (
-                isinstance(delta_t, float)
-                and _int(p, "TheC") == 0
-                and _int(p, "TheZ") == 0
-            ):
-                factor = _time_factor(p.get("DeltaTUnit"))
-                stamps.add((_int(p, "TheT"), delta_t * factor))
-        deltas = sorted(stamps, key=lambda s: (s[0] if s[0] is not None else -1, s[1]))
-        steps = [
-            b[1] - a[1]
-            for a, b in itertools.pairwise(deltas)
-            if a[0] is not None and b[0] == a[0] + 1
-        ]
-        if steps and statistics.median(steps) > 0:
-            fields["time_increment_s"] = Sourced.inferred(
-                statistics.median(steps),
-                pbase + "/Plane@DeltaT (median step)",
-                unit="s",
-            )
-        else:
-            size_t = _int(px, "SizeT") or 1
-            fields["time_increment_s"] = Sourced.missing(
-                pbase + "@TimeIncrement",
-                Reason.NOT_APPLICABLE if size_t <= 1 else Reason.NOT_IN_FILE,
-                unit="s",
-            )
-    date = image.find(OME_TAG + "AcquisitionDate")
-    fields["acquisition_date"] = _date(
-        None if date is None else date.text, base + "/AcquisitionDate"
-    )
-    instruments = root.findall(OME_TAG + "Instrument")
-    instrument_id = _ref(image, "InstrumentRef")
-    instrument = next(
-        (i for i in instruments if instrument_id and i.get("ID") == instrument_id),
-        instruments[0] if len(instruments) == 1 else None,
-    )
+    instrument = _instrument(root, image)
     ibase = (
         f"ome:Instrument[@ID='{instrument.get('ID')}']"
         if instrument is not None
         else "ome:Instrument"
     )
-    mic = instrument.find(OME_TAG + "Microscope") if instrument is not None else None
-    label = (
-        " ".join(filter(None, [mic.get("Manufacturer"), mic.get("Model")]))
-        if mic is not None
-        else None
-    )
-    if mic is not None and mic.get("Type") is not None and label:
-        label += f" ({mic.get('Type')})"
-    fields["microscope"] = text(label, ibase + "/Microscope@Manufacturer/@Model")
-    fields["instrument_manufacturer"] = text(
-        _attr(mic, "Manufacturer"), ibase + "/Microscope@Manufacturer"
-    )
-    experimenter_ref = image.find(OME_TAG + "ExperimenterRef")
-    if experimenter_ref is not None:
-        person = next(
-            (
-                e
-                for e in root.findall(OME_TAG + "Experimenter")
-                if e.get("ID") == experimenter_ref.get("ID")
-            ),
-            None,
-        )
-        name = (
-            " ".join(filter(None, [person.get("FirstName"), person.get("LastName")]))
-            if person is not None
-            else None
-        )
-        fields["experimenter"] = text(name, "ome:Experimenter@FirstName/@LastName")
-    fields["objective"] = _objective_xml(image, instrument, ibase, base)
-    fields["channels"] = _channels_xml(px, planes, instrument, ibase, pbase)
+    fields: SceneFields = {
+        "significant_bits": whole_number(
+            _int(px, "SignificantBits"), pbase + "@SignificantBits"
+        ),
+        **_pixel_sizes(px, pbase),
+        "time_increment_s": _time_increment(px, pbase),
+        "acquisition_date": _date(
+            image.findtext(OME_TAG + "AcquisitionDate"), base + "/AcquisitionDate"
+        ),
+        **_microscope(instrument, ibase),
+        "objective": _objective(image, instrument, ibase, base),
+        "channels": _channels(px, instrument, ibase, pbase),
+    }
+    experimenter = _experimenter(root, image)
+    if experimenter is not None:
+        fields["experimenter"] = experimenter
     return fields
 
 
-def _objective_xml(
+def _pixel_sizes(px: ET.Element, pbase: str) -> SceneFields:
+    fields: SceneFields = {}
+    for axis in "XYZ":
+        attr = f"PhysicalSize{axis}"
+        fields[PIXEL_SIZE[axis.lower()]] = length_um(
+            _float(px, attr), px.get(attr + "Unit"), f"{pbase}@{attr}"
+        )
+    return fields
+
+
+def _time_increment(px: ET.Element, pbase: str) -> Sourced[float]:
+    """TimeIncrement, else the median DeltaT step between time points (inferred)."""
+    increment = _float(px, "TimeIncrement")
+    if increment:
+        return seconds(increment, px.get("TimeIncrementUnit"), pbase + "@TimeIncrement")
+    step = _median_delta_t(px.findall(OME_TAG + "Plane"))
+    if step is not None:
+        return Sourced.inferred(step, pbase + "/Plane@DeltaT (median step)", unit="s")
+    size_t = _int(px, "SizeT") or 1
+    return Sourced.missing(
+        pbase + "@TimeIncrement",
+        Reason.NOT_APPLICABLE if size_t <= 1 else Reason.NOT_IN_FILE,
+        unit="s",
+    )
+
+
+def _median_delta_t(planes: list[ET.Element]) -> float | None:
+    """Median step (s) of DeltaT from one time point to the next (C=0, Z=0 planes);
+    None without two consecutive time points or when it is not positive."""
+    stamps = set()
+    for p in planes:
+        delta_t = _float(p, "DeltaT")
+        if isinstance(delta_t, float) and _int(p, "TheC") == 0 and _int(p, "TheZ") == 0:
+            factor = time_factor(p.get("DeltaTUnit") or "s") or 1.0
+            stamps.add((_int(p, "TheT"), delta_t * factor))
+    deltas = sorted(stamps, key=lambda s: (s[0] if s[0] is not None else -1, s[1]))
+    steps = [
+        b[1] - a[1]
+        for a, b in itertools.pairwise(deltas)
+        if a[0] is not None and b[0] == a[0] + 1
+    ]
+    median = statistics.median(steps) if steps else 0.0
+    return median if median > 0 else None
+
+
+def _instrument(root: ET.Element, image: ET.Element) -> ET.Element | None:
+    """The Instrument the Image refers to, else the only one."""
+    instruments = root.findall(OME_TAG + "Instrument")
+    wanted = _ref(image, "InstrumentRef")
+    return next(
+        (i for i in instruments if wanted and i.get("ID") == wanted),
+        instruments[0] if len(instruments) == 1 else None,
+    )
+
+
+def _microscope(instrument: ET.Element | None, ibase: str) -> SceneFields:
+    """``"Zeiss LSM 980 (Inverted)"`` and the manufacturer, from Microscope."""
+    mic = None if instrument is None else instrument.find(OME_TAG + "Microscope")
+    manufacturer = _attr(mic, "Manufacturer")
+    label = " ".join(filter(None, [manufacturer, _attr(mic, "Model")]))
+    kind = _attr(mic, "Type")
+    if kind is not None and label:
+        label += f" ({kind})"
+    return {
+        "microscope": text(label, ibase + "/Microscope@Manufacturer/@Model"),
+        "instrument_manufacturer": text(
+            manufacturer, ibase + "/Microscope@Manufacturer"
+        ),
+    }
+
+
+def _experimenter(root: ET.Element, image: ET.Element) -> Sourced[str] | None:
+    """The name of the Experimenter the Image refers to; None without a reference."""
+    ref = image.find(OME_TAG + "ExperimenterRef")
+    if ref is None:
+        return None
+    person = next(
+        (
+            e
+            for e in root.findall(OME_TAG + "Experimenter")
+            if e.get("ID") == ref.get("ID")
+        ),
+        None,
+    )
+    name = " ".join(
+        filter(None, [_attr(person, "FirstName"), _attr(person, "LastName")])
+    )
+    return text(name, "ome:Experimenter@FirstName/@LastName")
+
+
+def _objective(
     image: ET.Element, instrument: ET.Element | None, ibase: str, base: str
 ) -> Objective:
+    """The Objective of the ObjectiveSettings (else the only one), and its RI."""
     settings = image.find(OME_TAG + "ObjectiveSettings")
-    objs = instrument.findall(OME_TAG + "Objective") if instrument is not None else []
+    objs = [] if instrument is None else instrument.findall(OME_TAG + "Objective")
     obj = next(
         (o for o in objs if settings is not None and o.get("ID") == settings.get("ID")),
         None,
@@ -473,92 +321,90 @@ def _objective_xml(
     )
 
 
-def _channels_xml(
-    px: ET.Element,
+def _channels(
+    px: ET.Element, instrument: ET.Element | None, ibase: str, pbase: str
+) -> tuple[ChannelMetadata, ...]:
+    planes = px.findall(OME_TAG + "Plane")
+    detectors = (
+        {}
+        if instrument is None
+        else {d.get("ID"): d for d in instrument.findall(OME_TAG + "Detector")}
+    )
+    return tuple(
+        _channel(i, ch, planes, detectors, ibase, pbase)
+        for i, ch in enumerate(px.findall(OME_TAG + "Channel"))
+    )
+
+
+def _channel(
+    i: int,
+    ch: ET.Element,
     planes: list[ET.Element],
-    instrument: ET.Element | None,
+    detectors: dict[str | None, ET.Element],
     ibase: str,
     pbase: str,
-) -> tuple[ChannelMetadata, ...]:
-    detectors = (
-        {d.get("ID"): d for d in instrument.findall(OME_TAG + "Detector")}
-        if instrument is not None
-        else {}
+) -> ChannelMetadata:
+    cbase = f"{pbase}/Channel[{i}]"
+
+    def wavelength(attr: str) -> Sourced[float]:
+        return wavelength_nm(_float(ch, attr), ch.get(attr + "Unit"), f"{cbase}@{attr}")
+
+    def stated(attr: str) -> Sourced[str]:
+        return text(ch.get(attr), f"{cbase}@{attr}")
+
+    return ChannelMetadata(
+        index=i,
+        name=stated("Name"),
+        fluorophore=stated("Fluor"),
+        excitation_wavelength_nm=wavelength("ExcitationWavelength"),
+        emission_wavelength_nm=wavelength("EmissionWavelength"),
+        exposure_s=_exposure(planes, i, pbase),
+        acquisition_mode=stated("AcquisitionMode"),
+        illumination=stated("IlluminationType"),
+        contrast_method=stated("ContrastMethod"),
+        pinhole_um=length_um(
+            _float(ch, "PinholeSize"), ch.get("PinholeSizeUnit"), cbase + "@PinholeSize"
+        ),
+        color_rgb=text(_color(ch.get("Color")), cbase + "@Color"),
+        detector=_detector(
+            ch.find(OME_TAG + "DetectorSettings"), detectors, ibase, cbase
+        ),
     )
-    out = []
-    for i, ch in enumerate(px.findall(OME_TAG + "Channel")):
-        cbase = f"{pbase}/Channel[{i}]"
-        plane = next(
-            (
-                p
-                for p in planes
-                if _int(p, "TheC") == i and p.get("ExposureTime") is not None
-            ),
-            None,
-        )
-        exposure = (
-            seconds(
-                _float(plane, "ExposureTime"),
-                plane.get("ExposureTimeUnit"),
-                f"{pbase}/Plane[TheC={i}]@ExposureTime",
-            )
-            if plane is not None
-            else Sourced.missing(f"{pbase}/Plane[TheC={i}]@ExposureTime", unit="s")
-        )
-        ds = ch.find(OME_TAG + "DetectorSettings")
-        det = detectors.get(ds.get("ID")) if ds is not None else None
-        dbase = (
-            f"{ibase}/Detector[@ID='{det.get('ID')}']"
-            if det is not None
-            else f"{ibase}/Detector"
-        )
-        out.append(
-            ChannelMetadata(
-                index=i,
-                name=text(ch.get("Name"), cbase + "@Name"),
-                fluorophore=text(ch.get("Fluor"), cbase + "@Fluor"),
-                excitation_wavelength_nm=wavelength_nm(
-                    _float(ch, "ExcitationWavelength"),
-                    ch.get("ExcitationWavelengthUnit"),
-                    cbase + "@ExcitationWavelength",
-                ),
-                emission_wavelength_nm=wavelength_nm(
-                    _float(ch, "EmissionWavelength"),
-                    ch.get("EmissionWavelengthUnit"),
-                    cbase + "@EmissionWavelength",
-                ),
-                exposure_s=exposure,
-                acquisition_mode=text(
-                    ch.get("AcquisitionMode"), cbase + "@AcquisitionMode"
-                ),
-                illumination=text(
-                    ch.get("IlluminationType"), cbase + "@IlluminationType"
-                ),
-                contrast_method=text(
-                    ch.get("ContrastMethod"), cbase + "@ContrastMethod"
-                ),
-                pinhole_um=length_um(
-                    _float(ch, "PinholeSize"),
-                    ch.get("PinholeSizeUnit"),
-                    cbase + "@PinholeSize",
-                ),
-                color_rgb=text(_color(ch.get("Color")), cbase + "@Color"),
-                detector=Detector(
-                    model=text(_attr(det, "Model"), dbase + "@Model"),
-                    type=text(_attr(det, "Type"), dbase + "@Type"),
-                    gain=number(_float(ds, "Gain"), cbase + "/DetectorSettings@Gain"),
-                    offset=number(
-                        _float(ds, "Offset"),
-                        cbase + "/DetectorSettings@Offset",
-                        positive=False,
-                    ),
-                    binning=text(
-                        _attr(ds, "Binning"), cbase + "/DetectorSettings@Binning"
-                    ),
-                ),
-            )
-        )
-    return tuple(out)
+
+
+def _exposure(planes: list[ET.Element], c: int, pbase: str) -> Sourced[float]:
+    """ExposureTime of the channel's first Plane that states one."""
+    where = f"{pbase}/Plane[TheC={c}]@ExposureTime"
+    plane = next(
+        (
+            p
+            for p in planes
+            if _int(p, "TheC") == c and p.get("ExposureTime") is not None
+        ),
+        None,
+    )
+    if plane is None:
+        return Sourced.missing(where, unit="s")
+    return seconds(_float(plane, "ExposureTime"), plane.get("ExposureTimeUnit"), where)
+
+
+def _detector(
+    settings: ET.Element | None,
+    detectors: dict[str | None, ET.Element],
+    ibase: str,
+    cbase: str,
+) -> Detector:
+    """The channel's DetectorSettings and the Detector they refer to."""
+    det = None if settings is None else detectors.get(settings.get("ID"))
+    dbase = f"{ibase}/Detector" + ("" if det is None else f"[@ID='{det.get('ID')}']")
+    sbase = cbase + "/DetectorSettings"
+    return Detector(
+        model=text(_attr(det, "Model"), dbase + "@Model"),
+        type=text(_attr(det, "Type"), dbase + "@Type"),
+        gain=number(_float(settings, "Gain"), sbase + "@Gain"),
+        offset=number(_float(settings, "Offset"), sbase + "@Offset", positive=False),
+        binning=text(_attr(settings, "Binning"), sbase + "@Binning"),
+    )
 
 
 def well_samples(root: ET.Element) -> list[tuple[int, int, int, int]]:

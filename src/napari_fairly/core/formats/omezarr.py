@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import uuid4
 
 import numpy as np
@@ -43,13 +43,15 @@ from dask.array.core import normalize_chunks
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
-    READ_FIX,
+    PIXEL_SIZE,
     SceneData,
     SceneFields,
     block_id_array,
+    block_slices,
     checked_planes,
     length_um,
     lib_version,
+    read_failed,
     resolve_scene,
     seconds,
     to_tczyx,
@@ -278,7 +280,7 @@ def _version(attrs: dict[str, Any]) -> str:
 def _read_image(
     folder: Path, attrs: dict[str, Any], where: str, path: Path
 ) -> tuple[
-    da.Array, dict[str, Any], list[str], Callable[[int, int, int], np.ndarray] | None
+    da.Array, SceneFields, list[str], Callable[[int, int, int], np.ndarray] | None
 ]:
     """Level 0 as TCZYX, what the NGFF metadata states about it, the plane read."""
     import zarr
@@ -314,11 +316,7 @@ def _read(array: Any, index: tuple[Any, ...], path: Path) -> np.ndarray:
     try:
         return np.asarray(array[index])
     except Exception as err:
-        raise UnreadableFileError(
-            f"pixels cannot be read ({type(err).__name__}: {err}).",
-            fix=READ_FIX,
-            path=path,
-        ) from err
+        raise read_failed(err, path) from err
 
 
 def _chunks(array: Any, path: Path) -> da.Array:
@@ -328,14 +326,13 @@ def _chunks(array: Any, path: Path) -> da.Array:
     from_zarr graph, a cost that grows with the chunk count (130 ms a block on an
     image of 80,000 chunks).
     """
-    chunks = normalize_chunks(array.chunks, array.shape)
-    starts = [np.concatenate([[0], np.cumsum(c)]).tolist() for c in chunks]
+    chunks: tuple[tuple[int, ...], ...] = normalize_chunks(  # type: ignore[no-untyped-call]
+        array.chunks, array.shape
+    )
+    block = block_slices(chunks)
 
     def read_block(block_id: tuple[int, ...]) -> np.ndarray:
-        index = tuple(
-            slice(st[i], st[i + 1]) for st, i in zip(starts, block_id, strict=True)
-        )
-        return _read(array, index, path)
+        return _read(array, block(block_id), path)
 
     return block_id_array(read_block, chunks, array.dtype, f"ome-zarr-{uuid4().hex}")
 
@@ -366,7 +363,7 @@ def _scale_fields(
     """Pixel sizes and time step from the level-0 scale, when the unit is physical."""
     fields: SceneFields = {}
     for axis in "xyz":
-        key = f"pixel_size_{axis}_um"
+        key = PIXEL_SIZE[axis]
         if axis not in axes or scale is None:
             fields[key] = Sourced.missing(where + f" ({axis})", unit="µm")
             continue
@@ -419,18 +416,18 @@ def _omero_channels(
 
 def _ome_root(xml: str, notes: list[str]) -> ET.Element | None:
     """The companion's 2016-06 OME root; other schema versions through ome-types."""
-    from napari_fairly.core.formats.ome import OmeXmlError, parse_ome_xml
+    from napari_fairly.core.formats.ome import (
+        OmeXmlError,
+        converted_root,
+        parse_ome_xml,
+    )
 
     try:
         return parse_ome_xml(xml)
     except OmeXmlError:
         pass
     try:
-        from ome_types import from_xml
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return parse_ome_xml(from_xml(xml, validate=False).to_xml())
+        return converted_root(xml)
     except Exception as err:  # a damaged companion file must not hide the pixels
         notes.append(f"OME/METADATA.ome.xml cannot be parsed ({type(err).__name__}).")
         return None
@@ -480,6 +477,20 @@ def _ome_size(image: ET.Element) -> tuple[int, int, int] | None:
         return None
 
 
+# what NGFF states and _with_companion keeps over the OME-XML (when NGFF knows it)
+_SCALE_FIELDS: tuple[
+    Literal[
+        "pixel_size_x_um", "pixel_size_y_um", "pixel_size_z_um", "time_increment_s"
+    ],
+    ...,
+] = (
+    "pixel_size_x_um",
+    "pixel_size_y_um",
+    "pixel_size_z_um",
+    "time_increment_s",
+)
+
+
 def _with_companion(
     fields: SceneFields,
     xml: str,
@@ -516,13 +527,14 @@ def _with_companion(
         )
         return fields, None
     merged = fields_from_ome_xml(root, index)
-    for key, value in fields.items():
-        if key == "channels":
-            merged["channels"] = _merge_channels(merged.get("channels", ()), value)
-            continue
-        if isinstance(value, Sourced) and value.value is None and key in merged:
+    for key in _SCALE_FIELDS:
+        value = fields.get(key)
+        if value is None or (value.value is None and key in merged):
             continue  # NGFF does not know it; the OME-XML may
         merged[key] = value
+    merged["channels"] = _merge_channels(
+        merged.get("channels", ()), fields.get("channels", ())
+    )
     notes.append(
         f"values from OME/METADATA.ome.xml (Image {index}: {how}) where NGFF is silent."
     )
@@ -549,15 +561,6 @@ def _merge_channels(
 
 class OmeZarrReader(FormatReader):
     """OME-Zarr files."""
-
-    name = "ome-zarr"
-    label = "OME-Zarr"
-    suffixes = ()
-
-    @classmethod
-    def claims_folder(cls, path: Path) -> bool:
-        """A Zarr group: ``zarr.json`` (Zarr v3) or ``.zattrs`` (Zarr v2)."""
-        return (path / "zarr.json").is_file() or (path / ".zattrs").is_file()
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""

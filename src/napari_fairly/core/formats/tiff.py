@@ -6,6 +6,8 @@ OME-TIFF the metadata comes from the OME-XML read with ElementTree and the plane
 map from its TiffData: only the chain of IFD offsets and the first and last IFD used
 are read, where tifffile's OME series parses every IFD and ome-types builds the whole
 model. Anything else (RGB, multi-file, mismatched pages) takes tifffile's series.
+OME-XML of another schema version is converted to 2016-06 by ome-types
+(``ome.converted_root``) and takes tifffile's series.
 
 Resolution tags are pixel sizes only when ImageJ states a physical unit
 (``unit=micron``) or the OME-XML does: 72 dpi or a unit-less 1.0 is a placeholder
@@ -28,19 +30,19 @@ import os
 import struct
 import threading
 import uuid
-import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dask.array as da
 import numpy as np
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._common import (
+    PIXEL_SIZE,
     SceneData,
     SceneFields,
     checked_planes,
@@ -58,7 +60,7 @@ from napari_fairly.core.formats.base import FormatReader
 from napari_fairly.core.formats.ome import (
     OME_TAG,
     OmeXmlError,
-    fields_from_ome,
+    converted_root,
     fields_from_ome_xml,
     image_elements,
     image_names,
@@ -159,22 +161,19 @@ def _check_complete(path: Path, pages: Any) -> None:
             )
 
 
-def _parse_ome(xml: str) -> Any:
-    from ome_types import from_xml
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # vendor OME-XML often bends the schema
-        return from_xml(xml, validate=False)
-
-
 def _ome_root(tf: Any) -> ET.Element | None:
-    """The OME-XML root (ElementTree); None when not OME or left to ome-types."""
+    """The 2016-06 OME-XML root; None when not OME or another schema version."""
     if not (tf.is_ome and tf.ome_metadata):
         return None
     try:
         return parse_ome_xml(tf.ome_metadata)
     except OmeXmlError:
         return None
+
+
+def _any_schema_root(tf: Any, root: ET.Element | None) -> ET.Element:
+    """``root``, else the file's OME-XML of another schema, converted by ome-types."""
+    return root if root is not None else converted_root(tf.ome_metadata)
 
 
 # an OME Image as the series matching needs it: SizeX, SizeY, IFD of its plane 0 in
@@ -206,33 +205,13 @@ def _described_xml(root: ET.Element, path: Path) -> list[_Described]:
             ref = td.find(OME_TAG + "UUID")
             name = None if ref is None else ref.get("FileName")
             tiffdata.append((dict(td.attrib), name))
+        size: tuple[int | None, int | None]
         try:
             size = (int(px.get("SizeX", "")), int(px.get("SizeY", "")))
             first = _first_ifd(tiffdata, path)
         except ValueError:
             size, first = (None, None), None
         out.append((*size, first, bool(tiffdata)))
-    return out
-
-
-def _described_model(ome: Any, path: Path) -> list[_Described]:
-    out: list[_Described] = []
-    for image in ome.images:
-        px = image.pixels
-        tiffdata = [
-            (
-                {
-                    "IFD": td.ifd,
-                    "FirstZ": td.first_z,
-                    "FirstC": td.first_c,
-                    "FirstT": td.first_t,
-                },
-                td.uuid.file_name if td.uuid is not None else None,
-            )
-            for td in px.tiff_data_blocks
-        ]
-        first = _first_ifd(tiffdata, path)
-        out.append((px.size_x, px.size_y, first, bool(tiffdata)))
     return out
 
 
@@ -286,22 +265,14 @@ def _all_stored(root: ET.Element) -> bool:
 
 
 def _series_names(
-    tf: Any, path: Path, root: ET.Element | None, ome: Any = None
+    tf: Any, path: Path, root: ET.Element
 ) -> tuple[list[str], list[int | None]]:
     """Scene names of tifffile's series and the OME Image index of each.
 
     A series is named by its OME Image (Name, else ID), else ``series i``.
     """
-    if root is None and ome is None and tf.is_ome and tf.ome_metadata:
-        ome = _parse_ome(tf.ome_metadata)
-    if root is not None:
-        described, image_name = _described_xml(root, path), image_names(root)
-    elif ome is not None:
-        described = _described_model(ome, path)
-        image_name = [im.name or im.id for im in ome.images]
-    else:
-        return [f"series {i}" for i in range(len(tf.series))], [None] * len(tf.series)
-    images = _series_images(tf, described)
+    images = _series_images(tf, _described_xml(root, path))
+    image_name = image_names(root)
     names = [
         image_name[j] if j is not None else f"series {i}" for i, j in enumerate(images)
     ]
@@ -323,7 +294,7 @@ def scene_names(path: Path) -> list[str]:
         if not _is_ome(tf, root):
             return _stack_names(_stacks(tf, path))
         _check_chain(tf, path, walk_series=True)
-        return _series_names(tf, path, root)[0]
+        return _series_names(tf, path, _any_schema_root(tf, root))[0]
 
 
 _OME_DTYPES = {
@@ -338,6 +309,18 @@ _OME_DTYPES = {
 }
 
 
+class _PlaneLayout(NamedTuple):
+    """The planes of an OME Image: its axes slowest first (T, C, Z in DimensionOrder's
+    reverse) and the size of every axis."""
+
+    slow: str
+    sizes: dict[str, int]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.sizes[a] for a in self.slow)
+
+
 def _ome_planes(tf: Any, root: ET.Element, index: int, path: Path) -> np.ndarray | None:
     """IFD of each (T, C, Z) plane of OME Image ``index``, from its TiffData.
 
@@ -347,46 +330,85 @@ def _ome_planes(tf: Any, root: ET.Element, index: int, path: Path) -> np.ndarray
     in other files, sizes or pixel types that do not match the pages.
     """
     images = image_elements(root)
-    if not 0 <= index < len(images):
-        return None
-    px = images[index].find(OME_TAG + "Pixels")
+    px = images[index].find(OME_TAG + "Pixels") if 0 <= index < len(images) else None
     if px is None:
         return None
     try:
-        order = px.get("DimensionOrder", "")
-        sizes = {a: int(px.get(f"Size{a}", "")) for a in "XYZCT"}
-        if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
-            return None
-        if min(sizes.values()) < 1:
-            return None
-        channels = px.findall(OME_TAG + "Channel")
-        if any(int(ch.get("SamplesPerPixel") or 1) != 1 for ch in channels):
-            return None
-        slow = order[:1:-1]  # "XYZCT" → planes ordered T, C, Z (Z fastest)
-        shape = tuple(sizes[a] for a in slow)
-        total = math.prod(shape)  # np.prod costs ~0.1 ms on its first call
-        table = np.full(total, -1, dtype=np.int64)
-        tiffdata = px.findall(OME_TAG + "TiffData")
-        if not tiffdata:
-            return None
-        own = (root.get("UUID") or "").strip()
-        for td in tiffdata:
-            ref = td.find(OME_TAG + "UUID")
-            if ref is not None and not (
-                (ref.text or "").strip() == own or ref.get("FileName") == path.name
-            ):
-                return None  # a multi-file OME-TIFF: tifffile finds the others
-            ifd = int(td.get("IFD", "0"))
-            default = "1" if "IFD" in td.attrib else "0"  # no IFD: all planes
-            count = int(td.get("PlaneCount", td.get("NumPlanes", default)))
-            firsts = [int(td.get(f"First{a}", "0")) for a in slow]
-            first = int(np.ravel_multi_index(firsts, shape))
-            count = count or total - first
-            if ifd < 0 or count < 0 or first + count > total:
-                return None
-            table[first : first + count] = np.arange(ifd, ifd + count)
+        layout = _plane_layout(px)
+        own = ((root.get("UUID") or "").strip(), path.name)
+        table = None if layout is None else _tiffdata_table(px, layout, own)
     except ValueError:
         return None
+    if layout is None or table is None:
+        return None
+    return _pages_checked(tf, px, table, layout, path)
+
+
+def _plane_layout(px: ET.Element) -> _PlaneLayout | None:
+    """The Pixels' plane layout; None unless every plane is one grey plane (one
+    sample per pixel). ValueError for sizes that are not numbers.
+    """
+    order = px.get("DimensionOrder", "")
+    sizes = {a: int(px.get(f"Size{a}", "")) for a in "XYZCT"}
+    if sorted(order) != sorted("XYZCT") or not order.startswith("XY"):
+        return None
+    if min(sizes.values()) < 1:
+        return None
+    channels = px.findall(OME_TAG + "Channel")
+    if any(int(ch.get("SamplesPerPixel") or 1) != 1 for ch in channels):
+        return None
+    return _PlaneLayout(order[:1:-1], sizes)  # "XYZCT" → planes T, C, Z (Z fastest)
+
+
+def _tiffdata_table(
+    px: ET.Element, layout: _PlaneLayout, own: tuple[str, str]
+) -> np.ndarray | None:
+    """The IFD of each plane (slowest axis first, -1 where no TiffData puts one);
+    None when a TiffData points at another file or past the planes.
+    """
+    tiffdata = px.findall(OME_TAG + "TiffData")
+    if not tiffdata:
+        return None
+    shape = layout.shape
+    table = np.full(math.prod(shape), -1, dtype=np.int64)  # math.prod: np.prod's
+    for td in tiffdata:  # first call costs ~0.1 ms
+        span = _tiffdata_span(td, layout.slow, shape, own)
+        if span is None:
+            return None
+        first, ifd, count = span
+        table[first : first + count] = np.arange(ifd, ifd + count)
+    return table.reshape(shape)
+
+
+def _tiffdata_span(
+    td: ET.Element, slow: str, shape: tuple[int, ...], own: tuple[str, str]
+) -> tuple[int, int, int] | None:
+    """(first plane, its IFD, plane count) of one TiffData; None when its planes are
+    in another file (``own``: this file's UUID and name) or past the last plane.
+    """
+    ref = td.find(OME_TAG + "UUID")
+    if ref is not None and not (
+        (ref.text or "").strip() == own[0] or ref.get("FileName") == own[1]
+    ):
+        return None  # a multi-file OME-TIFF: tifffile finds the others
+    ifd = int(td.get("IFD", "0"))
+    default = "1" if "IFD" in td.attrib else "0"  # no IFD: all planes
+    count = int(td.get("PlaneCount", td.get("NumPlanes", default)))
+    firsts = [int(td.get(f"First{a}", "0")) for a in slow]
+    first = int(np.ravel_multi_index(firsts, shape))
+    total = math.prod(shape)
+    count = count or total - first
+    if ifd < 0 or count < 0 or first + count > total:
+        return None
+    return first, ifd, count
+
+
+def _pages_checked(
+    tf: Any, px: ET.Element, table: np.ndarray, layout: _PlaneLayout, path: Path
+) -> np.ndarray | None:
+    """``table`` on T, C, Z once its first and last IFD hold planes of the stated
+    size and type inside the file; None when they do not match or a plane has none.
+    """
     lowest, highest = int(table.min()), int(table.max())
     if lowest < 0:
         return None
@@ -399,12 +421,12 @@ def _ome_planes(tf: Any, root: ET.Element, index: int, path: Path) -> np.ndarray
             path=path,
         )
     ends = [tf.pages[lowest], tf.pages[highest]]
-    plane = (sizes["Y"], sizes["X"])
+    plane = (layout.sizes["Y"], layout.sizes["X"])
     dtype = _OME_DTYPES.get(px.get("Type", ""))
     if any(p is None or tuple(p.shape) != plane or str(p.dtype) != dtype for p in ends):
         return None
     _check_complete(path, ends)
-    return table.reshape(shape).transpose([slow.index(a) for a in "TCZ"])
+    return table.transpose([layout.slow.index(a) for a in "TCZ"])
 
 
 def _axes(axes: str, first: str = "Z") -> str:
@@ -772,73 +794,110 @@ def _stack_axis(tf: Any, where: _Placement, notes: list[str]) -> Sourced[str]:
     )
 
 
+class _Opened(NamedTuple):
+    """One scene of a TIFF file, opened: its lazy pixels and what describes them."""
+
+    names: list[str]
+    scene_index: int
+    data: da.Array
+    holder: _PageReader | _SeriesArray  # keeps the file open; close() releases it
+    plane: PlaneReader | None
+    # the OME-XML root of an OME-TIFF, or the plain or ImageJ stack read
+    described_by: ET.Element | _Stack
+    ome_index: int | None = None  # the OME Image of the scene (None: none is)
+
+
 def open_scene(path: Path, scene: int | str | None) -> SceneData:
     """Read one series of a TIFF file (OME-TIFF, ImageJ or plain)."""
     tf = _tiff(path)
     try:
-        root = _ome_root(tf)
-        table, ome, names = None, None, None
-        if root is not None and _all_stored(root):
-            names = image_names(root)
-            index = ome_index = resolve_scene(names, scene, path)
-            table = _ome_planes(tf, root, index, path)
-        if table is not None:
-            reader = _PageReader(path, None, tf)
-            data, plane = _ome_pixels(reader, table, tf.pages[int(table.min())], path)
-        elif not _is_ome(tf, root):
-            stacks = _stacks(tf, path)
-            names = _stack_names(stacks)
-            index = resolve_scene(names, scene, path)
-            stack = stacks[index]
-            data, reader, plane = _stack_pixels(tf, stack, path)
-        else:
-            _check_chain(tf, path, walk_series=True)
-            if root is None and tf.is_ome and tf.ome_metadata:
-                ome = _parse_ome(tf.ome_metadata)
-            series_names, images = _series_names(tf, path, root, ome)
-            if names is None:
-                names = series_names
-                index = resolve_scene(names, scene, path)
-                ome_index, series_index = images[index], index
-            else:
-                series_index = _series_of(images, ome_index, names, path)
-            series = tf.series[series_index]
-            _check_complete(path, (series.pages[0], series.pages[-1]))
-            data, reader, plane = _pixels(tf, series, series_index, path)
+        opened = _open(tf, scene, path)
         notes: list[str] = []
-        if (root is not None or ome is not None) and ome_index is None:
-            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
-            fields = _undescribed(index, notes)
-        elif root is not None:
-            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
-            fields = fields_from_ome_xml(root, ome_index)
-        elif ome is not None:
-            fmt, ome_xml, vendor = "ome-tiff", tf.ome_metadata, None
-            fields = fields_from_ome(ome, ome_index)
-        elif tf.is_imagej:
-            fmt, ome_xml = "imagej-tiff", None
-            vendor = dict(tf.imagej_metadata or {})
-            fields = _imagej(tf, vendor, stack, notes)
-        else:
-            fmt, ome_xml = "tiff", None
-            vendor = {tag.name: _tag_value(tag.value) for tag in tf.pages[0].tags}
-            fields = _plain(tf, stack, notes)
+        fmt, vendor, fields = _described(tf, opened, notes)
     except Exception:
         tf.close()
         raise
     return SceneData(
-        data=data,
-        scene_names=tuple(names),
+        data=opened.data,
+        scene_names=tuple(opened.names),
         fields=fields,
         reader=lib_version("tifffile"),
         notes=notes,
-        ome_xml=ome_xml,
+        ome_xml=tf.ome_metadata if fmt == "ome-tiff" else None,
         vendor_metadata=vendor,
         format=fmt,
-        scene_index=index,
-        closers=[reader.close],
-        plane_reader=plane,
+        scene_index=opened.scene_index,
+        closers=[opened.holder.close],
+        plane_reader=opened.plane,
     )
+
+
+def _open(tf: Any, scene: int | str | None, path: Path) -> _Opened:
+    """The scene's pixels: an OME-TIFF's planes from the IFDs its TiffData name, a
+    plain or ImageJ TIFF's stacks, else tifffile's OME series.
+    """
+    root = _ome_root(tf)
+    if not _is_ome(tf, root):
+        stacks = _stacks(tf, path)
+        names = _stack_names(stacks)
+        index = resolve_scene(names, scene, path)
+        data, holder, plane = _stack_pixels(tf, stacks[index], path)
+        return _Opened(names, index, data, holder, plane, stacks[index])
+    by_image = root is not None and _all_stored(root)
+    if root is not None and by_image:
+        names = image_names(root)
+        index = resolve_scene(names, scene, path)
+        table = _ome_planes(tf, root, index, path)
+        if table is not None:
+            reader = _PageReader(path, None, tf)
+            data, plane = _ome_pixels(reader, table, tf.pages[int(table.min())], path)
+            return _Opened(names, index, data, reader, plane, root, index)
+    return _open_series(tf, root, scene, path, by_image=by_image)
+
+
+def _open_series(
+    tf: Any,
+    root: ET.Element | None,
+    scene: int | str | None,
+    path: Path,
+    *,
+    by_image: bool,
+) -> _Opened:
+    """An OME-TIFF scene through tifffile's series. ``by_image``: the scenes are the
+    OME Images (every one has TiffData), else tifffile's series.
+    """
+    _check_chain(tf, path, walk_series=True)
+    root = _any_schema_root(tf, root)
+    series_names, images = _series_names(tf, path, root)
+    ome_index: int | None
+    if by_image:
+        names = image_names(root)
+        index = ome_index = resolve_scene(names, scene, path)
+        series_index = _series_of(images, index, names, path)
+    else:
+        names = series_names
+        index = series_index = resolve_scene(names, scene, path)
+        ome_index = images[index]
+    series = tf.series[series_index]
+    _check_complete(path, (series.pages[0], series.pages[-1]))
+    data, holder, plane = _pixels(tf, series, series_index, path)
+    return _Opened(names, index, data, holder, plane, root, ome_index)
+
+
+def _described(
+    tf: Any, opened: _Opened, notes: list[str]
+) -> tuple[str, dict[str, Any] | None, SceneFields]:
+    """The format variant, the vendor metadata and the fields of an opened scene."""
+    stack = opened.described_by
+    if not isinstance(stack, _Stack):  # the OME-XML root
+        if opened.ome_index is None:
+            return "ome-tiff", None, _undescribed(opened.scene_index, notes)
+        return "ome-tiff", None, fields_from_ome_xml(stack, opened.ome_index)
+    if tf.is_imagej:
+        ij = dict(tf.imagej_metadata or {})
+        return "imagej-tiff", ij, _imagej(tf, ij, stack, notes)
+    tags = {tag.name: _tag_value(tag.value) for tag in tf.pages[0].tags}
+    return "tiff", tags, _plain(tf, stack, notes)
 
 
 def _series_of(
@@ -1011,7 +1070,7 @@ def _pixels(
     )
     if not one_plane_per_page:
         view = _SeriesArray(path, index, tf)
-        data = da.from_array(
+        data = da.from_array(  # type: ignore[no-untyped-call]  # unannotated
             view,
             chunks=view.chunks,
             name=f"tiff-{path.name}-{uuid.uuid4().hex}",  # unique; skips hashing
@@ -1068,7 +1127,7 @@ def _plain(tf: Any, stack: _Stack, notes: list[str]) -> SceneFields:
     _placeholder_note(tf, notes)
     fields: SceneFields = {}
     for axis in "xy":
-        fields[f"pixel_size_{axis}_um"] = Sourced.missing(
+        fields[PIXEL_SIZE[axis]] = Sourced.missing(
             "tiff:XResolution/YResolution with a physical unit",
             Reason.UNIT_NOT_PHYSICAL
             if "XResolution" in tf.pages[0].tags
@@ -1093,18 +1152,7 @@ def _imagej(
     if not physical:
         _placeholder_note(tf, notes)
     for axis, res in (("x", xres), ("y", yres or xres)):
-        source = f"imagej:1/{axis.upper()}Resolution × unit={unit or '(none)'}"
-        if physical and res and res[0]:
-            fields[f"pixel_size_{axis}_um"] = length_um(res[1] / res[0], unit, source)
-        else:
-            fields[f"pixel_size_{axis}_um"] = Sourced(
-                unit="µm",
-                source=source,
-                reason=Reason.UNIT_NOT_PHYSICAL.value,
-                raw=f"{res[1] / res[0]:g} {unit or 'pixel'}"
-                if res and res[0]
-                else None,
-            )
+        fields[PIXEL_SIZE[axis]] = _imagej_pixel_size(axis, res, unit, physical)
     fields["pixel_size_z_um"] = _imagej_z_step(
         fnum(ij.get("spacing")) if physical else None, unit, "Z" in where.unnamed, notes
     )
@@ -1126,6 +1174,23 @@ def _imagej(
             "the ImageJ Info block is kept in the vendor metadata (not parsed)."
         )
     return fields
+
+
+def _imagej_pixel_size(
+    axis: str, res: tuple[int, int] | None, unit: str, physical: bool
+) -> Sourced[float]:
+    """1 / the resolution tag (a fraction) in ImageJ's unit; with no physical unit
+    the value is kept in ``raw`` only.
+    """
+    source = f"imagej:1/{axis.upper()}Resolution × unit={unit or '(none)'}"
+    if res and res[0] and physical:
+        return length_um(res[1] / res[0], unit, source)
+    return Sourced(
+        unit="µm",
+        source=source,
+        reason=Reason.UNIT_NOT_PHYSICAL.value,
+        raw=f"{res[1] / res[0]:g} {unit or 'pixel'}" if res and res[0] else None,
+    )
 
 
 def _imagej_z_step(
@@ -1185,15 +1250,6 @@ def _imagej_channels(
 
 class TiffReader(FormatReader):
     """TIFF files."""
-
-    name = "tiff"
-    label = "TIFF"
-    suffixes = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
-
-    @classmethod
-    def claims(cls, head: bytes) -> bool:
-        """Classic and BigTIFF headers, either byte order."""
-        return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
     def scene_names(self, path: Path) -> list[str]:
         """See :meth:`FormatReader.scene_names`."""
