@@ -70,7 +70,8 @@ def _rewrite_sidecar(folder: Path, change: dict) -> Path:
 def test_the_model_holds_every_key_the_save_writes(saved: Path) -> None:
     path = saved / f"{saved.name}.json"
     side = read_sidecar(path)
-    assert side.schema_version == SCHEMA_VERSION == "1.2.0"
+    assert side.schema_version == SCHEMA_VERSION == "1.3.0"
+    assert side.language == "en"  # the language its texts for people are in
     assert side.to_json() == json.loads(path.read_text())
     # no local path, no OS login: the template did not ask for them
     assert side.source.path is None and side.source.location is None

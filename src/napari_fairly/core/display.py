@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import _, current_language
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -150,16 +150,23 @@ def channel_layer_specs(
     return specs
 
 
+def _grouped(n: int) -> str:
+    """``11,797,734`` (``11 797 734`` in French, narrow no-break spaces)."""
+    text = f"{n:,}"
+    return text.replace(",", "\u202f") if current_language() == "fr" else text
+
+
 def size_text(md: AcquisitionMetadata) -> str:
     """``"11,797,734 bytes"``; for a folder, which is not summed on open, what its
     level-0 pixels take uncompressed."""
     if md.size_bytes is not None:
-        return f"{md.size_bytes:,} bytes"
-    pixels = ""
+        return _("{size} bytes").format(size=_grouped(md.size_bytes))
     if md.shape and md.dtype:
         n = int(np.prod(list(md.shape.values()), dtype=np.int64))
-        pixels = f"; level 0: {n * np.dtype(md.dtype).itemsize:,} bytes uncompressed"
-    return f"folder, not summed when opening{pixels}"
+        return _(
+            "folder, not summed when opening; level 0: {size} bytes uncompressed"
+        ).format(size=_grouped(n * np.dtype(md.dtype).itemsize))
+    return _("folder, not summed when opening")
 
 
 def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> str:

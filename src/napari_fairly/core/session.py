@@ -382,7 +382,7 @@ class Session:
 
         key = self.inputs_key()
         report = yield from run_qc_steps(
-            self.acquisition, self._parameters, self.thresholds, lang=self._language
+            self.acquisition, self._parameters, self.thresholds, language=self._language
         )
         return report, key
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from napari_fairly.core.i18n import N_, _, current_language
+from napari_fairly.core.i18n import N_, _
+from napari_fairly.core.i18n import decimal as i18n_decimal
 
 if TYPE_CHECKING:
     from napari_fairly.core.qc import CheckResult
@@ -224,7 +225,7 @@ def verdict_words(check: str, verdict: str, short: bool = False) -> str:
 
 def decimal(text: str) -> str:
     """A number as written in the current language (decimal comma in French)."""
-    return text.replace(".", ",") if current_language() == "fr" else text
+    return i18n_decimal(text)
 
 
 def percent_words(fraction: float) -> str:

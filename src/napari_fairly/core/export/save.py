@@ -57,6 +57,7 @@ from napari_fairly.core.export.safety import (
     publish,
 )
 from napari_fairly.core.export.verify import check_documents, check_zarr
+from napari_fairly.core.i18n import texts_in
 from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
@@ -258,7 +259,8 @@ def _prepare_steps(
     uncompressed = int(np.prod(pixels.shape)) * pixels.dtype.itemsize
     raw_size = acq.path.stat().st_size if acq.path.is_file() else 0
     probe_destination(plan.parent, uncompressed + (raw_size if request.copy_raw else 0))
-    notes = storage_notes(plan, acq.path, pixels.shape)
+    with texts_in(session.language):  # saved in the sidecar, in its language
+        notes = storage_notes(plan, acq.path, pixels.shape)
     yield from notes
     provenance = Provenance(sidecar.software_versions(), sidecar.os_user(), started)
     # the raw file is fingerprinted in the background while the pixels are written
@@ -379,7 +381,7 @@ def _checks_steps(
         session.parameters,
         session.thresholds,
         stats=feed.stats,
-        lang=session.language,
+        language=session.language,
         snr_planes=feed.kept_planes(),
         early_snr=feed.early_snr,
     )
