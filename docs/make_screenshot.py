@@ -9,9 +9,10 @@ after the checks and with an incomplete form, and on the training demo, each wit
 its ``--prepare`` state from ``docs/screens/``. The states also take the tutorial's
 screenshots (``docs/tutorial/*.png``) as they go, so the README shows what was
 measured. The screen-check's own screenshots (one per dock) go to
-``docs/screens/out/<state>/``, to be looked at; its summary line of each state is
-printed, and the script fails if any state has a problem. ``FAIRLY_LANG=fr`` checks
-the French panels (tutorial shots are then not rewritten).
+``docs/screens/out/<language>/<state>/``, to be looked at; its summary line of each
+state is printed, and the script fails if any state has a problem. ``FAIRLY_LANG=fr``
+checks the French panels (French words are longer); its tutorial shots go to
+``docs/tutorial/fr/``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ STATES = (
 
 def run_state(state: str, sample: str, prepare: str, env: dict[str, str]) -> str:
     """One screen-check run; its summary line (and its problems, printed)."""
-    out = DOCS / "screens" / "out" / state
+    out = DOCS / "screens" / "out" / env.get("FAIRLY_LANG", "en") / state
     command = [
         sys.executable,
         str(SCREEN_CHECK),
@@ -68,8 +69,12 @@ def main() -> int:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
     )
-    if env.get("FAIRLY_LANG", "en") == "en":
-        env["FAIRLY_TUTORIAL_DIR"] = str(DOCS / "tutorial")
+    env.setdefault("FAIRLY_LANG", "en")
+    language = env["FAIRLY_LANG"]
+    tutorial = DOCS / "tutorial"
+    env["FAIRLY_TUTORIAL_DIR"] = str(
+        tutorial if language == "en" else tutorial / language
+    )
     failed = False
     for state, sample, prepare in STATES:
         summary = run_state(state, sample, prepare, env)

@@ -207,3 +207,34 @@ def test_an_english_session_shows_no_french(
     for word in (" le ", " la ", " des ", "é", "è", "à "):
         leaks = [t for t in texts if word in t and "fairly-demo" not in t]
         assert leaks == [], (word, leaks[:5])
+
+
+def test_napari_language_setting_is_followed(
+    make_napari_viewer: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A napari set to French (napari 0.4 had the setting) gives French panels on an
+    English system; FAIRLY_LANG still wins."""
+    from types import SimpleNamespace
+
+    import napari.settings
+
+    from napari_fairly.core import i18n
+
+    viewer = make_napari_viewer()
+    settings = SimpleNamespace(application=SimpleNamespace(language="fr_FR"))
+    monkeypatch.setattr(napari.settings, "get_settings", lambda: settings)
+    for name in ("FAIRLY_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    panel = OpenAcquisitionWidget(viewer)
+    qtbot.addWidget(panel)
+    assert i18n.current_language() == "fr"
+    assert "Parcourir…" in panel_texts(panel)
+    monkeypatch.setenv("FAIRLY_LANG", "en")
+    assert i18n.current_language() == "en"
+    settings.application.language = "en"  # napari's default: the system decides
+    i18n.set_host_language(None)
+    monkeypatch.delenv("FAIRLY_LANG")
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    qtbot.addWidget(OpenAcquisitionWidget(viewer))
+    assert i18n.current_language() == "fr"

@@ -716,7 +716,11 @@ def _naming_issues(form: FairForm) -> list[FormIssue]:
         for issue in check_component(
             component, values[component], datatypes=form.rules.extra_datatypes
         ):
-            fix = f"Use '{issue.suggestion}'." if issue.suggestion else ""
+            fix = (
+                _("Use '{suggestion}'.").format(suggestion=issue.suggestion)
+                if issue.suggestion
+                else ""
+            )
             out.append(
                 FormIssue(f"naming.{component}", issue.severity, issue.message, fix)
             )

@@ -30,7 +30,7 @@ from qtpy.QtWidgets import (
 )
 
 from napari_fairly.core.corrections import channel_number, spec_for
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import _, set_host_language
 from napari_fairly.io.reader import CHANNEL_KEY, SESSION_KEY
 
 if TYPE_CHECKING:
@@ -216,11 +216,34 @@ GOOD, ATTENTION, BAD, QUIET = "#2e7d32", "#ef6c00", "#c62828", "#757575"
 TODO = "#1565c0"
 
 
+def follow_napari_language() -> None:
+    """Use napari's own language setting when this napari has one.
+
+    napari 0.4 had ``application.language`` (default English, its only catalogue
+    shipped); later versions dropped it. A language other than that default is a
+    choice the operator made in napari: the panels follow it unless ``FAIRLY_LANG``
+    or the plugin's own choice says otherwise; else the system locale decides.
+    """
+    try:
+        from napari.settings import get_settings
+
+        language = getattr(get_settings().application, "language", None)
+    except Exception:  # pragma: no cover - napari without settings
+        return
+    if isinstance(language, str) and language.split("_")[0].lower() != "en":
+        set_host_language(language)
+
+
 class PanelWidget(QWidget):
     """A dock's top widget: asks for a narrow dock and small minimum sizes.
 
-    Its content scrolls instead of pushing the main window past the screen.
+    Its content scrolls instead of pushing the main window past the screen; its
+    texts follow napari's language setting when napari has one.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        follow_napari_language()
+        super().__init__(*args, **kwargs)
 
     def sizeHint(self) -> QSize:
         """The width the dock opens with; the height is the layout's."""

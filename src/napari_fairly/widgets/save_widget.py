@@ -96,7 +96,7 @@ def problem_lines(gate: SaveGate, empty: list[str] | tuple[str, ...] = ()) -> li
         if field in empty:
             lines.append(_("{field}: to fill").format(field=label))
         else:
-            lines.append(f"{label}: {message}")
+            lines.append(_("{field}: {problem}").format(field=label, problem=message))
     return lines
 
 
