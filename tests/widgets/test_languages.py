@@ -238,3 +238,22 @@ def test_napari_language_setting_is_followed(
     monkeypatch.setenv("LANG", "fr_FR.UTF-8")
     qtbot.addWidget(OpenAcquisitionWidget(viewer))
     assert i18n.current_language() == "fr"
+
+
+def test_dock_titles_in_french(
+    make_napari_viewer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's English dock names are what napari looks docks up by; what it
+    shows (title bar, tab) is translated."""
+    from napari_fairly.widgets._common import translate_dock_title
+
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    viewer = make_napari_viewer()
+    dock, panel = viewer.window.add_plugin_dock_widget(
+        "napari-fairly", "Quality checks"
+    )
+    translate_dock_title(panel)
+    assert dock.windowTitle() == "Contrôles qualité (napari-fairly)"
+    assert dock.titleBarWidget().title.text() == "Contrôles qualité (napari-fairly)"
+    assert dock.name == "Quality checks (napari-fairly)"  # napari's key, unchanged
+    assert "Quality checks (napari-fairly)" in viewer.window._dock_widgets

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import napari
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QEvent, QObject, QSize, Qt, Signal
-from qtpy.QtGui import QPalette
+from qtpy.QtGui import QPalette, QShowEvent
 from qtpy.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFrame,
     QLabel,
     QLineEdit,
@@ -30,7 +31,7 @@ from qtpy.QtWidgets import (
 )
 
 from napari_fairly.core.corrections import channel_number, spec_for
-from napari_fairly.core.i18n import _, set_host_language
+from napari_fairly.core.i18n import N_, _, set_host_language
 from napari_fairly.io.reader import CHANNEL_KEY, SESSION_KEY
 
 if TYPE_CHECKING:
@@ -234,16 +235,57 @@ def follow_napari_language() -> None:
         set_host_language(language)
 
 
+# the docks' names in the manifest (napari shows them as titles and tab names)
+DOCK_TITLES = {
+    "FAIR assistant": N_("FAIR assistant"),
+    "Open acquisition": N_("Open acquisition"),
+    "Acquisition metadata": N_("Acquisition metadata"),
+    "FAIR form": N_("FAIR form"),
+    "Quality checks": N_("Quality checks"),
+    "Save dataset": N_("Save dataset"),
+}
+PLUGIN_SUFFIX = " (napari-fairly)"
+
+
+def translate_dock_title(widget: QWidget) -> None:
+    """The title and tab of the dock holding ``widget``, in the current language.
+
+    napari names a dock after the manifest (English, a key it looks docks up by):
+    only what is shown changes, the dock's name stays.
+    """
+    dock = widget.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    if dock is None:
+        return
+    name = getattr(dock, "name", dock.windowTitle())
+    base = name[: -len(PLUGIN_SUFFIX)] if name.endswith(PLUGIN_SUFFIX) else name
+    if base not in DOCK_TITLES:
+        return
+    title = _(DOCK_TITLES[base]) + (PLUGIN_SUFFIX if base != name else "")
+    dock.setWindowTitle(title)
+    bar = dock.titleBarWidget()
+    label = getattr(bar, "title", None)
+    if isinstance(label, QLabel):
+        label.setText(title)
+
+
 class PanelWidget(QWidget):
     """A dock's top widget: asks for a narrow dock and small minimum sizes.
 
     Its content scrolls instead of pushing the main window past the screen; its
-    texts follow napari's language setting when napari has one.
+    texts follow napari's language setting when napari has one, its dock's title
+    too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         follow_napari_language()
         super().__init__(*args, **kwargs)
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        """Docked by now: give the dock its title in the panel's language."""
+        translate_dock_title(self)
+        super().showEvent(event)
 
     def sizeHint(self) -> QSize:
         """The width the dock opens with; the height is the layout's."""

@@ -45,7 +45,7 @@ from napari_fairly.core.corrections import (
 )
 from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.flow import check_counts
-from napari_fairly.core.i18n import N_, _, ngettext
+from napari_fairly.core.i18n import N_, _, decimal, ngettext
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc import (
@@ -673,11 +673,13 @@ class QualityChecksWidget(PanelWidget):
             meta.pixel_size_y_um.value,
             meta.pixel_size_z_um.value,
         ]
-        shown = " × ".join(value_text(v) if v is not None else "?" for v in sizes)
+        shown = " × ".join(
+            decimal(value_text(v)) if v is not None else "?" for v in sizes
+        )
         na = meta.objective.na.value
         corrected = len(session.form.corrections.values)
         text = _("NA {na} · pixels {sizes} µm · {modality}").format(
-            na=value_text(na) if na is not None else "?",
+            na=decimal(value_text(na)) if na is not None else "?",
             sizes=shown,
             modality=self._file_modes(),
         )
