@@ -160,3 +160,18 @@ def test_lang_option_wins_and_codes_stay(
     assert axial["advice"] == (
         "utilisez des pas en z ≤ 246 nm (plus de plans sur la même profondeur)"
     )
+
+
+def test_inspect_headings_in_french(
+    demo_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    assert main(["inspect", str(demo_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("Taille   ") and " octets   format ome-tiff" in lines[1]
+    assert lines[2].startswith("Scène    1 sur 1")
+    assert lines[3].endswith("(axes TCZYX)")
+    # the field paths are names for scripts: the same in both languages
+    assert any(line.split()[:1] == ["significant_bits"] for line in lines)

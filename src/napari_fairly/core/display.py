@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from napari_fairly.core.i18n import _, current_language
+from napari_fairly.core.i18n import N_, _, current_language
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -178,14 +178,33 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
     shape = " ".join(f"{a}{n}" for a, n in md.shape.items())
     scene = f" ({md.scene_name})" if md.scene_name else ""
     lines = [
-        f"File     {md.source_path}",
-        f"Size     {size_text(md)}   format {md.format}   reader {md.reader}",
-        f"Scene    {md.scene_index + 1} of {md.scene_count}{scene}",
+        _head(N_("File"), str(md.source_path)),
+        _head(
+            N_("Size"),
+            _("{size}   format {format}   reader {reader}").format(
+                size=size_text(md), format=md.format, reader=md.reader
+            ),
+        ),
+        _head(
+            N_("Scene"),
+            _("{number} of {count}").format(
+                number=md.scene_index + 1, count=md.scene_count
+            )
+            + scene,
+        ),
     ]
     if len(scene_names) > 1:
         listed = ", ".join(f"{i}: {n}" for i, n in enumerate(scene_names, start=1))
-        lines.append(f"Scenes   {listed}")
-    lines += [f"Pixels   {shape}  {md.dtype}  (dims {md.dims})", ""]
+        lines.append(_head(N_("Scenes"), listed))
+    lines += [
+        _head(
+            N_("Pixels"),
+            _("{shape}  {dtype}  (dims {dims})").format(
+                shape=shape, dtype=md.dtype, dims=md.dims
+            ),
+        ),
+        "",
+    ]
     rows = summary_rows(md)
     width = max((len(r.field) for r in rows), default=10)
     flags = {
@@ -214,5 +233,10 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
             missing=len(md.missing_fields()), total=len(rows) - skipped, skipped=skipped
         ),
     ]
-    lines += [f"Note: {note}" for note in md.notes]
+    lines += [_("Note: {note}").format(note=note) for note in md.notes]
     return "\n".join(lines)
+
+
+def _head(title: str, text: str) -> str:
+    """A heading line of ``fairly inspect``: the title (an ``N_()`` text) padded."""
+    return f"{_(title):<8} {text}"
