@@ -37,7 +37,8 @@ def test_widget_saves_and_opens_the_result(
     widget = SaveDatasetWidget(viewer)
     qtbot.addWidget(widget)
     assert not widget._save_button.isEnabled()  # the form is not filled yet
-    assert any(p.startswith("naming.sample ") for p in widget.problems())
+    assert "Sample / experiment: to fill" in widget.problems()  # in words
+    assert "Name incomplete: fill Project acronym" in widget.name()
 
     form_path = tmp_path / "form.json"
     form_path.write_text(form_to_json(naming_form(session.source, "Cells")))
@@ -59,7 +60,7 @@ def test_widget_saves_and_opens_the_result(
     assert not (tmp_path / "out").exists()
     assert widget._accept.isVisibleTo(widget)
     assert "failed" in widget._verdicts_label.text()
-    assert any(v.startswith("nyquist_x (DAPI)") for v in widget.verdicts())
+    assert "X sampling (channel 2 DAPI): undersampled" in widget.verdicts()
     assert widget.status().startswith("Not saved")
     assert session.qc_runs == 1
 
@@ -101,9 +102,7 @@ def test_invalid_form_shows_the_reason_in_red(viewer_with_session, qtbot) -> Non
     widget.setDestination("/tmp/anywhere")
     assert "project" in widget.name()
     assert "c62828" in widget._name_label.styleSheet()
-    assert any(
-        p.startswith("naming.project (Project acronym): ") for p in widget.problems()
-    )
+    assert any(p.startswith("Project acronym: ") for p in widget.problems())
     assert not widget._save_button.isEnabled()
 
 

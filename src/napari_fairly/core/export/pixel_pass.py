@@ -145,7 +145,7 @@ def _early_snr(
         resolve_inputs(session.acquisition.metadata, session.parameters),
         resolve_thresholds(session.thresholds),
     )
-    return EarlySnr(cache, accumulator, settings)
+    return EarlySnr(cache, accumulator, settings, session.language)
 
 
 def channel_displays(

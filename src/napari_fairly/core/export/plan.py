@@ -280,17 +280,17 @@ def storage_notes(
     deepest = plan.folder / plan.path(OutputRole.IMAGE) / "0" / "c" / "/".join(axes)
     length = len(str(deepest.resolve()))
     if length >= PATH_WARNING_CHARS:
-        text = (
-            f"the deepest file path is {length} characters (>= {PATH_WARNING_CHARS}): "
-            "Windows tools without long-path support may fail to copy it"
-        )
+        text = _(
+            "the deepest file path is {length} characters (>= {limit}): Windows "
+            "tools without long-path support may fail to copy it"
+        ).format(length=length, limit=PATH_WARNING_CHARS)
         notes.append(Note(NoteKind.LONG_PATH, text, deepest))
     try:
         same_disk = plan.parent.stat().st_dev == source.stat().st_dev
     except OSError:
         same_disk = False
     if same_disk:
-        text = (
+        text = _(
             "the dataset is on the same disk as the raw data: it is not a backup "
             "(3-2-1 rule: 3 copies, 2 media, 1 off-site)"
         )

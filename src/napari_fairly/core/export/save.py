@@ -72,7 +72,7 @@ from napari_fairly.core.export.verify import (
     check_ome_xml,
     check_zarr,
 )
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import _, texts_in
 from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
@@ -286,7 +286,8 @@ def _prepare_steps(
     uncompressed = int(np.prod(pixels.shape)) * pixels.dtype.itemsize
     raw_size = acq.path.stat().st_size if acq.path.is_file() else 0
     probe_destination(plan.parent, uncompressed + (raw_size if request.copy_raw else 0))
-    notes = storage_notes(plan, acq.path, pixels.shape)
+    with texts_in(session.language):  # saved in the sidecar, in its language
+        notes = storage_notes(plan, acq.path, pixels.shape)
     yield from notes
     extras = yield from _extras_steps(request, session, plan, pixels)
     provenance = Provenance(sidecar.software_versions(), sidecar.os_user(), started)
@@ -442,7 +443,7 @@ def _checks_steps(
         session.parameters,
         session.thresholds,
         stats=feed.stats,
-        lang=session.language,
+        language=session.language,
         snr_planes=feed.kept_planes(),
         early_snr=feed.early_snr,
     )
