@@ -6,10 +6,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: venv support, Qt's xcb platform libraries, OpenGL (Mesa), a virtual X server
+# Debian packages: venv support, Qt's xcb platform libraries, OpenGL (Mesa), a virtual X server,
+# and a headless Chromium that opens the dataset report in the tests
 SYSTEM_PACKAGES := python3-venv xvfb xauth libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
-	libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
+	libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 chromium
 
 .PHONY: demo test lint system-deps clean
 

@@ -94,6 +94,7 @@ COMPLETE = {
     "naming.creator": "ALebon",
     "naming.condition": "Controle",
     "study.title": "Test acquisitions",
+    "study.publisher": "Test imaging facility",
     "study.authors": [{"name": "A. Lebon", "orcid": "0000-0002-1825-0097"}],
     "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
     "biosample.biological_entity": "cultured cells",

@@ -25,6 +25,7 @@ COMPLETE = [
     "--set=naming.condition=Controle",
     "--set=naming.date=2024-01-15",
     "--set=study.title=Probes",
+    "--set=study.publisher=Test imaging facility",
     "--set=study.authors=A. Lebon|0000-0002-1825-0097",
     "--set=biosample.organism=NCBITaxon:9606",
     "--set=biosample.biological_entity=cultured cells",

@@ -45,6 +45,8 @@ COMPLETE = [
     "--set",
     "study.title=PBMC imaging",
     "--set",
+    "study.publisher=Test imaging facility",
+    "--set",
     "study.authors=Alice Lebon|0000-0002-1825-0097",
     "--set",
     "biosample.organism=Homo sapiens",
@@ -190,7 +192,9 @@ def test_form_with_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 0, capsys.readouterr().err
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["study"]["publisher"] == "Université Exemple, CNRS"
+    # the template's publisher is a default: what the operator typed wins
+    assert data["study"]["publisher"] == "Test imaging facility"
+    assert data["study"]["publisher_ror"] == "https://ror.org/02feahw73"
     assert data["sources"]["study.licence"] == "template:example-facility.yaml"
     assert (
         main(

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import DATA
 from napari_fairly.cli import main
+from napari_fairly.core import strict_json
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.qc import Severity, run_qc
 from napari_fairly.core.reading import list_scenes, open_acquisition
@@ -47,7 +48,8 @@ def test_every_file_and_scene(data_file: Path) -> None:
             "na_vs_immersion",
             "channel_count",
         } <= checks
-        json.loads(report.to_json())
+        # what `fairly qc --json` prints: strict JSON (RFC 8259), never NaN
+        strict_json.loads(report.to_json())
 
 
 def test_known_findings_in_real_files() -> None:
@@ -195,3 +197,18 @@ def test_facility_thresholds_apply(
     )
     assert main(["qc", str(demo_file)]) == 2
     assert "unknown QC threshold 'ceiling_eror'" in capsys.readouterr().err
+
+
+def test_qc_json_is_strict_where_an_snr_is_not_reliable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A flat background gives no SNR: null with its reason, not a bare NaN."""
+    code = main(["qc", str(DATA / "tiff/chessboard_GRAY_U16.tif"), "--json"])
+    assert code in (0, 3)
+    out = capsys.readouterr().out
+    assert "NaN" not in out and "Infinity" not in out
+    data = strict_json.loads(out)
+    unreliable = [s for s in data["snr"] if "null_reasons" in s]
+    assert unreliable and all(not s["valid"] for s in unreliable)
+    assert unreliable[0]["null_reasons"]["sigma_signal_adu"] == strict_json.REASON_NAN
+    assert unreliable[0]["sigma_signal_adu"] is None

@@ -26,7 +26,7 @@ from napari_fairly.core.errors import (
 )
 
 # order = order in `fairly --help`
-COMMAND_MODULES = ("inspect", "naming", "form", "qc", "save")
+COMMAND_MODULES = ("inspect", "naming", "form", "qc", "save", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,9 +60,10 @@ def test_planned_outputs_are_exactly_what_the_save_writes(tmp_path: Path) -> Non
         "objects",
         "raw_copy",
         "datacite",
+        "datacite_xml",
     ]
     assert [o["path"] for o in side["outputs"]] == [
-        o.path.removeprefix(f"TNT/{NAME}/") for o in planned[:6]
+        o.path.removeprefix(f"TNT/{NAME}/") for o in planned[:7]
     ]
 
 
@@ -76,7 +77,9 @@ def test_the_plan_names_the_next_free_version_before_the_save(tmp_path: Path) ->
         OutputRole.ZARR_MANIFEST,
         OutputRole.MEASUREMENTS,
         OutputRole.DATACITE,
+        OutputRole.DATACITE_XML,
         OutputRole.SIDECAR,
+        OutputRole.REPORT,
         OutputRole.FILE_LIST,
         OutputRole.RO_CRATE,
         OutputRole.CHECKSUMS,

@@ -213,7 +213,7 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
         )
 
         side = json.loads((folder / f"{name}.json").read_text())
-        assert side["schema_version"] == "1.1.0"
+        assert side["schema_version"] == "1.2.0"
         assert side["source"]["sha256"] == raw_sha
         assert side["acquisition"]["pixel_size_x_um"]["value"] == pytest.approx(
             acq.metadata.pixel_size_x_um.value
@@ -261,17 +261,25 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
         crate = ROCrate(str(folder))
         assert crate.root_dataset["name"] == "Save test"
         ids = {e.id for e in crate.get_entities()}
-        # the rocrate library ends every Dataset id with "/" ("#acq" → "#acq/")
-        assert {f"{name}.json", "file_list.tsv", "#acq/", "#biosample"} <= ids
-        sidecar_entity = crate.dereference(f"{name}.json")
-        assert sidecar_entity["sha256"] == sha256_file(folder / f"{name}.json")
-        file_list = (folder / "file_list.tsv").read_text().splitlines()
-        assert file_list[0].split("\t") == [
+        # the rocrate library ends every Dataset id with "/" ("#dataset" → "#dataset/")
+        assert {"file_list.tsv", "#dataset/", "#biosample", f"{name}.ome.zarr/"} <= ids
+        file_list_entity = crate.dereference("file_list.tsv")
+        assert file_list_entity["sha256"] == sha256_file(folder / "file_list.tsv")
+        # the other files are in the file list, with their sha256
+        rows = [
+            line.split("\t")
+            for line in (folder / "file_list.tsv").read_text().splitlines()
+        ]
+        assert rows[0][:6] == [
             "file_path",
             "dataset",
-            "associated_protocol",
-            "associated_specimen",
+            "type",
+            "size_in_bytes",
+            "sha256",
+            "encoding_format",
         ]
+        by_path = {row[0]: row for row in rows[1:]}
+        assert by_path[f"{name}.json"][4] == sha256_file(folder / f"{name}.json")
 
         report = verify_dataset(folder)
         assert report.ok, report.problems
@@ -365,7 +373,11 @@ def test_session_report_is_reused_not_recomputed(
     dataset = drive(save_steps(SaveRequest((session,), tmp_path))).datasets[0]
     assert dataset.qc_report is report and session.qc_runs == 1
     side = json.loads(dataset.sidecar_path.read_text())
-    assert side["qc"] == json.loads(report.to_json())
+    # the report as saved: the source named by its file name, not its path
+    assert side["qc"] == {
+        **json.loads(report.to_json()),
+        "source_path": session.acquisition.path.name,
+    }
     table = read_csv(
         dataset.folder / f"{dataset.name}_measurements.csv", MEASUREMENT_COLUMNS
     )

@@ -70,8 +70,12 @@ def _rewrite_sidecar(folder: Path, change: dict) -> Path:
 def test_the_model_holds_every_key_the_save_writes(saved: Path) -> None:
     path = saved / f"{saved.name}.json"
     side = read_sidecar(path)
-    assert side.schema_version == SCHEMA_VERSION == "1.1.0"
-    assert side.model_dump(mode="json") == json.loads(path.read_text())
+    assert side.schema_version == SCHEMA_VERSION == "1.2.0"
+    assert side.to_json() == json.loads(path.read_text())
+    # no local path, no OS login: the template did not ask for them
+    assert side.source.path is None and side.source.location is None
+    assert side.operator.os_user is None
+    assert side.source.file_name == RAW.name
     image = side.image
     assert isinstance(image, ImageOutput)
     assert image.plane_sha256_scope == "all"
@@ -131,3 +135,41 @@ def test_an_older_sidecar_dumps_without_inventing_values(saved: Path) -> None:
     data["schema_version"] = "1.0.0"
     side = Sidecar.model_validate(data)
     assert side.model_dump(mode="json")["source"]["scene_number"] is None
+
+
+def test_a_schema_1_1_0_sidecar_with_path_login_and_nan_is_verified(
+    saved: Path, tmp_path: Path
+) -> None:
+    """Older saves wrote the full path, the OS login and bare NaN: still verified."""
+    folder = _copy(saved, tmp_path)
+    path = _rewrite_sidecar(
+        folder,
+        {
+            "schema_version": "1.1.0",
+            "source.path": str(RAW),
+            "operator.os_user": "root",
+        },
+    )
+    side = json.loads(path.read_text())
+    side["qc"]["legacy_value"] = float("nan")  # json.dumps writes a bare NaN
+    path.write_text(json.dumps(side, indent=2))
+    assert "NaN" in path.read_text()
+    _rewrite_sidecar(folder, {})  # checksums follow the rewritten file
+    read = read_sidecar(path)
+    assert read.source.path == str(RAW) and read.operator.os_user == "root"
+    report = verify_dataset(folder)
+    assert report.ok, report.problems
+    assert not report.strict_json
+
+
+def test_a_new_dataset_with_a_bare_nan_fails_verify(
+    saved: Path, tmp_path: Path
+) -> None:
+    """From schema 1.2.0 on, the JSON must be strict: a NaN is reported."""
+    folder = _copy(saved, tmp_path)
+    side = json.loads((folder / f"{folder.name}.json").read_text())
+    side["qc"]["legacy_value"] = float("nan")
+    (folder / f"{folder.name}.json").write_text(json.dumps(side, indent=2))
+    _rewrite_sidecar(folder, {})
+    report = verify_dataset(folder)
+    assert any("is not valid JSON (NaN is not JSON" in p for p in report.problems)

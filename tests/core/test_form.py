@@ -21,8 +21,6 @@ from napari_fairly.core.errors import (
 from napari_fairly.core.form import (
     FIELD_PATHS,
     FairForm,
-    datacite,
-    dublin_core,
     form_from_csv,
     form_from_json,
     form_issues,
@@ -52,6 +50,7 @@ TYPED = {
     "study.authors": "Alice Lebon|0000-0002-1825-0097|Université Exemple",
     "biosample.organism": "Chlamydomonas reinhardtii",
     "biosample.biological_entity": "whole cells",
+    "study.publisher": "Université Exemple",
 }
 
 
@@ -117,7 +116,7 @@ def test_prefill_from_hand_built_metadata_records_sources() -> None:
     assert [c.name for c in form.image_acquisition.channels] == ["EGFP", "Chlorophyll"]
     assert form.image_acquisition.channels[0].excitation_wavelength_nm == 488.0
     assert form.specimen.channels[0].fluorophore == "EGFP"
-    assert form.study_component.imaging_method.id == "FBbi_00000251"
+    assert form.study_component.imaging_method.id == "FBbi:00000251"
     assert form.sources["study_component.imaging_method"].startswith(
         "file:ome:Channel@AcquisitionMode"
     )
@@ -149,7 +148,8 @@ def test_prefill_real_nd2() -> None:
     ]
     assert form.image_acquisition.channels[0].exposure_s == pytest.approx(0.02)
     assert form.image_data.format == "nd2"
-    assert form.image_data.source_file.endswith("example-multichannel.nd2")
+    # the file's name only: a saved form must not tell where the file lies
+    assert form.image_data.source_file == "example-multichannel.nd2"
 
 
 def test_prefill_real_czi() -> None:
@@ -198,22 +198,47 @@ def test_prefill_order_file_template_profile_typed() -> None:
     assert form.sources["naming.project"] == "operator"
     assert form.biosample.organism.id == "NCBITaxon:7955"
     assert form.study.publisher == "Facility"
+    assert form.sources["study.publisher"] == "template:fac.yaml"
 
 
 def test_fixed_template_fields_cannot_be_overridden() -> None:
     template = load_template(resource_path("templates", "example-facility.yaml"))
     form = prefill_form(hand_metadata(), template, None, {"study.licence": "CC-BY-4.0"})
     assert form.study.licence == "CC-BY-4.0"
-    assert set(form.rules.fixed_fields) == {
-        "study.language",
-        "study.licence",
-        "study.publisher",
-    }
+    assert set(form.rules.fixed_fields) == {"study.language", "study.licence"}
     with pytest.raises(InvalidFormValueError, match="fixed by the facility template"):
         prefill_form(hand_metadata(), template, None, {"study.licence": "CC0-1.0"})
     with pytest.raises(InvalidFormValueError, match="fixed"):
-        set_field(form, "study.publisher", "Someone else")
-    assert set_field(form, "study.publisher", form.study.publisher) == form
+        set_field(form, "study.licence", "CC0-1.0")
+    assert set_field(form, "study.licence", form.study.licence) == form
+
+
+def test_template_publisher_is_a_default_the_operator_may_change() -> None:
+    """The publisher defaults to the template's (with its ROR id); a dataset
+    deposited in a repository may name the repository instead."""
+    template = load_template(resource_path("templates", "example-facility.yaml"))
+    form = prefill_form(hand_metadata(), template, None, None)
+    assert form.study.publisher == "Université Exemple, CNRS"
+    assert form.study.publisher_ror == "https://ror.org/02feahw73"
+    assert form.sources["study.publisher"] == "template:example-facility.yaml"
+    changed = set_field(form, "study.publisher", "EMBL-EBI")
+    assert changed.study.publisher == "EMBL-EBI"
+    assert changed.sources["study.publisher"] == "operator"
+    fixed = FacilityTemplate(facility="F", fixed={"study.publisher": "F"})
+    with pytest.raises(InvalidFormValueError, match="fixed"):
+        set_field(prefill_form(None, fixed, None, None), "study.publisher", "G")
+
+
+def test_publisher_is_required_and_its_ror_checked() -> None:
+    form = complete_form(**{"study.publisher": ""})
+    errors = {i.field: i for i in form_issues(form) if i.severity == "error"}
+    assert errors["study.publisher"].code == "required"
+    bad = complete_form(**{"study.publisher_ror": "https://ror.org/02feahw74"})
+    (issue,) = [i for i in form_issues(bad) if i.severity == "error"]
+    assert issue.field == "study.publisher_ror"
+    assert "check digits (expected 73" in issue.message
+    good = complete_form(**{"study.publisher_ror": "02feahw73"})
+    assert [i for i in form_issues(good) if i.severity == "error"] == []
 
 
 def test_template_naming_unknown_fields_is_an_error() -> None:
@@ -252,6 +277,7 @@ def test_missing_required_fields_are_errors() -> None:
         "naming.condition",
         "study.title",
         "study.authors",
+        "study.publisher",
         "study_component.name",
         "study_component.imaging_method",
         "biosample.organism",
@@ -291,9 +317,9 @@ def test_complete_form_has_no_errors_and_builds_its_name() -> None:
         ),
         (
             "biosample.organism",
-            "Mus musclus",
+            "NCBITaxon:abc",
             "biosample.organism",
-            "Did you mean Mus musculus",
+            "not an NCBI Taxonomy id",
         ),
         ("study.licence", "WTFPL", "study.licence", "not a known SPDX id"),
         (
@@ -441,63 +467,6 @@ def test_csv_errors() -> None:
         form_from_csv("field,value,source\nstudy..title,x,\n")
 
 
-def test_dublin_core_has_the_15_elements() -> None:
-    form = set_field(complete_form(), "operator", "Bob Martin")
-    dc = dublin_core(form, hand_metadata())
-    assert list(dc) == [
-        "title",
-        "creator",
-        "subject",
-        "description",
-        "publisher",
-        "contributor",
-        "date",
-        "type",
-        "format",
-        "identifier",
-        "source",
-        "language",
-        "relation",
-        "coverage",
-        "rights",
-    ]
-    assert dc["creator"] == ["Alice Lebon (https://orcid.org/0000-0002-1825-0097)"]
-    assert dc["type"] == "Image"
-    assert dc["date"] == "2023-01-15"
-    assert dc["identifier"] == "2023-01-15_TNT_MicroAlgue_ALebon_Controle_RAW_v01"
-    assert "Chlamydomonas reinhardtii" in dc["subject"]
-    assert "confocal microscopy" in dc["subject"]
-    assert dc["contributor"] == ["Bob Martin"]
-    assert dc["rights"] == "CC-BY-4.0 https://creativecommons.org/licenses/by/4.0/"
-    assert dc["source"] == "exp3.czi"
-    assert "63x/1.4" in dc["description"]
-
-
-def test_datacite_record() -> None:
-    record = datacite(complete_form(), today=dt.date(2024, 3, 1))
-    assert record["identifier"] is None
-    (creator,) = record["creators"]
-    assert creator["name"] == "Lebon, Alice"
-    assert creator["nameIdentifiers"][0] == {
-        "nameIdentifier": "https://orcid.org/0000-0002-1825-0097",
-        "nameIdentifierScheme": "ORCID",
-        "schemeUri": "https://orcid.org",
-    }
-    assert creator["affiliation"] == [{"name": "Université Exemple"}]
-    assert record["titles"] == [{"title": "Chlamydomonas flagella"}]
-    assert (
-        record["publicationYear"] == 2024
-        and record["publicationYearProvisional"] is True
-    )
-    assert record["types"]["resourceTypeGeneral"] == "Image"
-    assert record["rightsList"][0]["rightsIdentifier"] == "cc-by-4.0"
-    assert {
-        "subject": "Chlamydomonas reinhardtii",
-        "subjectScheme": "NCBI Taxonomy",
-        "valueUri": "http://purl.obolibrary.org/obo/NCBITaxon_3055",
-    } in record["subjects"]
-
-
 def test_rembi_dict() -> None:
     rembi = rembi_dict(complete_form())
     assert set(rembi) == {
@@ -517,7 +486,7 @@ def test_rembi_dict() -> None:
         "name": "Chlamydomonas reinhardtii",
     }
     assert rembi["image_acquisition"]["imaging_method"] == {
-        "id": "FBbi_00000251",
+        "id": "FBbi:00000251",
         "label": "confocal microscopy",
     }
     assert rembi["image_data"]["datatype"] == "RAW"
@@ -563,3 +532,64 @@ def test_every_field_path_is_reachable() -> None:
     for path in FIELD_PATHS:
         assert path.split(".")[0] in form.model_fields
     assert Path(form.image_data.source_file).name == "exp3.czi"
+
+
+# ------------------------------------------------------------------- vocabularies
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("FBbi:00000243", "FBbi:00000243"),
+        ("FBbi_00000243", "FBbi:00000243"),
+        ("obo:FBbi_00000243", "FBbi:00000243"),
+        ("http://purl.obolibrary.org/obo/FBbi_00000243", "FBbi:00000243"),
+        ("https://purl.obolibrary.org/obo/FBbi_00000243", "FBbi:00000243"),
+    ],
+)
+def test_imaging_method_curie_forms_are_stored_as_curies(
+    typed: str, stored: str
+) -> None:
+    form = complete_form(**{"study_component.imaging_method": typed})
+    method = form.study_component.imaging_method
+    assert (method.id, method.label) == (stored, "bright-field microscopy")
+    assert [i for i in form_issues(form) if i.severity == "error"] == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "NCBITaxon:5811",
+        "NCBITaxon_5811",
+        "5811",
+        "http://purl.obolibrary.org/obo/NCBITaxon_5811",
+        "obo:NCBITaxon_5811",
+    ],
+)
+def test_organism_ids_outside_the_list_are_accepted_as_curies(typed: str) -> None:
+    form = complete_form(**{"biosample.organism": typed})
+    assert form.biosample.organism.id == "NCBITaxon:5811"
+    assert [i for i in form_issues(form) if i.field == "biosample.organism"] == []
+
+
+def test_organism_name_outside_the_list_is_kept_with_a_warning() -> None:
+    form = complete_form(**{"biosample.organism": "Toxoplasma gondii"})
+    assert form.biosample.organism.model_dump() == {
+        "id": "",
+        "label": "Toxoplasma gondii",
+    }
+    issues = [i for i in form_issues(form) if i.field == "biosample.organism"]
+    assert [(i.severity, i.code) for i in issues] == [("warning", "check")]
+    assert "not verified" in issues[0].message
+    assert [i for i in form_issues(form) if i.severity == "error"] == []
+    typo = complete_form(**{"biosample.organism": "Mus musclus"})
+    (issue,) = [i for i in form_issues(typo) if i.field == "biosample.organism"]
+    assert issue.severity == "warning"
+    assert "Did you mean Mus musculus" in issue.fix
+
+
+def test_older_forms_with_underscore_ids_load_as_curies() -> None:
+    data = json.loads(form_to_json(complete_form()))
+    data["study_component"]["imaging_method"]["id"] = "FBbi_00000251"
+    form = form_from_json(json.dumps(data))
+    assert form.study_component.imaging_method.id == "FBbi:00000251"

@@ -10,16 +10,20 @@ from napari_fairly.core.errors import InvalidFormValueError
 from napari_fairly.core.resources import resource_path, resources_dir
 from napari_fairly.core.vocabularies import (
     VOCABULARIES,
+    curie_iri,
     fbbi_for_acquisition_mode,
     find_fluorophore,
     is_doi,
     licence,
+    normalize_curie,
     orcid_check_digit,
     orcid_problem,
     orcid_uri,
     refractive_index,
     resolve_imaging_method,
     resolve_organism,
+    ror_problem,
+    ror_uri,
     vocabulary,
 )
 
@@ -41,11 +45,11 @@ def test_every_vocabulary_notes_source_and_version(key: str) -> None:
 @pytest.mark.parametrize(
     ("mode", "fbbi_id", "label"),
     [
-        ("WideField", "FBbi_00000246", "fluorescence microscopy"),
-        ("LaserScanningConfocalMicroscopy", "FBbi_00000251", "confocal microscopy"),
-        ("SpinningDiskConfocal", "FBbi_00000253", "spinning disk confocal microscopy"),
-        ("BrightField", "FBbi_00000243", "bright-field microscopy"),
-        ("SPIM", "FBbi_00000369", "light sheet fluorescence microscopy"),
+        ("WideField", "FBbi:00000246", "fluorescence microscopy"),
+        ("LaserScanningConfocalMicroscopy", "FBbi:00000251", "confocal microscopy"),
+        ("SpinningDiskConfocal", "FBbi:00000253", "spinning disk confocal microscopy"),
+        ("BrightField", "FBbi:00000243", "bright-field microscopy"),
+        ("SPIM", "FBbi:00000369", "light sheet fluorescence microscopy"),
     ],
 )
 def test_fbbi_keyed_by_acquisition_mode(mode: str, fbbi_id: str, label: str) -> None:
@@ -83,7 +87,7 @@ def test_unknown_term_names_close_matches() -> None:
     assert "Did you mean Mus musculus" in str(err.value)
     with pytest.raises(InvalidFormValueError, match="imaging method"):
         resolve_imaging_method("holography")
-    assert resolve_imaging_method("SpinningDiskConfocal").id == "FBbi_00000253"
+    assert resolve_imaging_method("SpinningDiskConfocal").id == "FBbi:00000253"
 
 
 @pytest.mark.parametrize(
@@ -144,3 +148,52 @@ def test_doi() -> None:
     assert is_doi("https://doi.org/10.1038/s41592-021-01166-8")
     assert not is_doi("s41592-021-01166-8")
     assert not is_doi("10.12/x")
+
+
+@pytest.mark.parametrize(
+    ("text", "curie"),
+    [
+        ("FBbi:00000243", "FBbi:00000243"),
+        ("FBbi_00000243", "FBbi:00000243"),
+        ("fbbi:00000243", "FBbi:00000243"),
+        ("obo:FBbi_00000243", "FBbi:00000243"),
+        ("http://purl.obolibrary.org/obo/FBbi_00000243", "FBbi:00000243"),
+        (" NCBITaxon_5811 ", "NCBITaxon:5811"),
+        ("http://purl.obolibrary.org/obo/NCBITaxon_5811", "NCBITaxon:5811"),
+        ("Mus musculus", "Mus musculus"),
+        ("FBbi:abc", "FBbi:abc"),
+    ],
+)
+def test_obo_ids_are_read_in_every_spelling(text: str, curie: str) -> None:
+    assert normalize_curie(text) == curie
+
+
+def test_curie_forms_resolve_and_give_their_iri() -> None:
+    assert resolve_imaging_method("FBbi:00000243").label == "bright-field microscopy"
+    assert resolve_imaging_method("FBbi_00000243").id == "FBbi:00000243"
+    unlisted = resolve_imaging_method("obo:FBbi_00000399")  # accepted, unlabelled
+    assert (unlisted.id, unlisted.label) == ("FBbi:00000399", "")
+    toxo = resolve_organism("http://purl.obolibrary.org/obo/NCBITaxon_5811")
+    assert (toxo.id, toxo.label) == ("NCBITaxon:5811", "")
+    assert resolve_organism("NCBITaxon_9606").label == "Homo sapiens"
+    assert curie_iri("NCBITaxon:5811") == (
+        "http://purl.obolibrary.org/obo/NCBITaxon_5811"
+    )
+    assert curie_iri("FBbi:00000243") == "http://purl.obolibrary.org/obo/FBbi_00000243"
+
+
+@pytest.mark.parametrize(
+    "ror", ["02feahw73", "https://ror.org/02feahw73", "02catss52", "0495fxg12"]
+)
+def test_valid_ror_ids(ror: str) -> None:
+    assert ror_problem(ror) is None
+    assert ror_uri(ror) == "https://ror.org/" + ror.rsplit("/", 1)[-1]
+
+
+def test_ror_check_digits_and_form() -> None:
+    problem = ror_problem("02feahw74")
+    assert problem is not None and "expected 73" in problem
+    assert "must look like" in (ror_problem("12feahw73") or "")
+    assert "must look like" in (ror_problem("02feahu73") or "")  # no u in base 32
+    with pytest.raises(InvalidFormValueError):
+        ror_uri("02feahw74")

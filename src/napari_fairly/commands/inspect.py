@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from napari_fairly.commands import add_scene_argument, scene_index
+from napari_fairly.core import strict_json
 from napari_fairly.core.display import summary_text
 from napari_fairly.core.reading import open_acquisition
 
@@ -37,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         payload = acq.metadata.model_dump(mode="json")
         payload["scene_names"] = list(acq.scene_names)
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(strict_json.dumps(payload))
     else:
         print(summary_text(acq.metadata, acq.scene_names))
     return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
 import re
@@ -25,8 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
+from napari_fairly.core import strict_json
 from napari_fairly.core.corrections import (
     Corrections,
     effective_metadata,
@@ -37,6 +39,8 @@ from napari_fairly.core.errors import (
     InvalidFormValueError,
     TemplateError,
 )
+from napari_fairly.core.i18n import _
+from napari_fairly.core.micrometa import Hardware, hardware_form_values
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.naming import (
     COMPONENTS,
@@ -56,18 +60,19 @@ from napari_fairly.core.vocabularies import (
     find_fluorophore,
     is_doi,
     licence,
+    normalize_curie,
     orcid_problem,
     resolve_imaging_method,
     resolve_organism,
+    ror_problem,
     vocabulary,
 )
 
 if TYPE_CHECKING:
     from napari_fairly.core.metadata import AcquisitionMetadata
 
-FORM_SCHEMA_VERSION = "1.1.0"
+FORM_SCHEMA_VERSION = "1.2.0"  # 1.2.0: study.publisher_ror
 DEFAULT_LICENCE = "CC-BY-4.0"
-RESOURCE_TYPE = "OME-Zarr light-microscopy image"
 
 
 # --------------------------------------------------------------------------- model
@@ -84,10 +89,19 @@ class Author(FrozenModel):
 
 
 class Term(FrozenModel):
-    """A vocabulary term: ``id`` (``NCBITaxon:10090``), ``label`` (``Mus musculus``)."""
+    """A vocabulary term: ``id`` (``NCBITaxon:10090``), ``label`` (``Mus musculus``).
+
+    Ontology ids are kept as CURIEs: ``FBbi_00000243`` or the OBO IRI (older forms,
+    pasted text) become ``FBbi:00000243``.
+    """
 
     id: str = ""
     label: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _curie(cls, value: str) -> str:
+        return normalize_curie(value)
 
 
 class Study(FrozenModel):
@@ -101,6 +115,7 @@ class Study(FrozenModel):
     funding: str = ""
     related_publication_doi: str = ""
     publisher: str = ""  # facility / institution (DataCite publisher)
+    publisher_ror: str = ""  # its ROR id, optional (DataCite publisherIdentifier)
     language: str = ""  # language of the free text: "fr" or "en"
 
 
@@ -231,6 +246,10 @@ class FairForm(FrozenModel):
     # the operator's corrections of acquisition values (core.corrections); the
     # image_acquisition values above show the file's values overlaid by them
     corrections: Corrections = Corrections()
+    # the instrument's hardware (objectives, light sources, filters, detectors) as
+    # the facility template's Micro-Meta App file describes it, when the form's
+    # instrument is one of the template's
+    hardware: Hardware | None = None
 
     def name_parts(self) -> NameParts:
         """The naming components as :class:`NameParts`.
@@ -302,6 +321,7 @@ REQUIRED: tuple[str, ...] = (
     "study.title",
     "study.authors",
     "study.licence",
+    "study.publisher",
     "study_component.name",
     "study_component.imaging_method",
     "biosample.organism",
@@ -314,7 +334,6 @@ RECOMMENDED: tuple[str, ...] = (
     "study.keywords",
     "study.funding",
     "study.related_publication_doi",
-    "study.publisher",
     "study_component.description",
     "biosample.intrinsic_variables",
     "biosample.extrinsic_variables",
@@ -362,6 +381,7 @@ LABELS: dict[str, str] = {
     "study.funding": "Funding",
     "study.related_publication_doi": "Related publication (DOI)",
     "study.publisher": "Publisher (facility / institution)",
+    "study.publisher_ror": "Publisher ROR id",
     "study.language": "Language of the free text",
     "study_component.name": "Study component name",
     "study_component.description": "Study component description",
@@ -451,8 +471,15 @@ def _term(path: str, value: Any) -> Term:
     try:
         found = resolve(text)
     except InvalidFormValueError:
-        return Term(label=text)  # kept as typed; form_issues explains
+        # kept as typed, form_issues explains: a mistyped id stays an id (an
+        # error), a name outside the offline list stays a name (not verified)
+        if _ID_LIKE.match(text):
+            return Term(id=text)
+        return Term(label=text)
     return Term(id=found.id, label=found.label)
+
+
+_ID_LIKE = re.compile(r"(https?://|obo:|ncbitaxon[:_]|fbbi[:_])", re.IGNORECASE)
 
 
 def _authors(value: Any) -> tuple[Author, ...]:
@@ -755,6 +782,16 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
                 "Type it as 10.1234/abcd (prefix 10.).",
             )
         )
+    ror = form.study.publisher_ror
+    if ror and ror_problem(ror):
+        out.append(
+            FormIssue(
+                "study.publisher_ror",
+                "error",
+                f"{ror_problem(ror)}.",
+                _("Copy it from ror.org, or clear it."),
+            )
+        )
     if form.study.language and form.study.language not in ("fr", "en"):
         out.append(
             FormIssue("study.language", "warning", "language should be 'fr' or 'en'.")
@@ -762,23 +799,54 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
     return out
 
 
-def _term_issues(form: FairForm) -> list[FormIssue]:
-    out: list[FormIssue] = []
-    organism = form.biosample.organism
-    if not _is_empty(organism) and not NCBI_TAXON_PATTERN.fullmatch(organism.id):
-        try:
-            resolve_organism(organism.label or organism.id)
-        except InvalidFormValueError as err:
-            out.append(FormIssue("biosample.organism", "error", err.problem, err.fix))
-        else:
-            out.append(
-                FormIssue(
-                    "biosample.organism",
-                    "error",
-                    f"organism '{organism.label}' has no NCBI Taxonomy id.",
-                    "Pick it from the list or type NCBITaxon:<id>.",
-                )
+def _organism_issues(organism: Term) -> list[FormIssue]:
+    """A taxon id is checked; a name outside the offline list is kept, unverified."""
+    if _is_empty(organism) or NCBI_TAXON_PATTERN.fullmatch(organism.id):
+        return []
+    if organism.id:
+        return [
+            FormIssue(
+                "biosample.organism",
+                "error",
+                _("'{id}' is not an NCBI Taxonomy id.").format(id=organism.id),
+                _("Type it as NCBITaxon:<number>, or type the organism's name."),
             )
+        ]
+    try:
+        resolve_organism(organism.label)
+    except InvalidFormValueError:
+        names = [t.label for t in vocabulary("ncbi_taxonomy").terms]
+        close = difflib.get_close_matches(organism.label, names, n=3, cutoff=0.6)
+        hint = (
+            _("Did you mean {names}? ").format(names=", ".join(close)) if close else ""
+        )
+        return [
+            FormIssue(
+                "biosample.organism",
+                "warning",
+                _(
+                    "organism '{name}' is not in the offline NCBI Taxonomy list: "
+                    "kept as typed, not verified."
+                ).format(name=organism.label),
+                hint
+                + _(
+                    "Check the spelling; type its NCBITaxon id (e.g. NCBITaxon:5811) "
+                    "if you know it."
+                ),
+            )
+        ]
+    return [
+        FormIssue(
+            "biosample.organism",
+            "error",
+            f"organism '{organism.label}' has no NCBI Taxonomy id.",
+            "Pick it from the list or type NCBITaxon:<id>.",
+        )
+    ]
+
+
+def _term_issues(form: FairForm) -> list[FormIssue]:
+    out = _organism_issues(form.biosample.organism)
     method = form.study_component.imaging_method
     if not _is_empty(method):
         if not FBBI_PATTERN.fullmatch(method.id):
@@ -1013,7 +1081,8 @@ def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
                     f"{c.acquisition_mode.value})",
                 )
                 break
-    out["image_data.source_file"] = (metadata.source_path, "file")
+    # the file's name, not where it is: a saved form must not tell local paths
+    out["image_data.source_file"] = (_file_name(metadata.source_path), "file")
     out["image_data.format"] = (metadata.format, "file")
     out["image_data.dims"] = (metadata.dims, "file")
     if metadata.shape:
@@ -1023,6 +1092,11 @@ def _file_values(metadata: AcquisitionMetadata) -> dict[str, tuple[Any, str]]:
     out["image_data.size_bytes"] = (metadata.size_bytes, "file")
     out["image_data.scene_index"] = (metadata.scene_index, "file")
     return out
+
+
+def _file_name(path: str) -> str:
+    """The last part of a Windows or POSIX path."""
+    return Path(path.replace("\\", "/")).name if path else ""
 
 
 def _channels_source(channels: Any) -> str:
@@ -1070,7 +1144,7 @@ def _layered_values(
     for path, (value, source) in file_values.items():
         values[path], sources[path] = value, source
     if template is not None:
-        layers.append((f"template:{template.label}", dict(template.defaults)))
+        layers.append((f"template:{template.label}", _template_defaults(template)))
     if profile is not None:
         remembered = {k: v for k, v in profile.last.items() if k in PROFILE_FIELDS}
         layers.append((f"profile:{profile.operator}", remembered))
@@ -1092,6 +1166,18 @@ def _layered_values(
     return values, sources
 
 
+def _template_defaults(template: FacilityTemplate) -> dict[str, Any]:
+    """The template's defaults; its publisher (else its facility) and ROR id too.
+
+    The publisher is a default, not fixed: a dataset deposited in a repository may
+    name the repository as its publisher (unless the template fixes it).
+    """
+    defaults = {"study.publisher": template.publisher or template.facility}
+    if template.publisher_ror:
+        defaults["study.publisher_ror"] = template.publisher_ror
+    return {**defaults, **template.defaults}
+
+
 def _template_rules(
     template: FacilityTemplate | None,
 ) -> tuple[FormRules, dict[str, Any]]:
@@ -1101,7 +1187,6 @@ def _template_rules(
     fixed = {p: coerce_value(p, v) for p, v in template.fixed.items()}
     if template.licence:
         fixed["study.licence"] = template.licence
-    fixed["study.publisher"] = template.publisher or template.facility
     rules = FormRules(
         template=template.label,
         allowed_projects=template.projects,
@@ -1147,6 +1232,35 @@ def _derived(values: dict[str, Any], sources: dict[str, str]) -> None:
     if "biosample.extrinsic_variables" not in values and condition:
         values["biosample.extrinsic_variables"] = condition
         sources["biosample.extrinsic_variables"] = "derived:naming.condition"
+
+
+def _instrument_hardware(
+    template: FacilityTemplate | None,
+    values: dict[str, Any],
+    sources: dict[str, str],
+) -> Hardware | None:
+    """The template's hardware of the form's instrument; fills what it states and
+    nothing else gave (the file's and the operator's values win)."""
+    name = values.get("image_acquisition.instrument")
+    instrument = next(
+        (i for i in (template.instruments if template else ()) if i.name == name),
+        None,
+    )
+    if template is None or instrument is None:
+        return None
+    origin = f"template:{template.label}"
+    hardware = instrument.hardware
+    found = hardware_form_values(hardware, values, origin) if hardware else {}
+    maker = "image_acquisition.instrument_manufacturer"
+    if instrument.manufacturer and maker not in values and maker not in found:
+        found[maker] = (instrument.manufacturer, origin)
+    for path, (value, source) in found.items():
+        try:
+            values[path] = coerce_value(path, value)
+        except InvalidFormValueError:
+            continue  # a value the form does not take stays in the hardware only
+        sources[path] = source
+    return hardware
 
 
 def _split_corrections(
@@ -1197,8 +1311,11 @@ def prefill_form(
         values[path], sources[path] = value, f"template:{rules.template}"
     _apply_typed(typed or {}, fixed, rules, values, sources)
     _derived(values, sources)
+    hardware = _instrument_hardware(template, values, sources)
     corrected = _split_corrections(values, sources)
     data: dict[str, Any] = {"sources": sources, "rules": rules.model_dump()}
+    if hardware is not None:
+        data["hardware"] = hardware.model_dump()
     for path, value in values.items():
         _set_path(data, path, _dump(value))
     corrections = Corrections()
@@ -1228,7 +1345,7 @@ def profile_from_form(form: FairForm, operator: str | None = None) -> OperatorPr
 
 def form_to_json(form: FairForm) -> str:
     """The form as JSON text (UTF-8, indented); :func:`form_from_json` reads it back."""
-    return json.dumps(form.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    return strict_json.dumps(form.model_dump(mode="json")) + "\n"
 
 
 def form_from_json(text: str | bytes) -> FairForm:
@@ -1422,228 +1539,10 @@ def _lists_from_indices(value: Any) -> Any:
 # --------------------------------------------------------------------- exports
 
 
-def _acquisition_summary(form: FairForm) -> str:
-    acq = form.image_acquisition
-    bits = []
-    if acq.instrument:
-        bits.append(acq.instrument)
-    if acq.objective or acq.objective_na:
-        obj = acq.objective
-        mag, na = acq.objective_magnification, acq.objective_na
-        if na and f"/{na:g}" not in obj:
-            lens = f"{mag:g}x" if mag and f"{mag:g}x" not in obj else ""
-            obj = f"{obj} {lens}/{na:g}".strip() if lens else f"{obj}/{na:g}"
-        bits.append(obj)
-    if acq.pixel_size_x_um:
-        bits.append(f"pixel {acq.pixel_size_x_um:.4g} µm")
-    if acq.pixel_size_z_um:
-        bits.append(f"z-step {acq.pixel_size_z_um:.4g} µm")
-    if acq.channels:
-        names = ", ".join(c.name for c in acq.channels if c.name)
-        bits.append(f"{len(acq.channels)} channel(s){': ' + names if names else ''}")
-    method = form.study_component.imaging_method.label
-    if method:
-        bits.insert(0, method)
-    return "; ".join(bits)
-
-
-def _safe_name(form: FairForm) -> str:
-    try:
-        return form.name()
-    except InvalidFormValueError:
-        return ""
-
-
 def _orcid_uri(text: str) -> str:
     if not text or orcid_problem(text):
         return ""
     return "https://orcid.org/" + text.strip().rsplit("/", 1)[-1]
-
-
-def _licence_url(spdx: str) -> str:
-    term = licence(spdx) if spdx else None
-    return str(term.extra.get("url", "")) if term else ""
-
-
-def dublin_core(
-    form: FairForm, metadata: AcquisitionMetadata | None = None
-) -> dict[str, Any]:
-    """The 15 Dublin Core (DCMES 1.1) elements, mapped as in SPEC 2.2."""
-    name = _safe_name(form)
-    study = form.study
-    creators = []
-    for author in study.authors:
-        uri = _orcid_uri(author.orcid)
-        creators.append(f"{author.name} ({uri})" if uri else author.name)
-    subjects = list(study.keywords)
-    for term in (form.biosample.organism, form.study_component.imaging_method):
-        if term.label:
-            subjects.append(term.label)
-    description = " ".join(
-        p for p in (study.description, _acquisition_summary(form)) if p
-    )
-    author_names = {a.name.strip().casefold() for a in study.authors}
-    contributor = (
-        [form.operator]
-        if form.operator and form.operator.casefold() not in author_names
-        else []
-    )
-    source_file = form.image_data.source_file or (
-        metadata.source_path if metadata else ""
-    )
-    source = Path(source_file).name if source_file else ""
-    if source and form.image_data.sha256:
-        source += f" sha256:{form.image_data.sha256}"
-    formats = [f"application/x-ome-zarr; ngff={form.rules.ngff_version}"]
-    if form.image_data.format:
-        formats.append(f"source: {form.image_data.format}")
-    relation = (
-        [f"https://doi.org/{study.related_publication_doi}"]
-        if is_doi(study.related_publication_doi)
-        else []
-    )
-    coverage = ", ".join(
-        p
-        for p in (form.biosample.organism.label, form.biosample.biological_entity)
-        if p
-    )
-    rights = " ".join(p for p in (study.licence, _licence_url(study.licence)) if p)
-    return {
-        "title": " — ".join(p for p in (study.title, name) if p),
-        "creator": creators,
-        "subject": subjects,
-        "description": description,
-        "publisher": study.publisher,
-        "contributor": contributor,
-        "date": form.naming.date,
-        "type": "Image",
-        "format": formats,
-        "identifier": name,
-        "source": source,
-        "language": study.language or "en",
-        "relation": relation,
-        "coverage": coverage,
-        "rights": rights,
-    }
-
-
-def _person_name(name: str) -> dict[str, str]:
-    parts = name.strip().rsplit(" ", 1)
-    if len(parts) == 2:
-        return {
-            "givenName": parts[0],
-            "familyName": parts[1],
-            "name": f"{parts[1]}, {parts[0]}",
-        }
-    return {"name": name.strip()}
-
-
-def datacite(
-    form: FairForm,
-    metadata: AcquisitionMetadata | None = None,
-    *,
-    today: dt.date | None = None,
-) -> dict[str, Any]:
-    """A DataCite Metadata Schema 4.x record (JSON), mandatory properties first.
-
-    ``identifier`` stays ``None`` until a repository mints a DOI; the publication
-    year is the save year and flagged provisional.
-    """
-    today = today or dt.date.today()
-    study = form.study
-    creators = []
-    for author in study.authors:
-        entry: dict[str, Any] = {"nameType": "Personal", **_person_name(author.name)}
-        uri = _orcid_uri(author.orcid)
-        if uri:
-            entry["nameIdentifiers"] = [
-                {
-                    "nameIdentifier": uri,
-                    "nameIdentifierScheme": "ORCID",
-                    "schemeUri": "https://orcid.org",
-                }
-            ]
-        if author.affiliation:
-            affiliation: dict[str, str] = {"name": author.affiliation}
-            if author.ror:
-                affiliation |= {
-                    "affiliationIdentifier": author.ror,
-                    "affiliationIdentifierScheme": "ROR",
-                }
-            entry["affiliation"] = [affiliation]
-        creators.append(entry)
-    subjects: list[dict[str, str]] = [{"subject": k} for k in study.keywords]
-    organism = form.biosample.organism
-    if organism.id:
-        subjects.append(
-            {
-                "subject": organism.label or organism.id,
-                "subjectScheme": "NCBI Taxonomy",
-                "valueUri": "http://purl.obolibrary.org/obo/"
-                + organism.id.replace(":", "_"),
-            }
-        )
-    method = form.study_component.imaging_method
-    if method.id:
-        subjects.append(
-            {
-                "subject": method.label or method.id,
-                "subjectScheme": "FBbi",
-                "valueUri": f"http://purl.obolibrary.org/obo/{method.id}",
-            }
-        )
-    rights = []
-    if study.licence:
-        term = licence(study.licence)
-        rights.append(
-            {
-                "rights": term.label if term else study.licence,
-                "rightsUri": _licence_url(study.licence),
-                "rightsIdentifier": study.licence.lower(),
-                "rightsIdentifierScheme": "SPDX",
-                "schemeUri": "https://spdx.org/licenses/",
-            }
-        )
-    record: dict[str, Any] = {
-        "identifier": None,
-        "creators": creators,
-        "titles": [{"title": study.title or _safe_name(form)}],
-        "publisher": study.publisher,
-        "publicationYear": today.year,
-        "publicationYearProvisional": True,
-        "types": {"resourceTypeGeneral": "Image", "resourceType": RESOURCE_TYPE},
-        "subjects": subjects,
-        "rightsList": rights,
-        "dates": [{"date": form.naming.date, "dateType": "Collected"}]
-        if form.naming.date
-        else [],
-        "descriptions": [
-            {"description": d, "descriptionType": t}
-            for d, t in (
-                (study.description, "Abstract"),
-                (_acquisition_summary(form), "TechnicalInfo"),
-            )
-            if d
-        ],
-        "language": study.language or "en",
-        "alternateIdentifiers": [
-            {"alternateIdentifier": n, "alternateIdentifierType": "dataset name"}
-            for n in (_safe_name(form),)
-            if n
-        ],
-        "schemaVersion": "http://datacite.org/schema/kernel-4",
-    }
-    if is_doi(study.related_publication_doi):
-        record["relatedIdentifiers"] = [
-            {
-                "relatedIdentifier": study.related_publication_doi,
-                "relatedIdentifierType": "DOI",
-                "relationType": "IsSupplementTo",
-            }
-        ]
-    if study.funding:
-        record["fundingReferences"] = [{"funderName": study.funding}]
-    return record
 
 
 def rembi_dict(form: FairForm) -> dict[str, Any]:

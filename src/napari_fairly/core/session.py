@@ -244,6 +244,13 @@ class Session:
                     f"{name}: {problem}.", fix="Correct an existing channel."
                 )
         self._replace_form(sync_acquisition(form, self._source.metadata))
+        template = self._template
+        described = template is not None and any(
+            i.hardware or i.manufacturer for i in template.instruments
+        )
+        if "image_acquisition.instrument" in values and described:
+            # another instrument: its hardware (objective, manufacturer) applies
+            self.set_template(template)
 
     def set_form(self, form: FairForm) -> None:
         """Use ``form`` (a loaded form file) for this acquisition.

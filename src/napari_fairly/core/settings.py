@@ -10,7 +10,6 @@ fill; it never holds anything secret.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import string
@@ -22,7 +21,9 @@ import platformdirs
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from napari_fairly.core import strict_json
 from napari_fairly.core.errors import InvalidFormValueError, TemplateError
+from napari_fairly.core.micrometa import Hardware, load_microscope
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.naming import NameParts, is_safe_filename, transliterate
 
@@ -61,13 +62,39 @@ def config_dir() -> Path:
 
 
 class Instrument(FrozenModel):
-    """A microscope of the facility, as offered in the form."""
+    """A microscope of the facility, as offered in the form.
+
+    ``micro_meta_app_json`` names its Micro-Meta App file (relative to the
+    template's folder, or absolute): :func:`load_template` reads it into
+    ``hardware`` (objectives, light sources, filters, detectors).
+    """
 
     name: str
     manufacturer: str = ""
     model: str = ""
     type: str = ""  # "widefield", "confocal", "spinning disk", "light sheet"
     micro_meta_app_json: str = ""  # path of a Micro-Meta App hardware description
+    hardware: Hardware | None = None
+
+
+def with_hardware(instrument: Instrument, base: Path) -> Instrument:
+    """``instrument`` with its Micro-Meta App file read (``base``: where a relative
+    path starts); its manufacturer and model filled from the file when empty.
+
+    Raises
+    ------
+    MicroscopeFileError
+        When the file cannot be read or is not a Micro-Meta App microscope.
+    """
+    if not instrument.micro_meta_app_json:
+        return instrument
+    path = Path(instrument.micro_meta_app_json).expanduser()
+    hardware = load_microscope(path if path.is_absolute() else base / path)
+    return instrument.replace(
+        hardware=hardware.model_dump(),
+        manufacturer=instrument.manufacturer or hardware.manufacturer,
+        model=instrument.model or hardware.model,
+    )
 
 
 class TemplateOptions(FrozenModel):
@@ -76,6 +103,10 @@ class TemplateOptions(FrozenModel):
     ngff_version: Literal["0.4", "0.5"] = "0.4"
     destination_layout: str = "{project}"
     qc_thresholds: dict[str, float] = Field(default_factory=dict)
+    # a published dataset names its source by file name and sha256 only; these
+    # put the source's full path and the OS login into the sidecar (SPEC 7.3)
+    record_source_location: bool = False
+    record_os_user: bool = False
 
     @field_validator("destination_layout")
     @classmethod
@@ -94,6 +125,7 @@ class FacilityTemplate(FrozenModel):
     schema_version: int = 1
     facility: str
     publisher: str = ""  # institution credited as DataCite publisher; facility if empty
+    publisher_ror: str = ""  # the publisher's ROR id (https://ror.org/…), optional
     instruments: tuple[Instrument, ...] = ()
     licence: str = ""  # SPDX id, fixed for every dataset when set
     projects: tuple[str, ...] = ()  # allowed project acronyms; empty = any
@@ -103,6 +135,18 @@ class FacilityTemplate(FrozenModel):
     datatypes: tuple[str, ...] = ()  # added to RAW, PROC, DECON…
     options: TemplateOptions = TemplateOptions()
     source_path: str = ""  # set by load_template: where the template was read
+
+    @field_validator("publisher_ror")
+    @classmethod
+    def _ror_well_formed(cls, value: str) -> str:
+        from napari_fairly.core.vocabularies import ror_problem, ror_uri
+
+        if not value:
+            return value
+        problem = ror_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return ror_uri(value)
 
     @field_validator("datatypes")
     @classmethod
@@ -154,7 +198,8 @@ def load_template(path: Path | str) -> FacilityTemplate:
     ------
     TemplateError
         Naming the file and the line: unreadable file, YAML syntax, unknown key,
-        wrong value.
+        wrong value; or a Micro-Meta App file it names that cannot be read
+        (:class:`~napari_fairly.core.micrometa.MicroscopeFileError`).
     """
     path = Path(path)
     try:
@@ -184,7 +229,7 @@ def load_template(path: Path | str) -> FacilityTemplate:
             path=path,
         )
     try:
-        return FacilityTemplate.model_validate({**data, "source_path": str(path)})
+        template = FacilityTemplate.model_validate({**data, "source_path": str(path)})
     except ValidationError as err:
         first = err.errors()[0]
         loc = tuple(first["loc"])
@@ -196,6 +241,8 @@ def load_template(path: Path | str) -> FacilityTemplate:
             fix="Correct that entry (see resources/templates/example-facility.yaml).",
             path=path,
         ) from err
+    instruments = tuple(with_hardware(i, path.parent) for i in template.instruments)
+    return template.replace(instruments=[i.model_dump() for i in instruments])
 
 
 def find_template() -> FacilityTemplate | None:
@@ -335,7 +382,7 @@ def save_profile(profile: OperatorProfile) -> Path:
     stamped = profile.replace(updated=dt.datetime.now(dt.timezone.utc).isoformat())
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(
-        json.dumps(stamped.model_dump(mode="json"), indent=2, ensure_ascii=False),
+        strict_json.dumps(stamped.model_dump(mode="json")),
         encoding="utf-8",
     )
     os.replace(tmp, path)

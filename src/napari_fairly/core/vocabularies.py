@@ -4,6 +4,11 @@ Each vocabulary is a JSON file in ``resources/vocabularies`` with its source and
 version; no network is needed at run time. Look-ups accept an id, a label or a
 synonym, case-insensitively; an unknown term raises an error that names close
 matches, so a typo is caught at the form, not in the repository.
+
+Ontology ids are stored as OBO CURIEs (``FBbi:00000243``, ``NCBITaxon:5811``), the
+form repositories expect; the other spellings people paste (``FBbi_00000243``,
+``obo:FBbi_00000243``, the ``http://purl.obolibrary.org/obo/`` IRI) are read too
+(:func:`normalize_curie`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.resources import resource_path
 
 VOCABULARIES = ("fbbi", "ncbi_taxonomy", "fluorophores", "licences", "immersion")
@@ -24,7 +30,18 @@ ORCID_PATTERN = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 ORCID_URI = "https://orcid.org/"
 DOI_PATTERN = re.compile(r"10\.\d{4,9}/\S+")
 NCBI_TAXON_PATTERN = re.compile(r"NCBITaxon:([1-9]\d*)")
-FBBI_PATTERN = re.compile(r"FBbi_\d{8}")
+FBBI_PATTERN = re.compile(r"FBbi:\d{8}")
+OBO_PURL = "http://purl.obolibrary.org/obo/"
+# OBO ids as people paste them: IRI, obo: prefix, CURIE or underscore form
+_OBO_ID = re.compile(
+    r"(?:https?://purl\.obolibrary\.org/obo/|obo:)?"
+    r"(?P<prefix>FBbi|NCBITaxon)[:_](?P<local>\d+)",
+    re.IGNORECASE,
+)
+_OBO_PREFIXES = {"fbbi": "FBbi", "ncbitaxon": "NCBITaxon"}
+ROR_URI = "https://ror.org/"
+ROR_PATTERN = re.compile(r"0[0-9a-hjkmnp-tv-z]{6}\d{2}")
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
 @dataclass(frozen=True)
@@ -54,8 +71,11 @@ class Vocabulary:
     default: str | None = None
 
     def find(self, text: str) -> VocabularyTerm | None:
-        """The term whose id, label, synonym or display text is ``text`` (any case)."""
-        wanted = text.strip().casefold()
+        """The term whose id, label, synonym or display text is ``text`` (any case).
+
+        An ontology id may be given in any spelling :func:`normalize_curie` reads.
+        """
+        wanted = normalize_curie(text).casefold()
         if not wanted:
             return None
         for term in self.terms:
@@ -119,6 +139,23 @@ def vocabulary(key: str) -> Vocabulary:
 # ------------------------------------------------------------------- specific look-ups
 
 
+def normalize_curie(text: str) -> str:
+    """``FBbi:00000243`` for ``FBbi_00000243``, ``obo:FBbi_00000243`` or the OBO
+    IRI (same for ``NCBITaxon``); any other text comes back stripped, unchanged."""
+    cleaned = text.strip()
+    match = _OBO_ID.fullmatch(cleaned)
+    if match is None:
+        return cleaned
+    prefix = _OBO_PREFIXES[match["prefix"].casefold()]
+    return f"{prefix}:{match['local']}"
+
+
+def curie_iri(curie: str) -> str:
+    """The OBO PURL of a CURIE (``http://purl.obolibrary.org/obo/FBbi_00000243``)."""
+    prefix, _, local = normalize_curie(curie).partition(":")
+    return f"{OBO_PURL}{prefix}_{local}"
+
+
 def fbbi_for_acquisition_mode(mode: str | None) -> VocabularyTerm | None:
     """The FBbi imaging method for an OME ``Channel@AcquisitionMode``, if known."""
     if not mode:
@@ -133,12 +170,13 @@ def fbbi_for_acquisition_mode(mode: str | None) -> VocabularyTerm | None:
 
 
 def resolve_organism(text: str) -> VocabularyTerm:
-    """An organism from a label, synonym, ``NCBITaxon:ID`` or bare taxon number.
+    """An organism from a label, synonym, taxon id (CURIE, IRI) or bare number.
 
-    Ids outside the shortlist are accepted as typed (the label is then unknown).
+    Ids outside the shortlist are accepted as typed (the label is then unknown); a
+    name outside it raises, naming close matches (the form keeps it, with a warning).
     """
     vocab = vocabulary("ncbi_taxonomy")
-    cleaned = text.strip()
+    cleaned = normalize_curie(text)
     if cleaned.isdigit():
         cleaned = f"NCBITaxon:{int(cleaned)}"
     term = vocab.find(cleaned)
@@ -154,8 +192,9 @@ def resolve_imaging_method(text: str) -> VocabularyTerm:
     term = fbbi_for_acquisition_mode(text) or vocabulary("fbbi").find(text)
     if term is not None:
         return term
-    if FBBI_PATTERN.fullmatch(text.strip()):
-        return VocabularyTerm(id=text.strip(), label="")
+    cleaned = normalize_curie(text)
+    if FBBI_PATTERN.fullmatch(cleaned):
+        return VocabularyTerm(id=cleaned, label="")
     return vocabulary("fbbi").resolve(text, "imaging method")
 
 
@@ -217,6 +256,44 @@ def orcid_uri(text: str) -> str:
         raise InvalidFormValueError(problem + ".", fix="Copy the iD from orcid.org.")
     bare = text.strip().removeprefix(ORCID_URI).removeprefix("http://orcid.org/")
     return ORCID_URI + bare
+
+
+def _ror_bare(text: str) -> str:
+    """The 9-character ROR id of ``text`` (bare or ``https://ror.org/…``)."""
+    cleaned = text.strip()
+    for prefix in (ROR_URI, "http://ror.org/", "ror.org/"):
+        cleaned = cleaned.removeprefix(prefix)
+    return cleaned.lower()
+
+
+def ror_problem(text: str) -> str | None:
+    """Why ``text`` is not a well-formed ROR id (None when it is).
+
+    A ROR id is ``0``, six Crockford base-32 characters and two check digits
+    (ISO 7064 MOD 97-10 over the base-32 number); offline, only the form is checked.
+    """
+    bare = _ror_bare(text)
+    if not ROR_PATTERN.fullmatch(bare):
+        return _("ROR id '{text}' must look like https://ror.org/02feahw73").format(
+            text=text
+        )
+    number = 0
+    for char in bare[1:7]:
+        number = number * 32 + _CROCKFORD.index(char)
+    expected = f"{98 - (number * 100) % 97:02d}"
+    if bare[7:] != expected:
+        return _(
+            "ROR id '{text}' has wrong check digits (expected {expected}; typo?)"
+        ).format(text=text, expected=expected)
+    return None
+
+
+def ror_uri(text: str) -> str:
+    """``https://ror.org/0…`` for a valid ROR id; raises for another text."""
+    problem = ror_problem(text)
+    if problem:
+        raise InvalidFormValueError(problem + ".", fix=_("Copy the id from ror.org."))
+    return ROR_URI + _ror_bare(text)
 
 
 def is_doi(text: str) -> bool:

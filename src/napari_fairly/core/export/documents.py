@@ -3,8 +3,8 @@
 A builder takes the :class:`~napari_fairly.core.export.record.DatasetRecord` and the
 sha256 of every file written before it (relative path → sha256) and returns the
 document's text; :func:`write_documents_steps` writes them in the plan's order
-(SPEC 7.3: tables, DataCite, sidecar, file list, RO-Crate, checksums), each a new
-file, and hands back every file's sha256.
+(SPEC 7.3: tables, DataCite JSON and XML, sidecar, file list, RO-Crate, checksums),
+each a new file, and hands back every file's sha256. Every JSON is strict (RFC 8259).
 """
 
 from __future__ import annotations
@@ -12,24 +12,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
-from typing import Any
 
 from napari_fairly.core.errors import OutputError
-from napari_fairly.core.export import rocrate, tables
+from napari_fairly.core.export import datacite, rocrate, tables
+from napari_fairly.core.export.describe import OME_ZARR_MEDIA_TYPE
 from napari_fairly.core.export.plan import OutputRole
 from napari_fairly.core.export.record import DatasetRecord, zarr_hashes
 from napari_fairly.core.export.safety import copy_verified, write_new_file
-from napari_fairly.core.export.sidecar import NamePartsRecord, build_sidecar, now_iso
+from napari_fairly.core.export.sidecar import build_sidecar, now_iso
 from napari_fairly.core.export.verify import file_sha256
 from napari_fairly.core.export.zarr_writer import json_dumps
 from napari_fairly.core.progress import Progress
 
-Builder = Callable[[DatasetRecord, Mapping[str, str]], str]
+# (record, sha256 of the files written so far, the folder they are written in)
+Builder = Callable[[DatasetRecord, Mapping[str, str], Path], str]
 ENCODING_FORMATS = {
     ".json": "application/json",
+    ".xml": "application/xml",
     ".csv": "text/csv",
     ".tsv": "text/tab-separated-values",
     ".sha256": "text/plain",
+    ".html": "text/html",
 }
 
 
@@ -38,12 +41,16 @@ def sha256sum_text(hashes: Mapping[str, str]) -> str:
     return "".join(f"{h}  {p}\n" for p, h in sorted(hashes.items()))
 
 
-def zarr_manifest(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def zarr_manifest(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
     """Every file of the OME-Zarr, ``sha256sum`` format."""
     return sha256sum_text(zarr_hashes(record, hashes))
 
 
-def measurements_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def measurements_csv(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
     """One row per (channel, plane), from the QC statistics (else the writer's own)."""
     written = record.pixels.written
     rows = tables.measurement_rows(
@@ -59,7 +66,7 @@ def measurements_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
     return tables.render_csv(tables.MEASUREMENT_COLUMNS, rows)
 
 
-def objects_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def objects_csv(record: DatasetRecord, hashes: Mapping[str, str], folder: Path) -> str:
     """One row per labelled object, in physical units."""
     labels = record.labels
     if labels is None:
@@ -72,16 +79,21 @@ def objects_csv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
     return tables.render_csv(columns, rows)
 
 
-def datacite_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
-    """The DataCite record of the form (the form module's mapping)."""
+def datacite_json(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
+    """The DataCite record (Metadata Schema 4.5 JSON), no DOI until deposit."""
     return json_dumps(record.form_documents.datacite)
 
 
-def sidecar_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def datacite_xml(record: DatasetRecord, hashes: Mapping[str, str], folder: Path) -> str:
+    """The same DataCite record as XML, as DOI registration takes it."""
+    return datacite.datacite_xml(record.form_documents.datacite)
+
+
+def sidecar_json(record: DatasetRecord, hashes: Mapping[str, str], folder: Path) -> str:
     """The sidecar, stamped with the time it is written."""
-    return json_dumps(
-        build_sidecar(record, hashes, saved=now_iso()).model_dump(mode="json")
-    )
+    return json_dumps(build_sidecar(record, hashes, saved=now_iso()).to_json())
 
 
 def _listed(record: DatasetRecord, hashes: Mapping[str, str]) -> list[str]:
@@ -90,47 +102,51 @@ def _listed(record: DatasetRecord, hashes: Mapping[str, str]) -> list[str]:
     return sorted(p for p in hashes if p not in inside)
 
 
-def file_list_tsv(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def _listed_files(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> list[rocrate.ListedFile]:
+    """The OME-Zarr folder and every file written so far, with sizes and hashes."""
+    zarr = record.plan.path(OutputRole.IMAGE)
+    zarr_bytes = sum((folder / p).stat().st_size for p in zarr_hashes(record, hashes))
+    raw = (
+        record.plan.path(OutputRole.RAW_COPY)
+        if record.plan.has(OutputRole.RAW_COPY)
+        else None
+    )
+    files = [
+        rocrate.ListedFile(f"{zarr}/", zarr_bytes, "", OME_ZARR_MEDIA_TYPE, image=True)
+    ]
+    for path in _listed(record, hashes):
+        files.append(
+            rocrate.ListedFile(
+                path,
+                (folder / path).stat().st_size,
+                hashes[path],
+                ENCODING_FORMATS.get(Path(path).suffix, "application/octet-stream"),
+                image=path == raw,
+            )
+        )
+    return files
+
+
+def file_list_tsv(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
     """The BioImage Archive file list: the OME-Zarr folder and every other file."""
-    zarr_folder = record.plan.path(OutputRole.IMAGE)
-    return rocrate.file_list_tsv(
-        record.name, [f"{zarr_folder}/", *_listed(record, hashes)]
-    )
+    return rocrate.file_list_tsv(_listed_files(record, hashes, folder))
 
 
-def ro_crate_json(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
-    """The RO-Crate: every file outside the OME-Zarr with its format and sha256.
-
-    The file list comes last, as it was written after the others.
-    """
-    from napari_fairly.core.naming import parse_name
-
+def ro_crate_json(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
+    """The RO-Crate of the BIA submission profile (the file list holds the files)."""
     file_list = record.plan.path(OutputRole.FILE_LIST)
-    listed = [p for p in _listed(record, hashes) if p != file_list]
-    files: dict[str, dict[str, Any]] = {
-        path: {
-            "encodingFormat": ENCODING_FORMATS.get(
-                Path(path).suffix, "application/octet-stream"
-            ),
-            "sha256": hashes[path],
-        }
-        for path in [*listed, file_list]
-    }
-    documents = record.form_documents
-    crate = rocrate.build_crate(
-        name=record.name,
-        name_parts=NamePartsRecord.of(parse_name(record.name)).model_dump(),
-        rembi=documents.rembi,
-        dublin_core=documents.dublin_core,
-        acquisition=record.acquisition_json,
-        files=files,
-        zarr_folder=record.plan.path(OutputRole.IMAGE),
-        ngff_version=record.ngff_version,
-    )
-    return json_dumps(crate)
+    return json_dumps(rocrate.build_crate(record.described, hashes[file_list]))
 
 
-def checksums_text(record: DatasetRecord, hashes: Mapping[str, str]) -> str:
+def checksums_text(
+    record: DatasetRecord, hashes: Mapping[str, str], folder: Path
+) -> str:
     """Every file of the dataset but this one, ``sha256sum`` format."""
     return sha256sum_text(hashes)
 
@@ -140,6 +156,7 @@ BUILDERS: dict[OutputRole, Builder] = {
     OutputRole.MEASUREMENTS: measurements_csv,
     OutputRole.OBJECTS: objects_csv,
     OutputRole.DATACITE: datacite_json,
+    OutputRole.DATACITE_XML: datacite_xml,
     OutputRole.SIDECAR: sidecar_json,
     OutputRole.FILE_LIST: file_list_tsv,
     OutputRole.RO_CRATE: ro_crate_json,
@@ -184,6 +201,14 @@ def _copy_raw(record: DatasetRecord, partial: Path, relative: str) -> str:
     return copy_verified(source, partial / relative, record.source.sha256)
 
 
+def dataset_report(partial: Path, name: str) -> str:
+    """The report, made from the files just written (the sidecar, the OME-Zarr), as
+    ``fairly report`` makes it from the published dataset: the same bytes."""
+    from napari_fairly.core.report import report_html
+
+    return report_html(partial, name)
+
+
 def write_documents_steps(
     record: DatasetRecord, partial: Path, label: str
 ) -> Generator[Progress, None, dict[str, str]]:
@@ -203,7 +228,13 @@ def write_documents_steps(
             yield Progress(total, total, f"{label}: copying the raw file")
             hashes[output.path] = _copy_raw(record, partial, output.path)
             continue
-        sha = write_text(partial / output.path, BUILDERS[role](record, hashes))
+        if role is OutputRole.REPORT:
+            yield Progress(total, total, f"{label}: report")
+            hashes[output.path] = write_text(
+                partial / output.path, dataset_report(partial, record.name)
+            )
+            continue
+        sha = write_text(partial / output.path, BUILDERS[role](record, hashes, partial))
         if role is not OutputRole.CHECKSUMS:
             hashes[output.path] = sha
     return hashes

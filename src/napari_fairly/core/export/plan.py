@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
 
+from napari_fairly.core.i18n import _
 from napari_fairly.core.progress import Note, NoteKind
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ class OutputRole(enum.StrEnum):
     OBJECTS = "objects"
     RAW_COPY = "raw_copy"
     DATACITE = "datacite"
+    DATACITE_XML = "datacite_xml"
     SIDECAR = "sidecar"
+    REPORT = "report"
     FILE_LIST = "file_list"
     RO_CRATE = "ro_crate"
     CHECKSUMS = "checksums"
@@ -49,6 +52,7 @@ SIDECAR_OUTPUTS = frozenset(
         OutputRole.OBJECTS,
         OutputRole.RAW_COPY,
         OutputRole.DATACITE,
+        OutputRole.DATACITE_XML,
     }
 )
 
@@ -127,6 +131,17 @@ def raw_copy_path(name: str, source: Path) -> str:
     return f"raw/{name}{suffix.lower()}"
 
 
+def report_name(name: str) -> str:
+    """``<name>_report.html``: the dataset report (SPEC 7, role ``report``)."""
+    return f"{name}_report.html"
+
+
+def _report_description() -> str:
+    from napari_fairly.core.i18n import _
+
+    return _("dataset report: images, checks, methods (HTML, opens offline)")
+
+
 def _outputs(
     request: SaveRequest, name: str, source: Path
 ) -> tuple[PlannedOutput, ...]:
@@ -135,35 +150,49 @@ def _outputs(
     zarr_name = f"{name}.ome.zarr"
     outputs = [
         PlannedOutput(
-            role.IMAGE, zarr_name, f"OME-Zarr image (OME-NGFF {request.ngff_version})"
+            role.IMAGE,
+            zarr_name,
+            _("OME-Zarr image (OME-NGFF {version})").format(
+                version=request.ngff_version
+            ),
         ),
         PlannedOutput(
             role.ZARR_MANIFEST,
             f"{zarr_name}.sha256",
-            "sha256 of every file of the OME-Zarr",
+            _("sha256 of every file of the OME-Zarr"),
         ),
         PlannedOutput(
-            role.MEASUREMENTS, f"{name}_measurements.csv", "intensities per plane"
+            role.MEASUREMENTS, f"{name}_measurements.csv", _("intensities per plane")
         ),
     ]
     if request.labels is not None:
         outputs.append(
-            PlannedOutput(role.OBJECTS, f"{name}_objects.csv", "one row per object")
+            PlannedOutput(role.OBJECTS, f"{name}_objects.csv", _("one row per object"))
         )
     if request.copy_raw:
         outputs.append(
             PlannedOutput(
-                role.RAW_COPY, raw_copy_path(name, source), "copy of the raw file"
+                role.RAW_COPY, raw_copy_path(name, source), _("copy of the raw file")
             )
         )
     outputs += [
-        PlannedOutput(role.DATACITE, f"{name}_datacite.json", "DataCite record"),
         PlannedOutput(
-            role.SIDECAR, f"{name}.json", "sidecar: metadata, checks, provenance"
+            role.DATACITE, f"{name}_datacite.json", _("DataCite record (schema 4.5)")
         ),
-        PlannedOutput(role.FILE_LIST, "file_list.tsv", "file list (BioImage Archive)"),
-        PlannedOutput(role.RO_CRATE, "ro-crate-metadata.json", "RO-Crate metadata"),
-        PlannedOutput(role.CHECKSUMS, f"{name}.sha256", "sha256 of every file"),
+        PlannedOutput(
+            role.DATACITE_XML,
+            f"{name}_datacite.xml",
+            _("DataCite record as XML, for DOI registration"),
+        ),
+        PlannedOutput(
+            role.SIDECAR, f"{name}.json", _("sidecar: metadata, checks, provenance")
+        ),
+        PlannedOutput(role.REPORT, report_name(name), _report_description()),
+        PlannedOutput(
+            role.FILE_LIST, "file_list.tsv", _("file list (BioImage Archive)")
+        ),
+        PlannedOutput(role.RO_CRATE, "ro-crate-metadata.json", _("RO-Crate metadata")),
+        PlannedOutput(role.CHECKSUMS, f"{name}.sha256", _("sha256 of every file")),
     ]
     return tuple(outputs)
 

@@ -6,10 +6,13 @@ Every document (sidecar, CSVs, DataCite, RO-Crate, checksums) is a function of a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from napari_fairly.core.export.describe import Described, SourceFile
 
 if TYPE_CHECKING:
     from napari_fairly.core.export.pixel_pass import PixelPass
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class FormDocuments(NamedTuple):
-    """REMBI, Dublin Core and DataCite views of the form (the form module's mapping)."""
+    """REMBI, Dublin Core and DataCite views of the dataset."""
 
     rembi: dict[str, Any]
     dublin_core: dict[str, Any]
@@ -36,6 +39,15 @@ class Provenance(NamedTuple):
     software: dict[str, str]
     os_user: str
     started: str  # ISO 8601 with offset
+
+
+class Disclosure(NamedTuple):
+    """What a published dataset may tell beyond the source's name and sha256:
+    the source's full path and the OS login (off unless the facility template
+    turns them on: ``options.record_source_location``, ``options.record_os_user``)."""
+
+    source_location: bool = False
+    os_user: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class DatasetRecord:
     labels: Labels | None
     storage_notes: tuple[str, ...]
     provenance: Provenance
+    disclosure: Disclosure = field(default_factory=Disclosure)
 
     @property
     def name(self) -> str:
@@ -61,15 +74,34 @@ class DatasetRecord:
         return self.plan.name
 
     @cached_property
+    def described(self) -> Described:
+        """The typed facts the DataCite, Dublin Core and RO-Crate builders take."""
+        meta = self.acquisition.metadata
+        source = SourceFile(
+            file_name=self.acquisition.path.name,
+            sha256=self.source.sha256,
+            size_bytes=self.source.size_bytes,
+            scene_number=self.acquisition.scene_index + 1,
+            scene_count=meta.scene_count,
+            format=meta.format,
+        )
+        saved = dt.datetime.fromisoformat(self.provenance.started).date()
+        return Described(self.name, self.form, source, self.ngff_version, saved)
+
+    @cached_property
     def form_documents(self) -> FormDocuments:
         """REMBI, Dublin Core and DataCite records, made once for every document."""
         from napari_fairly.core import form as form_api
+        from napari_fairly.core.export.datacite import datacite_record
+        from napari_fairly.core.export.dublin_core import dublin_core_record
 
-        metadata = self.acquisition.metadata
+        rembi = form_api.rembi_dict(self.form)
+        rembi["image_data"]["source_file"] = self.described.source.file_name
+        rembi["image_data"]["sha256"] = self.described.source.sha256
         return FormDocuments(
-            form_api.rembi_dict(self.form),
-            form_api.dublin_core(self.form, metadata),
-            form_api.datacite(self.form, metadata),
+            rembi,
+            dublin_core_record(self.described),
+            datacite_record(self.described),
         )
 
     @cached_property

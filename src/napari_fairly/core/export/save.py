@@ -44,7 +44,7 @@ from napari_fairly.core.export.plan import (
     plan_dataset,
     storage_notes,
 )
-from napari_fairly.core.export.record import DatasetRecord, Provenance
+from napari_fairly.core.export.record import DatasetRecord, Disclosure, Provenance
 from napari_fairly.core.export.request import SavedDataset, SaveRequest, SaveResult
 from napari_fairly.core.export.safety import (
     RawFileWatch,
@@ -328,6 +328,7 @@ def _write_steps(
             labels=request.labels,
             storage_notes=tuple(note.text for note in notes),
             provenance=provenance,
+            disclosure=_disclosure(request),
         )
         hashes = yield from write_documents_steps(record, partial, label)
         # read back through an independent path (the raw file is hashed again meanwhile)
@@ -409,6 +410,15 @@ def _decide(
             path=session.source.path,
         )
     return accepted
+
+
+def _disclosure(request: SaveRequest) -> Disclosure:
+    """What the facility template lets the sidecar tell beyond the source's name."""
+    template = request.template
+    if template is None:
+        return Disclosure()
+    options = template.options
+    return Disclosure(options.record_source_location, options.record_os_user)
 
 
 def _check_form_hash(form: FairForm, source_sha: str, path: Path) -> None:

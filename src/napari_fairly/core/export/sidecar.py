@@ -1,8 +1,12 @@
 """The sidecar ``<name>.json``: a typed model, its builder and its reader (SPEC 7.3).
 
 :class:`Sidecar` is what a save writes and what ``fairly verify`` reads back.
-Schema 1.1.0 (today's) added ``qc_acceptance``, ``source.scene_number`` and the
-image's ``plane_sha256_scope`` to 1.0.0; sidecars of both versions are read.
+Schema 1.1.0 added ``qc_acceptance``, ``source.scene_number`` and the image's
+``plane_sha256_scope`` to 1.0.0. Schema 1.2.0 (today's) names the source by its file
+name and sha256 only: ``source.path`` and ``operator.os_user`` are gone, and
+``source.location`` / ``operator.os_user`` appear only when the facility template
+asks for them (SPEC 7.3); the ``datacite`` summary's ``publication_year`` is a
+string, as in the DataCite record. Sidecars of every 1.x version are read.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
     from napari_fairly.core.qc import QcReport
     from napari_fairly.core.session import Acceptance
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 READ_SCHEMA_MAJOR = "1"  # sidecars of this major version are read
 STORAGE_REMINDER = (
     "3-2-1: this folder is one copy. Keep 3 copies on 2 different media, 1 off-site."
@@ -71,15 +75,16 @@ def os_user() -> str:
 
 
 def datacite_summary(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The six DataCite mandatory properties, flat, for the sidecar (SPEC 2.2)."""
+    """The six DataCite mandatory properties, flat, for the sidecar (SPEC 2.2).
+
+    ``identifier`` is the DOI: null until a repository assigns one.
+    """
     types = record.get("types") or {}
     publisher = record.get("publisher")
     if isinstance(publisher, dict):
         publisher = publisher.get("name")
     return {
-        "identifier": (record.get("identifier") or None)
-        if not isinstance(record.get("identifier"), dict)
-        else record["identifier"].get("identifier"),
+        "identifier": record.get("doi") or None,
         "creators": record.get("creators", []),
         "titles": record.get("titles", []),
         "publisher": publisher,
@@ -130,9 +135,14 @@ class AcceptanceRecord(_Part):
 
 
 class SourceRecord(_Part):
-    """The raw file the dataset was made from."""
+    """The raw file the dataset was made from: its name and sha256, not where it is.
 
-    path: str
+    ``location`` (1.2.0) is the full path, only when the facility template asks for
+    it; sidecars before 1.2.0 always held it as ``path``.
+    """
+
+    path: str | None = None  # < 1.2.0
+    location: str | None = None  # 1.2.0, template option record_source_location
     file_name: str
     size_bytes: int
     sha256: str
@@ -185,10 +195,10 @@ class CsvColumn(_Part):
 
 
 class OperatorRecord(_Part):
-    """Who saved: the form's operator and the OS login."""
+    """Who saved: the form's operator (and the OS login, when the template asks)."""
 
     name: str
-    os_user: str
+    os_user: str | None = None  # 1.2.0: only with record_os_user
 
 
 class Timestamps(_Part):
@@ -221,6 +231,20 @@ class Sidecar(_Part):
     operator: OperatorRecord
     timestamps: Timestamps
     storage_reminder: str
+
+    def to_json(self) -> Json:
+        """The sidecar as written: keys the template did not ask for are left out
+        (``source.location``, ``operator.os_user``), not written as null."""
+        data: Json = self.model_dump(mode="json")
+        for block, key in (
+            ("source", "path"),
+            ("source", "location"),
+            ("operator", "os_user"),
+        ):
+            part = data.get(block)
+            if isinstance(part, dict) and part.get(key) is None:
+                part.pop(key, None)
+        return data
 
     @property
     def image(self) -> ImageOutput | None:
@@ -267,10 +291,30 @@ def _json(value: Mapping[str, Any]) -> Json:
     return data
 
 
-def _qc_json(report: QcReport | None) -> Json:
+def _qc_json(report: QcReport | None, source: str) -> Json:
+    """The QC report, naming the source as the sidecar does (``source``)."""
     if report is None:
         return {"status": "not_run"}
-    return _json(report.to_dict())
+    data = _json(report.to_dict())
+    data["source_path"] = source
+    return data
+
+
+def _form_json(record: DatasetRecord) -> Json:
+    """The form as saved: the source named by its file name only."""
+    data = _json(record.form.model_dump(mode="json"))
+    image_data = data.get("image_data")
+    if isinstance(image_data, dict) and image_data.get("source_file"):
+        image_data["source_file"] = record.described.source.file_name
+    return data
+
+
+def _acquisition_json(record: DatasetRecord, source: str) -> Json:
+    """The effective acquisition metadata, naming the source as the sidecar does."""
+    data = _json(record.acquisition_json)
+    if "source_path" in data:
+        data["source_path"] = source
+    return data
 
 
 def _acceptance(acceptance: Acceptance | None) -> AcceptanceRecord | None:
@@ -288,7 +332,7 @@ def _source(record: DatasetRecord) -> SourceRecord:
     acq = record.acquisition
     meta = acq.metadata
     return SourceRecord(
-        path=str(acq.path),
+        location=str(acq.path) if record.disclosure.source_location else None,
         file_name=acq.path.name,
         size_bytes=record.source.size_bytes,
         sha256=record.source.sha256,
@@ -372,17 +416,23 @@ def build_sidecar(
     from napari_fairly.core.naming import parse_name
 
     documents = record.form_documents
+    disclosure = record.disclosure
+    source = (
+        str(record.acquisition.path)
+        if disclosure.source_location
+        else record.described.source.file_name
+    )
     return Sidecar(
         schema_version=SCHEMA_VERSION,
         name=record.name,
         requested_name=record.plan.requested_name,
         name_parts=NamePartsRecord.of(parse_name(record.name)),
         rembi=_json(documents.rembi),
-        form=record.form.model_dump(mode="json"),
+        form=_form_json(record),
         dublin_core=_json(documents.dublin_core),
         datacite=_json(datacite_summary(documents.datacite)),
-        acquisition=_json(record.acquisition_json),
-        qc=_qc_json(record.qc_report),
+        acquisition=_acquisition_json(record, source),
+        qc=_qc_json(record.qc_report, source),
         qc_acceptance=_acceptance(record.acceptance),
         source=_source(record),
         image_metadata_notes=[
@@ -395,7 +445,8 @@ def build_sidecar(
         csv_columns=_csv_columns(record),
         software=record.provenance.software,
         operator=OperatorRecord(
-            name=record.form.operator, os_user=record.provenance.os_user
+            name=record.form.operator,
+            os_user=record.provenance.os_user if disclosure.os_user else None,
         ),
         timestamps=Timestamps(save_started=record.provenance.started, saved=saved),
         storage_reminder=STORAGE_REMINDER,

@@ -33,6 +33,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     files_checked: int = 0
     planes_checked: int = 0
+    strict_json: bool = True  # datasets of sidecar schema < 1.2.0 may hold NaN
 
     @property
     def ok(self) -> bool:
@@ -259,20 +260,42 @@ def check_zarr(
     return problems, len(keys)
 
 
-def check_documents(folder: Path, name: str) -> list[str]:
-    """Parse the sidecar, the DataCite record, the CSVs and the RO-Crate."""
+def _xml_problem(path: Path) -> str | None:
+    """Why ``path`` is not well-formed XML (entities and network refused), or None."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        etree.parse(str(path), parser)
+    except (etree.XMLSyntaxError, OSError) as err:
+        return f"{path.name} is not well-formed XML ({err})"
+    return None
+
+
+def check_documents(folder: Path, name: str, strict: bool = True) -> list[str]:
+    """Parse the sidecar, the DataCite record (JSON, and XML when there is one),
+    the CSVs and the RO-Crate.
+
+    ``strict``: the JSON must be RFC 8259 JSON (no NaN, no Infinity), as every save
+    since sidecar schema 1.2.0 writes it; older datasets are read as Python did.
+    """
+    from napari_fairly.core import strict_json
     from napari_fairly.core.export.tables import MEASUREMENT_COLUMNS, read_csv
 
     problems: list[str] = []
+    parse = strict_json.loads if strict else json.loads
     for document in (f"{name}.json", f"{name}_datacite.json", "ro-crate-metadata.json"):
         path = folder / document
         if not path.is_file():
             problems.append(f"{document} is missing")
             continue
         try:
-            json.loads(path.read_text(encoding="utf-8"))
+            parse(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as err:
             problems.append(f"{document} is not valid JSON ({err})")
+    xml = folder / f"{name}_datacite.xml"
+    if xml.is_file():
+        problems += [p for p in (_xml_problem(xml),) if p]
     measurements = folder / f"{name}_measurements.csv"
     if measurements.is_file():
         try:
@@ -314,6 +337,15 @@ def _checksum_problems(folder: Path, checksums: Path, report: VerifyReport) -> N
         report.problems.append(f"{extra} is not in {checksums.name}")
 
 
+def _schema_at_least(version: str, minimum: tuple[int, int]) -> bool:
+    """True when ``version`` (``"1.2.0"``) is ``minimum`` (major, minor) or later."""
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return (major, minor) >= minimum
+
+
 def _image_problems(folder: Path, sidecar_path: Path, report: VerifyReport) -> bool:
     """The OME-Zarr the sidecar lists, against the plane hashes it records.
 
@@ -333,6 +365,7 @@ def _image_problems(folder: Path, sidecar_path: Path, report: VerifyReport) -> b
     if image is None:
         report.problems.append("the sidecar lists no OME-Zarr image")
         return False
+    report.strict_json = _schema_at_least(sidecar.schema_version, (1, 2))
     shape = tuple(image.shape_tczyx)
     # every plane (schema 1.0.0, --verify-all-planes), or the save's sample
     planes, problems = recorded_planes(image.plane_sha256, shape)
@@ -367,5 +400,5 @@ def verify_dataset(folder: Path | str) -> VerifyReport:
         return report
     _checksum_problems(folder, checksums, report)
     if _image_problems(folder, folder / f"{name}.json", report):
-        report.problems.extend(check_documents(folder, name))
+        report.problems.extend(check_documents(folder, name, report.strict_json))
     return report

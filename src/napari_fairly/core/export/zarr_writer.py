@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import os
 import threading
@@ -758,5 +757,8 @@ def _write_root_metadata(
 
 
 def json_dumps(value: Any) -> str:
-    """Stable JSON used for every metadata document we write."""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    """Stable, strict JSON (RFC 8259) used for every metadata document we write:
+    a non-finite number is ``null`` with its reason (``core.strict_json``)."""
+    from napari_fairly.core import strict_json
+
+    return strict_json.dumps(value) + "\n"

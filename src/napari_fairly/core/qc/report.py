@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -117,9 +116,11 @@ class QcReport(FrozenModel):
         return data
 
     def to_json(self, indent: int | None = 2, include_plane_rows: bool = True) -> str:
-        """The report as JSON (UTF-8 text, non-ASCII kept)."""
-        data = self.to_dict(include_plane_rows)
-        return json.dumps(data, indent=indent, ensure_ascii=False)
+        """The report as strict JSON (UTF-8 text, non-ASCII kept): a number that
+        could not be computed is ``null``, with why under ``null_reasons``."""
+        from napari_fairly.core import strict_json
+
+        return strict_json.dumps(self.to_dict(include_plane_rows), indent=indent)
 
     def sha256(self) -> str:
         """SHA-256 of the source (from the report, else computed now, streamed)."""
