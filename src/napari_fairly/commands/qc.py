@@ -14,6 +14,7 @@ from napari_fairly.commands import (
     exit_code_table,
     scene_index,
 )
+from napari_fairly.core.i18n import _
 
 SEVERITY_MARK = {
     "ok": "OK",
@@ -152,25 +153,81 @@ def open_session(
     return session
 
 
-def read_form_file(path: Path) -> Any:
-    """The form in ``path`` (JSON or CSV); FormFileError names the file."""
-    from napari_fairly.core.errors import FormFileError
-    from napari_fairly.core.form import form_from_csv, form_from_json
+# a form is a few kilobytes; a file far larger is not one (and is not read whole)
+MAX_FORM_BYTES = 2**20
 
+
+def _form_text(path: Path) -> str:
+    """The text of the form file ``path``: a regular file, small, UTF-8.
+
+    A FIFO is never opened (the read would wait for a writer forever).
+    """
+    import stat
+
+    from napari_fairly.core.errors import FormFileError
+
+    fix = _("Give the JSON written by 'fairly form' or the FAIR form panel.")
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise FormFileError(
+                _("the form is not a file (a folder, a pipe or a device)."),
+                fix=fix,
+                path=path,
+            )
+        if status.st_size > MAX_FORM_BYTES:
+            raise FormFileError(
+                _(
+                    "the form file has {size:,} bytes: a form has a few thousand."
+                ).format(size=status.st_size),
+                fix=fix,
+                path=path,
+            )
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        why = getattr(err, "strerror", None) or "not UTF-8 text"
+        if isinstance(err, FormFileError):
+            raise
+        why = getattr(err, "strerror", None) or _("not UTF-8 text")
         raise FormFileError(
-            f"the form cannot be read ({why}).",
-            fix="Give the JSON written by 'fairly form' or the FAIR form panel.",
-            path=path,
+            _("the form cannot be read ({why}).").format(why=why), fix=fix, path=path
         ) from None
+
+
+def read_form_file(path: Path) -> Any:
+    """The form in ``path`` (JSON or CSV); errors name the file.
+
+    A file that is not a form is bad input (FormFileError, exit 2); a form whose
+    values do not fit their fields is a verdict naming them (FormNotReadyError, 1).
+    """
+    from napari_fairly.core.errors import (
+        FormFileError,
+        FormNotReadyError,
+        InvalidFormValueError,
+    )
+    from napari_fairly.core.form import form_from_csv, form_from_json, text_issues
+
+    text = _form_text(path)
     try:
         if path.suffix.lower() == ".csv":
-            return form_from_csv(text)
-        return form_from_json(text)
-    except FormFileError as err:
+            form = form_from_csv(text)
+        else:
+            form = form_from_json(text)
+        hostile = text_issues(form)
+        if hostile:  # whatever the command, such a form is not used
+            raise FormNotReadyError(
+                _("the form holds text no field may hold."),
+                problems=[(issue.field, issue.message) for issue in hostile],
+                fix=_(
+                    "Correct it (fairly form FILE --set FIELD=VALUE, or the FAIR "
+                    "form panel)."
+                ),
+            )
+        return form
+    except FormNotReadyError as err:
+        raise FormNotReadyError(
+            err.problem, problems=err.problems, fix=err.fix, path=path
+        ) from None
+    except (FormFileError, InvalidFormValueError) as err:
         raise FormFileError(err.problem, fix=err.fix, path=path) from None
 
 

@@ -30,6 +30,10 @@ class UnreadableFileError(FairlyError, OSError):
     """The raw file is missing, corrupt, truncated or of an unsupported format."""
 
 
+class BadInputError(FairlyError, ValueError):
+    """An argument or a path that cannot be used as given (not UTF-8 text)."""
+
+
 class MissingMetadataError(FairlyError, LookupError):
     """A value a check needs is missing from the file and was not supplied."""
 

@@ -36,6 +36,7 @@ from napari_fairly.core.corrections import (
 )
 from napari_fairly.core.errors import (
     FormFileError,
+    FormNotReadyError,
     InvalidFormValueError,
     TemplateError,
 )
@@ -53,6 +54,7 @@ from napari_fairly.core.naming import (
 )
 from napari_fairly.core.resources import resource_path
 from napari_fairly.core.settings import FacilityTemplate, OperatorProfile
+from napari_fairly.core.textcheck import field_text_problem, first_undecodable, strings
 from napari_fairly.core.vocabularies import (
     FBBI_PATTERN,
     NCBI_TAXON_PATTERN,
@@ -680,13 +682,16 @@ def _validate(data: Mapping[str, Any]) -> FairForm:
     try:
         return FairForm.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in err.errors()[:5]
-        )
-        raise InvalidFormValueError(
-            f"form values rejected ({problems}).",
-            fix="Correct these fields; numbers use '.' as decimal separator.",
+        errors = err.errors()
+        fields = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in errors]
+        problems = "; ".join(f"{where}: {msg}" for where, msg in fields[:5])
+        fix = "Correct these fields; numbers use '.' as decimal separator."
+        if any(e["type"] == "extra_forbidden" for e in errors):  # not our fields
+            raise InvalidFormValueError(
+                f"form values rejected ({problems}).", fix=fix
+            ) from err
+        raise FormNotReadyError(
+            f"form values rejected ({problems}).", problems=fields, fix=fix
         ) from err
 
 
@@ -922,6 +927,25 @@ def _date_issues(form: FairForm) -> list[FormIssue]:
     return out
 
 
+def text_issues(form: FairForm) -> list[FormIssue]:
+    """Text no field may hold: control characters, direction overrides, pages of it
+    (:mod:`~napari_fairly.core.textcheck`)."""
+    out = []
+    data = form.model_dump(mode="json", exclude={"sources"})
+    for where, text in strings(data):
+        problem = field_text_problem(text)
+        if problem is not None:
+            out.append(
+                FormIssue(
+                    where,
+                    "error",
+                    f"{problem[:1].upper()}{problem[1:]}.",
+                    "Type it again without it; paste plain text.",
+                )
+            )
+    return out
+
+
 def _path_issues(form: FairForm) -> list[FormIssue]:
     out = []
     for path in FILE_NAME_FIELDS:
@@ -972,6 +996,7 @@ def form_issues(form: FairForm) -> list[FormIssue]:
         for name, problem in form.corrections.problems()
     ]
     out += _naming_issues(form)
+    out += text_issues(form)
     out += _path_issues(form)
     out += _study_issues(form)
     out += _term_issues(form)
@@ -1370,8 +1395,22 @@ def form_from_json(text: str | bytes) -> FairForm:
         raise FormFileError(
             "the form file must hold a JSON object.", fix="Choose a saved form."
         )
+    found = first_undecodable(data)
+    if found is not None:
+        raise FormFileError(
+            f"the form file holds text that is not valid Unicode in {found[0]} "
+            f"({found[1]}).",
+            fix="Write the form again (fairly form, or the FAIR form panel).",
+        )
     try:
         return _validate(_migrated(data))
+    except FormNotReadyError as err:  # our form, with values of the wrong type
+        raise FormNotReadyError(
+            "the form has values that do not fit their fields.",
+            problems=err.problems,
+            fix="Correct them (fairly form FILE --set FIELD=VALUE, or the FAIR form "
+            "panel).",
+        ) from None
     except InvalidFormValueError as err:
         raise FormFileError(
             f"the file is not a napari-fairly form: {err.problem}",

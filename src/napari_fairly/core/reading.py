@@ -37,6 +37,7 @@ from napari_fairly.core.metadata import (
     stack_axes,
 )
 from napari_fairly.core.model import Reason, Sourced
+from napari_fairly.core.textcheck import undecodable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -199,6 +200,16 @@ def detect_format(path: Path) -> str:
     an empty file, a plain folder, an unsupported suffix, or content that does not
     match the suffix.
     """
+    byte = undecodable(str(path))
+    if byte is not None:
+        raise UnreadableFileError(
+            _(
+                "its path is not UTF-8 text (byte {byte}): the dataset's documents "
+                "could not name it."
+            ).format(byte=byte),
+            fix=_("Rename the file (or its folder) with UTF-8 characters."),
+            path=path,
+        )
     status = _kind(path)
     if stat.S_ISDIR(status.st_mode):
         try:
