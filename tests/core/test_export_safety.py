@@ -21,6 +21,7 @@ from napari_fairly.core.export import (
     verify_dataset,
     zarr_writer,
 )
+from napari_fairly.core.export.leftovers import is_running
 from napari_fairly.core.progress import Note, NoteKind, Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
@@ -217,8 +218,11 @@ def test_cancel_removes_only_our_temporary_folder(
     for step in job:
         if isinstance(step, Progress) and "writing" in step.step:
             break
-    ours = [p for p in tmp_path.iterdir() if p != other]
-    assert len(ours) == 1 and ours[0].name.startswith(".")
+    ours = sorted(p for p in tmp_path.iterdir() if p != other)
+    # the temporary folder and the lock the running save holds on it
+    assert [p.name for p in ours] == [ours[0].name, ours[0].name + ".lock"]
+    assert ours[0].name.startswith(f".{NAME[:-2]}02.partial-")
+    assert is_running(ours[0]) and not is_running(other)
     job.close()  # what a worker's quit() does at the next yield
     assert list(tmp_path.iterdir()) == [other]
 
@@ -317,3 +321,36 @@ def test_save_on_a_local_disk_goes_past_the_cache_and_verifies(
     report = verify_dataset(result.datasets[0].folder)
     assert report.ok, report.problems
     assert _raw_state(RAW) == before
+
+
+def test_cleanup_removes_interrupted_saves_and_leaves_running_ones(
+    tmp_path: Path,
+) -> None:
+    from napari_fairly.core.export.leftovers import (
+        SaveLock,
+        find_leftovers,
+        lock_of,
+        remove_leftover,
+    )
+
+    name = "2024-01-15_TNT_Toxo_ALebon_Controle_RAW_v01"
+    running = tmp_path / f".{name}.partial-aaa"
+    interrupted = tmp_path / "project" / f".{name}.partial-bbb"
+    lock = SaveLock.create(lock_of(running))
+    try:
+        running.mkdir()
+        interrupted.mkdir(parents=True)
+        (interrupted / "chunk").write_bytes(b"x" * 1000)
+        lock_of(interrupted).write_text("12345\n")  # its process is gone
+        found = {item.path: item for item in find_leftovers(tmp_path)}
+        assert set(found) == {running, interrupted}
+        assert found[running].kind == "running" and found[running].name == name
+        assert found[interrupted].kind == "interrupted"
+        assert found[interrupted].size_bytes == 1000
+        assert remove_leftover(found[running]) is False
+        assert remove_leftover(found[interrupted]) is True
+        assert running.is_dir() and lock_of(running).is_file()
+        assert not interrupted.exists() and not lock_of(interrupted).exists()
+    finally:
+        lock.release()
+    assert not lock_of(running).exists()
