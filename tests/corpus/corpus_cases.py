@@ -54,14 +54,20 @@ ODD_OK = {
 
 @dataclass(frozen=True)
 class Case:
-    """One hostile input: how to build it, what it is, what each entry may answer."""
+    """One hostile input: how to build it, what it is, what each entry may answer.
+
+    ``codes`` maps an entry point to the exit codes that are a right answer: the
+    standard ones (``ENTRIES``) take the built path; any other is a command line in
+    ``commands`` (``{path}``: the built path, ``{work}``: the job's folder, ``{raw}``:
+    a real acquisition), run in this process, or in a new one through a shell when it
+    starts with ``|``.
+    """
 
     name: str
     kind: str
     build: Callable[[Path], Path]
     codes: dict[str, frozenset[int]] = field(default_factory=lambda: dict(ALL_BAD))
-    # entry points this case is run through (default: every one in ``codes``)
-    what: str = ""
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ TIFF helpers
@@ -659,7 +665,6 @@ def cases() -> list[Case]:
         Case("zarr-wrong-types", "damaged", zarr_wrong_types),
         Case("zarr-negative-shape", "contradiction", zarr_negative_shape),
         Case("zarr-path-escape", "damaged", zarr_path_escape),
-        Case("lif-xml-size", "damaged", lif_bad_xml),
         Case("dv-huge-header", "bomb", dv_huge_header),
         Case("dv-more-sections", "contradiction", dv_more_sections),
         Case(
@@ -678,4 +683,308 @@ def cases() -> list[Case]:
         Case("empty-ome-tif", "path", empty(".ome.tif")),
         Case("nd2-named-czi", "path", copy_of("nd2/cluster.nd2", "cluster.czi")),
     ]
+    return out + form_cases() + cli_cases()
+
+
+# ------------------------------------------------------------------ forms and values
+
+RAW = "dv/toxo.dv"  # the real acquisition the form and value cases are made for
+FORM_VALUES = (
+    "naming.project=TNT",
+    "naming.sample=Cells",
+    "naming.creator=ALebon",
+    "naming.condition=Controle",
+    "study.title=Hostile inputs",
+    "study.publisher=Test facility",
+    "study.authors=Alice Lebon|0000-0002-1825-0097",
+    "biosample.organism=Homo sapiens",
+    "biosample.biological_entity=cultured cells",
+    "image_acquisition.instrument=Test microscope",
+    "study_component.imaging_method=fluorescence microscopy",
+    "naming.date=2024-01-15",
+    "image_acquisition.acquisition_datetime=2024-01-15T10:00:00+01:00",
+)
+
+
+def set_args(*values: str) -> tuple[str, ...]:
+    return tuple(arg for value in values for arg in ("--set", value))
+
+
+_GOOD_FORM: dict[str, str] = {}
+
+
+def good_form(rel: str = RAW) -> dict[str, object]:
+    """A complete form made with ``fairly form`` for a real file, as a JSON object."""
+    if rel not in _GOOD_FORM:
+        import contextlib
+        import io
+        import tempfile
+
+        from napari_fairly.cli import main
+
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "form.json"
+            sink = io.StringIO()
+            with contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+                code = main(
+                    [
+                        "form",
+                        str(DATA / rel),
+                        *set_args(*FORM_VALUES),
+                        "--out",
+                        str(out),
+                    ]
+                )
+            assert code == 0, sink.getvalue()
+            _GOOD_FORM[rel] = out.read_text(encoding="utf-8")
+    return dict(json.loads(_GOOD_FORM[rel]))
+
+
+def form_file(
+    name: str, content: bytes | Callable[[dict[str, object]], object]
+) -> Callable[[Path], Path]:
+    """A form file: raw bytes, or the good form changed by ``content``."""
+
+    def build(folder: Path) -> Path:
+        out = folder / name
+        if isinstance(content, bytes):
+            out.write_bytes(content)
+        else:
+            out.write_text(json.dumps(content(good_form())), encoding="utf-8")
+        return out
+
+    return build
+
+
+def _title(value: str) -> Callable[[dict[str, object]], object]:
+    def change(form: dict[str, object]) -> object:
+        study = dict(form["study"])  # type: ignore[arg-type]
+        study["title"] = value
+        return {**form, "study": study}
+
+    return change
+
+
+def _wrong_type(form: dict[str, object]) -> object:
+    data = dict(form["image_data"])  # type: ignore[arg-type]
+    data["size_bytes"] = "lots"
+    return {**form, "image_data": data}
+
+
+def _other_file(form: dict[str, object]) -> object:
+    return good_form("nd2/cluster.nd2")
+
+
+FORM_CODES = {"qc --form": frozenset({2}), "save --form": frozenset({2})}
+FORM_BAD_VALUE = {"qc --form": frozenset({1}), "save --form": frozenset({1})}
+FORM_COMMANDS = {
+    "qc --form": ("qc", "{raw}", "--form", "{path}"),
+    "save --form": ("save", "{raw}", "--form", "{path}", "--out", "{work}/out"),
+}
+
+
+def form_case(
+    name: str, build: Callable[[Path], Path], bad_value: bool = False
+) -> Case:
+    return Case(
+        name,
+        "form",
+        build,
+        dict(FORM_BAD_VALUE if bad_value else FORM_CODES),
+        dict(FORM_COMMANDS),
+    )
+
+
+def fifo_form(folder: Path) -> Path:
+    out = folder / "form.json"
+    os.mkfifo(out)
     return out
+
+
+def value_case(name: str, values: tuple[str, ...], codes: frozenset[int]) -> Case:
+    """``fairly form`` and ``fairly save`` of the real file with ``--set`` values."""
+    args = set_args(*FORM_VALUES, *values)
+    return Case(
+        name,
+        "value",
+        lambda folder: folder,
+        {"form --set": codes, "save --set": codes},
+        {
+            "form --set": ("form", "{raw}", *args, "--out", "{work}/form.json"),
+            "save --set": (
+                "save",
+                "{raw}",
+                "--form",
+                "{form}",
+                "--out",
+                "{work}/out",
+                *set_args(*values),
+            ),
+        },
+    )
+
+
+def regular_file(folder: Path) -> Path:
+    out = folder / "a-file"
+    out.write_text("not a folder")
+    return out
+
+
+def latin1_name(folder: Path) -> Path:
+    """A real acquisition under a name that is not UTF-8 (a Latin-1 é)."""
+    out = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.dv"))
+    out.write_bytes((DATA / RAW).read_bytes())
+    return out
+
+
+def damaged_dataset(folder: Path) -> Path:
+    """A dataset saved from the real file, one chunk byte flipped since."""
+    import contextlib
+    import io
+
+    from napari_fairly.cli import main
+
+    form = folder / "form.json"
+    form.write_text(json.dumps(good_form()), encoding="utf-8")
+    sink = io.StringIO()
+    with contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        code = main(
+            ["save", str(DATA / RAW), "--form", str(form), "--out", str(folder / "out")]
+        )
+    assert code == 0, sink.getvalue()
+    (dataset,) = (folder / "out").iterdir()
+    chunk = max(
+        p for p in dataset.rglob("*") if p.is_file() and p.parent.name.isdigit()
+    )
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 1
+    chunk.write_bytes(bytes(data))
+    return dataset
+
+
+def form_cases() -> list[Case]:
+    """Form files that are no form (2) or hold a bad value (1); hostile --set values."""
+    deep = b'{"study": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    return [
+        form_case(
+            "form-invalid-utf8", form_file("f.json", b'{"study": {"title": "caf\xe9"}}')
+        ),
+        form_case("form-surrogate", form_file("f.json", _title("\ud800"))),
+        form_case("form-deep", form_file("f.json", deep)),
+        form_case("form-not-json", form_file("f.json", b"hello")),
+        form_case("form-array", form_file("f.json", b"[]")),
+        form_case("form-empty", form_file("f.json", b"")),
+        form_case("form-huge", form_file("f.json", b" " * (40 * 2**20) + b"{}")),
+        form_case("form-fifo", fifo_form),
+        form_case("form-folder", plain_folder),
+        form_case("form-csv-header", form_file("f.csv", b"a,b\n1,2\n")),
+        form_case("form-wrong-type", form_file("f.json", _wrong_type), bad_value=True),
+        form_case("form-other-file", form_file("f.json", _other_file), bad_value=True),
+        form_case("form-nul", form_file("f.json", _title("a\x00b")), bad_value=True),
+        form_case(
+            "form-10mib-title",
+            form_file("f.json", _title("T" * 10 * 2**20)),
+            bad_value=True,
+        ),
+        value_case("set-sample-dotdot", ("naming.sample=../../etc",), frozenset({1})),
+        value_case("set-project-slash", ("naming.project=a/b",), frozenset({1})),
+        value_case("set-title-nul", ("study.title=a\x00b",), frozenset({1})),
+        value_case("set-sample-bidi", ("naming.sample=abc\u202egpj",), frozenset({1})),
+        value_case("set-title-2mib", ("study.title=" + "x" * 2**21,), frozenset({1})),
+        value_case(
+            "set-title-newline", ("study.title=line\nbreak",), frozenset({0, 1})
+        ),
+        value_case("set-no-equals", ("novalue",), frozenset({1})),
+        value_case("set-unknown-field", ("nope.field=1",), frozenset({1})),
+        value_case(
+            "set-pixel-negative",
+            ("image_acquisition.pixel_size_x_um=-5",),
+            frozenset({1}),
+        ),
+        value_case("set-pixel-nan", ("px=nan",), frozenset({1})),
+        value_case("set-pixel-inf", ("px=inf",), frozenset({1})),
+        value_case("set-na-text", ("na=abc",), frozenset({1})),
+        value_case("set-channel-99", ("em.99=500",), frozenset({1})),
+        value_case(
+            "set-formula", ('study.title==HYPERLINK("http://x")',), frozenset({0})
+        ),
+        value_case("set-latin1", ("study.title=caf\udce9",), frozenset({2})),
+    ]
+
+
+def cli_cases() -> list[Case]:
+    """The command line itself: closed pipes, a full stdout, wrong kinds of paths."""
+    inspect = ("inspect", "{raw}")
+    return [
+        Case(
+            "cli-outputs",
+            "cli",
+            regular_file,
+            {
+                "inspect | true": frozenset({0, 141}),
+                "inspect | head -1": frozenset({0, 141}),
+                "inspect --json | head -c 10": frozenset({0, 141}),
+                "inspect > /dev/full": frozenset({2}),
+                "save --out FILE": frozenset({2}),
+                "form --out FOLDER": frozenset({2}),
+                "verify FILE": frozenset({2}),
+                "verify MISSING": frozenset({2}),
+                "qc --csv EXISTING": frozenset({2}),
+                "set latin-1 byte (argv)": frozenset({2}),
+            },
+            {
+                "inspect | true": ("|", *inspect, "| true"),
+                "inspect | head -1": ("|", *inspect, "| head -1"),
+                "inspect --json | head -c 10": (
+                    "|",
+                    *inspect,
+                    "--json",
+                    "| head -c 10",
+                ),
+                "inspect > /dev/full": ("|", *inspect, "> /dev/full"),
+                "save --out FILE": (
+                    "save",
+                    "{raw}",
+                    "--form",
+                    "{form}",
+                    "--out",
+                    "{path}",
+                ),
+                "form --out FOLDER": (
+                    "form",
+                    "{raw}",
+                    *set_args(*FORM_VALUES),
+                    "--out",
+                    "{work}",
+                ),
+                "verify FILE": ("verify", "{path}"),
+                "verify MISSING": ("verify", "{work}/nope"),
+                "qc --csv EXISTING": ("qc", "{raw}", "--csv", "{path}"),
+                "set latin-1 byte (argv)": (
+                    "|",
+                    "form",
+                    "{raw}",
+                    *set_args(*FORM_VALUES, "study.title=caf\udce9"),
+                    "--out",
+                    "{work}/form.json",
+                ),
+            },
+        ),
+        Case(
+            "latin1-file-name",
+            "path",
+            latin1_name,
+            {
+                "core": frozenset({0, 2}),
+                "inspect": frozenset({0, 2}),
+                "reader": frozenset({0, 2}),
+            },
+        ),
+        Case(
+            "verify-damaged-dataset",
+            "cli",
+            damaged_dataset,
+            {"verify": frozenset({1})},
+            {"verify": ("verify", "{path}")},
+        ),
+    ]

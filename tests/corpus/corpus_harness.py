@@ -30,6 +30,54 @@ MEMORY_LIMIT_MIB = 1024.0
 POLL_S = 0.01
 
 
+def case_jobs(
+    case: Any, built: Path, folder: Path, places: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The jobs of one case: each of its entry points on what was built.
+
+    ``places`` fills the command templates: ``raw`` (a real acquisition), ``form``
+    (a complete form made for it), ``shared`` (a folder the worker may keep
+    things in).
+    """
+    jobs = []
+    for entry in case.codes:
+        work = folder / entry.replace(" ", "_").replace("/", "_")
+        job: dict[str, Any] = {
+            "id": f"{case.name}:{entry}",
+            "path": os.fsdecode(built),
+            "work": str(work),
+            "shared": places["shared"],
+        }
+        template = case.commands.get(entry)
+        if template is None:
+            job["entry"] = entry
+        else:
+            fill = {**places, "path": os.fsdecode(built), "work": str(work)}
+            words = [w.format(**fill) for w in template]
+            if words[0] == "|":
+                job["entry"] = "shell"
+                job["shell"] = _shell_line(words[1:])
+            else:
+                job["entry"] = "cli"
+                job["argv"] = words
+        jobs.append(job)
+    return jobs
+
+
+def _shell_line(words: list[str]) -> str:
+    """``fairly`` with ``words``; words starting with ``|`` or ``>`` are the shell's.
+
+    The command's own exit code is returned (``PIPESTATUS``), not the pipe's end.
+    """
+    import shlex
+
+    command = [sys.executable, "-m", "napari_fairly.cli"]
+    parts = [shlex.quote(w) for w in command]
+    for word in words:
+        parts.append(word if word[:1] in "|>" else shlex.quote(word))
+    return " ".join(parts) + "; exit ${PIPESTATUS[0]}"
+
+
 @dataclass
 class Outcome:
     """What one job did, or how it was stopped."""

@@ -27,6 +27,7 @@ FORM_VALUES = [
     "naming.creator=ALebon",
     "naming.condition=Controle",
     "study.title=Hostile inputs",
+    "study.publisher=Test facility",
     "study.authors=Alice Lebon|0000-0002-1825-0097",
     "biosample.organism=Homo sapiens",
     "biosample.biological_entity=cultured cells",
@@ -196,6 +197,14 @@ def _save(job: dict[str, Any]) -> tuple[int, str]:
     )
 
 
+def _shell(job: dict[str, Any]) -> tuple[int, str]:
+    """A command line in a new process (closed pipes, a full stdout, argv bytes)."""
+    import subprocess
+
+    done = subprocess.run(["bash", "-c", job["shell"]], check=False)
+    return done.returncode, ""
+
+
 ENTRIES: dict[str, Callable[[dict[str, Any]], tuple[int, str]]] = {
     "core": _core,
     "reader": _reader,
@@ -203,7 +212,8 @@ ENTRIES: dict[str, Callable[[dict[str, Any]], tuple[int, str]]] = {
     "form": _form_job,
     "qc": lambda job: _cli(["qc", job["path"]]),
     "save": _save,
-    "argv": lambda job: _cli(job["argv"]),
+    "cli": lambda job: _cli(job["argv"]),
+    "shell": _shell,
 }
 
 
