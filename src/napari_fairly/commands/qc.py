@@ -153,8 +153,9 @@ def open_session(
     return session
 
 
-# a form is a few kilobytes; a file far larger is not one (and is not read whole)
-MAX_FORM_BYTES = 2**20
+# a form is a few kilobytes; a file far larger is not one (and is not read whole);
+# below this, a too long value is named by its field (a verdict, not a bad file)
+MAX_FORM_BYTES = 16 * 2**20
 
 
 def _form_text(path: Path) -> str:
@@ -282,7 +283,16 @@ def _write_csv(report: Any, out: Path) -> None:
         raise OutputError(
             f"folder {out.parent} does not exist.", fix="Create it first."
         )
+    from pandas.api.types import is_numeric_dtype
+
+    from napari_fairly.core.csvcell import safe_cell
+
     frame = report.to_dataframe()
+    for column in frame.columns:  # channel names and messages: never a formula
+        if not is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: safe_cell(v) if isinstance(v, str) else v
+            )
     try:
         with open(out, "x", encoding="utf-8", newline="") as handle:
             frame.to_csv(handle, index=False, lineterminator="\n")

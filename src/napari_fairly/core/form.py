@@ -34,6 +34,7 @@ from napari_fairly.core.corrections import (
     effective_metadata,
     is_correction,
 )
+from napari_fairly.core.csvcell import safe_cell, text_of_cell
 from napari_fairly.core.errors import (
     FormFileError,
     FormNotReadyError,
@@ -1508,7 +1509,8 @@ def form_to_csv(form: FairForm) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("field", "value", "source"))
-    writer.writerows(form_to_csv_rows(form))
+    for path, value, source in form_to_csv_rows(form):  # no cell runs as a formula
+        writer.writerow((path, safe_cell(value), safe_cell(source)))
     return buffer.getvalue()
 
 
@@ -1537,7 +1539,7 @@ def form_from_csv(text: str) -> FairForm:
                 f"CSV line {line} has {len(row)} cells instead of 3.",
                 fix="Quote values that contain commas.",
             )
-        path, value, source = row
+        path, value, source = row[0], text_of_cell(row[1]), text_of_cell(row[2])
         tokens = _TOKEN.findall(path)
         if (
             not tokens
