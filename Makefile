@@ -1,6 +1,7 @@
 # Two entry points, each sets up what it needs on first use:
 #   make demo   napari with the plugin's dock widgets and the demo acquisition
 #   make test   ruff, mypy, then the whole test suite, headless (virtual X server)
+#   make corpus every case of the bad-input corpus through every entry point
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -12,7 +13,7 @@ SYSTEM_PACKAGES := python3-venv xvfb xauth libgl1 libegl1 libglib2.0-0 libfontco
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
 	libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 chromium
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test corpus lint system-deps clean
 
 system-deps:
 	@if command -v dpkg-query >/dev/null; then \
@@ -32,6 +33,9 @@ demo: system-deps $(STAMP)
 
 test: system-deps $(STAMP) lint
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m pytest
+
+corpus: system-deps $(STAMP)
+	FAIRLY_CORPUS=full $(PY) -m pytest -s tests/corpus
 
 # the style and the types CI holds every change to (mypy: core and cli.py, strict)
 lint: $(STAMP)

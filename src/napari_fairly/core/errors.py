@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# a path longer than this is shown by its start and its end: the line stays one
+# an operator can read (a path over PATH_MAX has thousands of characters)
+SHOWN_PATH_CHARS = 300
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a message shows it: whole, or its start and end around '…'."""
+    text = str(path)
+    if len(text) <= SHOWN_PATH_CHARS:
+        return text
+    return f"{text[:80]}…{text[-(SHOWN_PATH_CHARS - 81) :]}"
+
 
 class FairlyError(Exception):
     """Base class: a problem the operator can act on (not a bug)."""
@@ -21,7 +33,7 @@ class FairlyError(Exception):
         self.path = Path(path) if path is not None else None
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{shown_path(self.path)}: " if self.path else ""
         fix = f" {self.fix}" if self.fix else ""
         return f"{where}{self.problem}{fix}"
 
