@@ -159,6 +159,9 @@ def _write(out: Path, form: FairForm, metadata: Any) -> None:
         )
     _write_atomically(out, text)
     print(f"form written to {out}", file=sys.stderr)
+    from napari_fairly.commands.inspect import pixels_not_read
+
+    print(pixels_not_read(), file=sys.stderr)
 
 
 def _with_identity(form: FairForm, acquisition: Any) -> FairForm:
