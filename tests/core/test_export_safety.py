@@ -354,3 +354,36 @@ def test_cleanup_removes_interrupted_saves_and_leaves_running_ones(
     finally:
         lock.release()
     assert not lock_of(running).exists()
+
+
+def test_a_lost_name_race_picks_the_next_version_before_writing(
+    tmp_path: Path,
+) -> None:
+    """Two saves that chose v01 at the same time: the later one sees the other's
+    held lock once its own folder exists, gives way and chooses again, so what it
+    writes names the folder it is published as."""
+    from napari_fairly.core.export.leftovers import SaveLock, claim_partial, lock_of
+    from napari_fairly.core.naming import next_free_version
+
+    name = "2024-01-15_TNT_Toxo_ALebon_Controle_RAW_v01"
+    rival = tmp_path / f".{name}.partial-rival"
+    rival_lock = SaveLock.create(lock_of(rival))
+    rival.mkdir()
+    chosen: list[str] = []
+
+    def plan() -> str:  # the first choice was made before the rival's folder existed
+        chosen.append(name if not chosen else next_free_version(name, tmp_path))
+        return chosen[-1]
+
+    try:
+        picked, partial, lock = claim_partial(plan, lambda n: (tmp_path, n))
+        assert chosen == [name, name.replace("v01", "v02")]
+        assert picked == name.replace("v01", "v02")
+        assert partial.name.startswith(f".{picked}.partial-") and partial.is_dir()
+        # the folder it gave way with is gone; the rival's is untouched
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [rival.name, rival.name + ".lock", partial.name, partial.name + ".lock"]
+        )
+        lock.release()
+    finally:
+        rival_lock.release()
