@@ -1,0 +1,86 @@
+"""The bad-input corpus through the Open panel's main action, in one shared viewer.
+
+What the GUI answers a hostile file with is a notification naming the file, from
+an error the core raised on purpose (a ``FairlyError``, never a bug's exception),
+and no layer; a valid but odd file opens. The viewer's process stays within the
+corpus' memory bound and every input is left as it was. The default run takes the
+corpus' quick cases; ``FAIRLY_CORPUS=full`` runs every file case.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "corpus"))
+import corpus_cases
+import corpus_harness
+from test_corpus import FULL, QUICK, _fingerprint
+
+from napari_fairly.core.errors import FairlyError
+from napari_fairly.widgets import open_widget
+from napari_fairly.widgets.open_widget import OpenAcquisitionWidget
+
+FILE_CASES = [
+    c for c in corpus_cases.cases() if "reader" in c.codes and (FULL or c.name in QUICK)
+]
+
+
+def _answer(
+    widget: OpenAcquisitionWidget, qtbot: Any, path: Path, viewer: Any
+) -> tuple[list[BaseException], int]:
+    """The errors notified and the layers added when the panel opens ``path``."""
+    errors: list[BaseException] = []
+    before = len(viewer.layers)
+    original = open_widget.notify_error
+    open_widget.notify_error = errors.append  # type: ignore[assignment]
+    try:
+        with qtbot.waitSignal(widget.openFinished, timeout=30_000):
+            worker = widget.open_path(path)
+            if worker is None:  # refused before any work: nothing to wait for
+                widget.openFinished.emit()
+    finally:
+        open_widget.notify_error = original
+    return errors, len(viewer.layers) - before
+
+
+@pytest.mark.slow
+def test_open_panel_answers_every_file_case(
+    make_napari_viewer: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    viewer = make_napari_viewer()
+    widget = OpenAcquisitionWidget(viewer)
+    qtbot.addWidget(widget)
+    start_mib = psutil.Process().memory_info().rss / 2**20
+    wrong: dict[str, str] = {}
+    for case in FILE_CASES:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        path = case.build(folder)
+        before = _fingerprint(path)
+        errors, added = _answer(widget, qtbot, path, viewer)
+        codes = case.codes["reader"]
+        if errors:
+            err = errors[-1]
+            if not isinstance(err, FairlyError):
+                wrong[case.name] = f"not one of ours: {type(err).__name__}: {err}"
+            elif 2 not in codes:
+                wrong[case.name] = f"refused: {err}"
+            elif path.name[:40] not in str(err):
+                wrong[case.name] = f"does not name the file: {err}"
+            elif added:
+                wrong[case.name] = f"refused but {added} layer(s) added"
+        elif 0 not in codes:
+            wrong[case.name] = f"opened ({added} layers), expected a refusal"
+        if _fingerprint(path) != before:
+            wrong[case.name] = "the input changed"
+        grown = psutil.Process().memory_info().rss / 2**20 - start_mib
+        if grown > corpus_harness.MEMORY_LIMIT_MIB:
+            wrong[case.name] = f"memory grew by {grown:.0f} MiB"
+        viewer.layers.clear()
+    assert len(FILE_CASES) == (70 if FULL else 14)
+    assert wrong == {}
