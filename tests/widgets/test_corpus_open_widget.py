@@ -84,3 +84,53 @@ def test_open_panel_answers_every_file_case(
         viewer.layers.clear()
     assert len(FILE_CASES) == (70 if FULL else 14)
     assert wrong == {}
+
+
+FORM_CASES = [c for c in corpus_cases.cases() if c.kind == "form"]
+
+
+@pytest.mark.slow
+def test_form_and_save_panels_load_every_hostile_form_file(
+    make_napari_viewer: Any, qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Loading a form file is the form and save panels' first action: a file that is
+    no form (a FIFO, bad UTF-8, deep JSON, 40 MB) is a notification naming it, at
+    once; a form with a bad value is loaded and its field shows the problem."""
+    from widget_helpers import open_file
+
+    from napari_fairly.widgets import form_widget, save_widget
+    from napari_fairly.widgets.form_widget import FairFormWidget
+    from napari_fairly.widgets.save_widget import SaveDatasetWidget
+
+    viewer = make_napari_viewer()
+    open_file(viewer, corpus_cases.DATA / corpus_cases.RAW)
+    panels = {"form": FairFormWidget(viewer), "save": SaveDatasetWidget(viewer)}
+    for panel in panels.values():
+        qtbot.addWidget(panel)
+    errors: list[BaseException] = []
+    monkeypatch.setattr(form_widget, "notify_error", errors.append)
+    monkeypatch.setattr(save_widget, "notify_error", errors.append)
+    wrong: dict[str, str] = {}
+    for case in FORM_CASES:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        path = case.build(folder)
+        before = _fingerprint(path)
+        bad_file = 2 in case.codes["qc --form"]
+        for name, panel in panels.items():
+            errors.clear()
+            if name == "form":
+                panel.load_json(path)  # type: ignore[attr-defined]
+            else:
+                panel.load_form(path)  # type: ignore[attr-defined]
+            where = f"{case.name}:{name}"
+            if errors and not isinstance(errors[-1], FairlyError):
+                wrong[where] = f"not one of ours: {errors[-1]!r}"[:300]
+            elif bad_file and not errors:
+                wrong[where] = "loaded a file that is no form"
+            elif bad_file and path.name not in str(errors[-1]):
+                wrong[where] = f"does not name the file: {errors[-1]}"[:300]
+        if _fingerprint(path) != before:
+            wrong[case.name] = "the input changed"
+    assert len(FORM_CASES) == 14
+    assert wrong == {}

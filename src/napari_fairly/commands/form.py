@@ -88,11 +88,10 @@ def _typed(pairs: list[str], channels: int) -> dict[str, str]:
 
 def _own_form(out: Path, metadata: Any) -> bool:
     """True when ``out`` is a form this command wrote for the same acquisition."""
-    from napari_fairly.commands.qc import _form_text
-    from napari_fairly.core.form import form_source_problem
+    from napari_fairly.core.form import form_file_text, form_source_problem
 
     try:
-        text = _form_text(out)  # a regular file of a form's size, never a FIFO
+        text = form_file_text(out)  # a regular file of a form's size, never a FIFO
         old = (
             form_from_csv(text)
             if out.suffix.lower() == ".csv"

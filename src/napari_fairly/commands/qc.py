@@ -153,47 +153,6 @@ def open_session(
     return session
 
 
-# a form is a few kilobytes; a file far larger is not one (and is not read whole);
-# below this, a too long value is named by its field (a verdict, not a bad file)
-MAX_FORM_BYTES = 16 * 2**20
-
-
-def _form_text(path: Path) -> str:
-    """The text of the form file ``path``: a regular file, small, UTF-8.
-
-    A FIFO is never opened (the read would wait for a writer forever).
-    """
-    import stat
-
-    from napari_fairly.core.errors import FormFileError
-
-    fix = _("Give the JSON written by 'fairly form' or the FAIR form panel.")
-    try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):
-            raise FormFileError(
-                _("the form is not a file (a folder, a pipe or a device)."),
-                fix=fix,
-                path=path,
-            )
-        if status.st_size > MAX_FORM_BYTES:
-            raise FormFileError(
-                _(
-                    "the form file has {size:,} bytes: a form has a few thousand."
-                ).format(size=status.st_size),
-                fix=fix,
-                path=path,
-            )
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        if isinstance(err, FormFileError):
-            raise
-        why = getattr(err, "strerror", None) or _("not UTF-8 text")
-        raise FormFileError(
-            _("the form cannot be read ({why}).").format(why=why), fix=fix, path=path
-        ) from None
-
-
 def read_form_file(path: Path) -> Any:
     """The form in ``path`` (JSON or CSV); errors name the file.
 
@@ -205,14 +164,10 @@ def read_form_file(path: Path) -> Any:
         FormNotReadyError,
         InvalidFormValueError,
     )
-    from napari_fairly.core.form import form_from_csv, form_from_json, text_issues
+    from napari_fairly.core.form import load_form_file, text_issues
 
-    text = _form_text(path)
     try:
-        if path.suffix.lower() == ".csv":
-            form = form_from_csv(text)
-        else:
-            form = form_from_json(text)
+        form = load_form_file(path)
         hostile = text_issues(form)
         if hostile:  # whatever the command, such a form is not used
             raise FormNotReadyError(

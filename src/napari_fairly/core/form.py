@@ -21,6 +21,7 @@ import difflib
 import io
 import json
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -1372,6 +1373,64 @@ def profile_from_form(form: FairForm, operator: str | None = None) -> OperatorPr
 def form_to_json(form: FairForm) -> str:
     """The form as JSON text (UTF-8, indented); :func:`form_from_json` reads it back."""
     return strict_json.dumps(form.model_dump(mode="json")) + "\n"
+
+
+# a form is a few kilobytes; a file far larger is not one (and is not read whole);
+# below this, a too long value is named by its field (a verdict, not a bad file)
+MAX_FORM_BYTES = 16 * 2**20
+
+
+def form_file_text(path: Path) -> str:
+    """The text of the form file ``path``: a regular file, small, UTF-8.
+
+    A FIFO is never opened (the read would wait for a writer forever), a huge file
+    never read whole; FormFileError names the file.
+    """
+    fix = _("Give the JSON written by 'fairly form' or the FAIR form panel.")
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise FormFileError(
+                _("the form is not a file (a folder, a pipe or a device)."),
+                fix=fix,
+                path=path,
+            )
+        if status.st_size > MAX_FORM_BYTES:
+            raise FormFileError(
+                _(
+                    "the form file has {size:,} bytes: a form has a few thousand."
+                ).format(size=status.st_size),
+                fix=fix,
+                path=path,
+            )
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        if isinstance(err, FormFileError):
+            raise
+        why = getattr(err, "strerror", None) or _("not UTF-8 text")
+        raise FormFileError(
+            _("the form cannot be read ({why}).").format(why=why), fix=fix, path=path
+        ) from None
+
+
+def load_form_file(path: Path | str) -> FairForm:
+    """The form saved in ``path`` (JSON, or CSV by its suffix), read safely.
+
+    Raises
+    ------
+    FormFileError
+        Naming the file, when it is not a form.
+    FormNotReadyError
+        When its values do not fit their fields (a verdict on the form).
+    """
+    path = Path(path)
+    text = form_file_text(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            return form_from_csv(text)
+        return form_from_json(text)
+    except (FormFileError, InvalidFormValueError) as err:
+        raise FormFileError(err.problem, fix=err.fix, path=path) from None
 
 
 def form_from_json(text: str | bytes) -> FairForm:

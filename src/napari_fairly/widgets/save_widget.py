@@ -46,7 +46,7 @@ from napari_fairly.core.export import (
     preload,
     save_steps,
 )
-from napari_fairly.core.form import field_label, form_from_json
+from napari_fairly.core.form import field_label, load_form_file
 from napari_fairly.core.progress import Note, Progress
 from napari_fairly.widgets._common import SessionLink, notify_error, session_tag
 
@@ -252,7 +252,8 @@ class SaveDatasetWidget(QWidget):
             self._status.setText("Open an acquisition first.")
             return
         try:
-            session.set_form(form_from_json(Path(path).read_text(encoding="utf-8")))
+            # never a FIFO, a huge file or bad UTF-8
+            session.set_form(load_form_file(path))
         except (OSError, FairlyError) as err:
             self._status.setText(f"Form not loaded: {err}")
             notify_error(err)
