@@ -912,6 +912,27 @@ def form_cases() -> list[Case]:
     ]
 
 
+def deep_sidecar(folder: Path) -> Path:
+    """A folder shaped like a dataset whose sidecar is JSON nested 100000 deep."""
+    out = folder / "2024-01-15_TNT_Cells_ALebon_Controle_RAW_v01"
+    out.mkdir()
+    deep = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    (out / f"{out.name}.json").write_bytes(deep)
+    return out
+
+
+def dataset_commands(path: str = "{path}") -> dict[str, tuple[str, ...]]:
+    """The commands that read a saved dataset, on ``path``."""
+    return {
+        "report": ("report", path, "--out", "{work}/report.html"),
+        "methods": ("methods", path),
+        "verify": ("verify", path),
+    }
+
+
+TAIL = "_ALebon_Controle_RAW_v01"
+
+
 def cli_cases() -> list[Case]:
     """The command line itself: closed pipes, a full stdout, wrong kinds of paths."""
     inspect = ("inspect", "{raw}")
@@ -978,6 +999,46 @@ def cli_cases() -> list[Case]:
                 "core": frozenset({0, 2}),
                 "inspect": frozenset({0, 2}),
                 "reader": frozenset({0, 2}),
+            },
+        ),
+        Case(
+            "dataset-deep-sidecar",
+            "damaged",
+            deep_sidecar,
+            {
+                "report": frozenset({2}),
+                "methods": frozenset({2}),
+                "verify": frozenset({1}),  # its verdict: no checksums, not a dataset
+            },
+            dataset_commands(),
+        ),
+        Case(
+            "dataset-is-a-file",
+            "path",
+            regular_file,
+            dict.fromkeys(("report", "methods", "verify"), frozenset({2})),
+            dataset_commands(),
+        ),
+        Case(
+            "name-check-hostile",
+            "value",
+            lambda folder: folder,
+            dict.fromkeys(
+                ("name NUL", "name bidi", "name 1 MiB", "name slash"), frozenset({1})
+            ),
+            {
+                "name NUL": ("name", "--check", "2024-01-15_TNT_A\x00B_AL_C_RAW_v01"),
+                "name bidi": (
+                    "name",
+                    "--check",
+                    "2024-01-15_TNT_abc\u202egpj_AL_C_RAW_v01",
+                ),
+                "name 1 MiB": ("name", "--check", "2024-01-15_" + "T" * 2**20),
+                "name slash": (
+                    "name",
+                    "--check",
+                    "2024-01-15_TNT_../../etc_AL_C_RAW_v01",
+                ),
             },
         ),
         Case(

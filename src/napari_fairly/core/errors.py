@@ -13,8 +13,9 @@ from pathlib import Path
 SHOWN_PATH_CHARS = 300
 
 
-def shown_path(path: Path) -> str:
-    """``path`` as a message shows it: whole, or its start and end around '…'."""
+def shown_path(path: Path | str) -> str:
+    """``path`` (or any text from outside) as a message shows it: whole, or its
+    start and end around '…'."""
     text = str(path)
     if len(text) <= SHOWN_PATH_CHARS:
         return text

@@ -1429,6 +1429,10 @@ def load_form_file(path: Path | str) -> FairForm:
         if path.suffix.lower() == ".csv":
             return form_from_csv(text)
         return form_from_json(text)
+    except FormNotReadyError as err:  # a form, with values that do not fit
+        raise FormNotReadyError(
+            err.problem, problems=err.problems, fix=err.fix, path=path
+        ) from None
     except (FormFileError, InvalidFormValueError) as err:
         raise FormFileError(err.problem, fix=err.fix, path=path) from None
 
