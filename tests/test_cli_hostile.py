@@ -116,3 +116,13 @@ def test_full_stdout_is_one_line(tmp_path: Path) -> None:
         "fairly inspect: cannot write the output (No space left on device)."
     ]
     json.dumps(done.stderr)  # plain text
+
+
+def test_a_newline_or_override_in_a_file_name_stays_one_readable_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "line\nbreak\u202egpj.czi"
+    path.write_bytes(b"not a czi at all" * 10)
+    assert main(["inspect", str(path)]) == 2
+    line = _one_line(capsys)
+    assert "line\\nbreak\\u202egpj.czi: " in line and "\u202e" not in line

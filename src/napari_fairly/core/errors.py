@@ -14,12 +14,28 @@ SHOWN_PATH_CHARS = 300
 
 
 def shown_path(path: Path | str) -> str:
-    """``path`` (or any text from outside) as a message shows it: whole, or its
-    start and end around '…'."""
+    """``path`` (or any text from outside) as a message shows it, on one line.
+
+    Control characters (a newline in a file name) and direction overrides are shown
+    as escapes (``\\n``, ``\\u202e``) so the line reads as it is; a long text is
+    shown by its start and end around '…'.
+    """
     text = str(path)
-    if len(text) <= SHOWN_PATH_CHARS:
-        return text
-    return f"{text[:80]}…{text[-(SHOWN_PATH_CHARS - 81) :]}"
+    if len(text) > SHOWN_PATH_CHARS:
+        text = f"{text[:80]}…{text[-(SHOWN_PATH_CHARS - 81) :]}"
+    if any(_hidden(char) for char in text):
+        text = "".join(
+            char.encode("unicode_escape").decode("ascii") if _hidden(char) else char
+            for char in text
+        )
+    return text
+
+
+def _hidden(char: str) -> bool:
+    """A character a terminal would not show as itself."""
+    import unicodedata
+
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs") and char != "\u200d"
 
 
 class FairlyError(Exception):
