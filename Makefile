@@ -1,6 +1,7 @@
 # Two entry points, each sets up what it needs on first use:
-#   make demo   napari with the plugin's dock widgets and the demo acquisition
-#   make test   ruff, mypy, then the whole test suite, headless (virtual X server)
+#   make demo   napari with the FAIR assistant and the demo acquisition
+#   make test   ruff, mypy, then the whole test suite, headless (virtual X server at
+#               1366x768, the acquisition-PC screen the panels must fit)
 #   make corpus every case of the bad-input corpus through every entry point
 PYTHON ?= python3
 VENV   := .venv
@@ -32,7 +33,7 @@ demo: system-deps $(STAMP)
 	$(PY) -m napari_fairly.widgets.launch
 
 test: system-deps $(STAMP) lint
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) -m pytest
+	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) -m pytest
 
 corpus: system-deps $(STAMP)
 	FAIRLY_CORPUS=full $(PY) -m pytest -s tests/corpus

@@ -17,7 +17,9 @@ ome-zarr-py; ``preload()`` for ours, which the Save widget runs when it opens), 
 times compare the work of a save, not the start-up of a session.
 
 Usage: ``python benchmarks/bench_save.py [--size 2048 --z 64 --channels 3]
-[--keep DIR]``.
+[--keep DIR] [--ngff 0.5]``. ``--ngff 0.5`` saves ours in NGFF 0.5 (Zarr v3 shards);
+the files each save wrote, and their count per GB, are printed either way (inode
+quotas count files).
 Goals: ours >= 5x faster than ome_zarr, peak RSS <= 512 MB, ours <= 2x the floor.
 """
 
@@ -99,7 +101,7 @@ def _report(start: float, cpu_start: float, **extra: float) -> None:
     )
 
 
-def run_ours(source: Path, out: Path) -> None:
+def run_ours(source: Path, out: Path, ngff: str = "0.4") -> None:
     import datetime as dt
 
     from napari_fairly.core.export import SaveRequest, preload, save_steps
@@ -110,7 +112,9 @@ def run_ours(source: Path, out: Path) -> None:
     acq = open_acquisition(source)
     session = Session(acq, _bench_form(acq.metadata, dt.date(2024, 1, 1)))
     # synthetic blobs need not pass every check: the save's work is what is timed
-    request = SaveRequest((session,), out, accept_qc_failures_by="bench")
+    request = SaveRequest(
+        (session,), out, ngff_version=ngff, accept_qc_failures_by="bench"
+    )
     preload()  # imports and kernels, as the Save widget loads them when it opens
     start, cpu_start = time.perf_counter(), _cpu_s()
     drive(save_steps(request))
@@ -134,6 +138,7 @@ def _bench_form(metadata, date):
             "naming.version": "v01",
             # every field the save gate requires
             "study.title": "Save benchmark",
+            "study.publisher": "Bench imaging facility",
             "study.authors": [{"name": "A. Bench"}],
             "study_component.imaging_method": "fluorescence microscopy",
             "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
@@ -238,7 +243,15 @@ def run_floor(source: Path, out: Path) -> None:
         _report(start, cpu_start, bytes=total)
 
 
-def measure(kind: str, source: Path, work: Path, run_index: int) -> dict[str, float]:
+def _files(out: Path) -> dict[str, float]:
+    """Files under ``out`` and their bytes (what inode and size quotas count)."""
+    sizes = [p.stat().st_size for p in out.rglob("*") if p.is_file()]
+    return {"files": len(sizes), "bytes": sum(sizes)}
+
+
+def measure(
+    kind: str, source: Path, work: Path, run_index: int, ngff: str = "0.4"
+) -> dict[str, float]:
     """One run of one tool in a fresh interpreter, into its own new folder.
 
     Outputs are removed at the end of the benchmark, not between runs: for a few
@@ -259,6 +272,8 @@ def measure(kind: str, source: Path, work: Path, run_index: int) -> dict[str, fl
             str(source),
             "--out",
             str(out),
+            "--ngff",
+            ngff,
         ],
         capture_output=True,
         text=True,
@@ -266,7 +281,10 @@ def measure(kind: str, source: Path, work: Path, run_index: int) -> dict[str, fl
     )
     if run.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{run.stderr[-3000:]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    if kind != "floor" and out.exists():
+        result.update(_files(out))
+    return result
 
 
 def main() -> None:
@@ -281,6 +299,9 @@ def main() -> None:
     parser.add_argument(
         "--run", choices=("ours", "writer", "ome_zarr", "floor"), default=None
     )
+    parser.add_argument(
+        "--ngff", choices=("0.4", "0.5"), default="0.4", help="NGFF version of ours"
+    )
     parser.add_argument("--source", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -291,7 +312,10 @@ def main() -> None:
             "ome_zarr": run_ome_zarr,
             "floor": run_floor,
         }
-        runs[args.run](args.source, args.out)
+        if args.run == "ours":
+            run_ours(args.source, args.out, args.ngff)
+        else:
+            runs[args.run](args.source, args.out)
         return
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="fairly-bench-"))
@@ -308,7 +332,7 @@ def main() -> None:
             )
         for index in range(args.repeat):
             for kind in ("floor", "writer", "ours", "ome_zarr"):
-                run = measure(kind, source, work, index)
+                run = measure(kind, source, work, index, args.ngff)
                 best = results.get(kind)
                 if best is None or run["seconds"] < best["seconds"]:
                     results[kind] = run
@@ -316,11 +340,21 @@ def main() -> None:
         shutil.rmtree(work / "outputs", ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"nproc: {os.cpu_count()}; best of {args.repeat}; load {os.getloadavg()}")
+    print(
+        f"nproc: {os.cpu_count()}; best of {args.repeat}; load {os.getloadavg()}; "
+        f"ours in NGFF {args.ngff}"
+    )
     for kind, r in results.items():
+        files = ""
+        if "files" in r:
+            gb = r["bytes"] / 1e9
+            files = (
+                f"  {r['files']:.0f} files in {gb:.2f} GB "
+                f"({r['files'] / gb:.0f} per GB)"
+            )
         print(
             f"{kind:>9}: {r['seconds']:7.1f} s wall  {r['cpu_seconds']:7.1f} s CPU  "
-            f"peak RSS {r['peak_rss_mb']:6.0f} MB"
+            f"peak RSS {r['peak_rss_mb']:6.0f} MB{files}"
         )
     for measure_key, label in (("seconds", "wall"), ("cpu_seconds", "CPU")):
         ours = results["ours"][measure_key]

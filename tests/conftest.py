@@ -57,6 +57,7 @@ def _english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("FAIRLY_LANG", "en")
     yield
     i18n.set_language(None)
+    i18n.set_host_language(None)
 
 
 @pytest.fixture

@@ -46,13 +46,15 @@ def test_manifest_is_valid_for_npe2() -> None:
     manifest.validate_imports()  # every python_name resolves to a real object
     contributions = manifest.contributions
     assert {w.display_name for w in contributions.widgets or []} == {
+        "FAIR assistant",
         "Open acquisition",
         "Acquisition metadata",
         "FAIR form",
         "Quality checks",
         "Save dataset",
+        "Batch",
     }
-    assert [s.key for s in contributions.sample_data or []] == ["demo"]
+    assert [s.key for s in contributions.sample_data or []] == ["demo", "training"]
     patterns = {p for r in contributions.readers or [] for p in r.filename_patterns}
     assert {"*.czi", "*.nd2", "*.lif", "*.dv", "*.ome.tif", "*.zarr"} <= patterns
 

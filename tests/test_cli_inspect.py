@@ -25,8 +25,11 @@ def test_summary_flags_missing_values(capsys: pytest.CaptureFixture[str]) -> Non
     )
     assert "T1 C4 Z1 Y256 X256  uint16" in out
     assert "objective.na" in out and "0.75" in out
-    assert "MISSING  pixel_size_z_um" in out
-    assert "no z-step" in out  # why it matters
+    # a single plane has no z-step: not applicable, which is not missing
+    assert "n/a      pixel_size_z_um" in out
+    assert "MISSING  pixel_size_z_um" not in out
+    assert "a single plane: there is no z-step" in out  # why it does not apply
+    assert "24 of 75 values missing or invalid (11 not applicable)." in out
     assert "laser line" in out  # the 405 nm conflict is reported
 
 

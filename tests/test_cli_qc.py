@@ -28,7 +28,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_file_and_scene(data_file: Path) -> None:
     for scene in range(len(list_scenes(data_file))):
         acq = open_acquisition(data_file, scene)
-        report = run_qc(acq, lang="en")
+        report = run_qc(acq, language="en")
         stats = report.pixel_statistics
         assert stats is not None and stats.complete
         size_c = stats.shape_tczyx[1]
@@ -53,23 +53,24 @@ def test_every_file_and_scene(data_file: Path) -> None:
 
 
 def test_known_findings_in_real_files() -> None:
-    wells = run_qc(open_acquisition(DATA / "czi/WellD6-7_S2.czi"), lang="en")
+    wells = run_qc(open_acquisition(DATA / "czi/WellD6-7_S2.czi"), language="en")
     nyq = {(r.check, r.channel): r for r in wells.rows if r.check.startswith("nyquist")}
     assert nyq[("nyquist_x", 0)].verdict == "oversampled"  # 0.1 µm pixels at 5x
     assert any(
         r.check == "pixel_size_magnification" and r.verdict == "implausible"
         for r in wells.rows
     )
-    lsm = run_qc(open_acquisition(DATA / "czi/LSM880_AiryScan.czi"), lang="en")
+    lsm = run_qc(open_acquisition(DATA / "czi/LSM880_AiryScan.czi"), language="en")
     count = next(r for r in lsm.rows if r.check == "channel_count")
     assert (count.verdict, count.value, count.threshold) == ("mismatch", 8, 4)
     division = run_qc(
-        open_acquisition(DATA / "czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"), lang="en"
+        open_acquisition(DATA / "czi/CellDivision_T3_Z5_CH2_X240_Y170.czi"),
+        language="en",
     )
     assert any(
         r.check == "bit_depth" and r.verdict == "data_exceed" for r in division.rows
     )
-    cluster = run_qc(open_acquisition(DATA / "nd2/cluster.nd2"), lang="en")
+    cluster = run_qc(open_acquisition(DATA / "nd2/cluster.nd2"), language="en")
     z0 = next(n for n in cluster.nyquist if n.channel == 0)
     assert z0.formula == "confocal_lambda_ex"
     assert z0.lateral_nm == pytest.approx(488 / (8 * 0.95), rel=1e-3)
@@ -107,7 +108,7 @@ def test_table_csv_and_overrides(
     )
     text = capsys.readouterr().out
     assert code == 3  # still saturated
-    assert "nyquist_z" in text and "Channel 2 (mCherry)" in text
+    assert "Z sampling" in text and "Channel 2 (mCherry)" in text  # words, not codes
     frame = pd.read_csv(out)
     assert set(frame["source_sha256"]) == {sha256_file(demo_file)}
     z = frame[frame["check"] == "nyquist_z"]

@@ -57,11 +57,14 @@ def test_project_urls_and_hub_metadata() -> None:
 
 
 def test_the_demo_sample_says_what_it_is() -> None:
-    """The demo is a widefield acquisition: its titles must not say confocal."""
+    """The demo is a widefield acquisition: its titles must not say confocal (the
+    training demo, a confocal stack, says so)."""
     manifest = yaml.safe_load(
         (REPO / "src" / "napari_fairly" / "napari.yaml").read_text(encoding="utf-8")
     )
-    (sample,) = manifest["contributions"]["sample_data"]
+    samples = {s["key"]: s for s in manifest["contributions"]["sample_data"]}
+    assert set(samples) == {"demo", "training"}
+    sample = samples["demo"]
     command = next(
         c for c in manifest["contributions"]["commands"] if c["id"] == sample["command"]
     )

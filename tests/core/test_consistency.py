@@ -323,7 +323,7 @@ def test_report_json_and_tidy_table(tmp_path: Path) -> None:
         "TCZYX",
         metadata(source_path=str(source)),
     )
-    report = run_qc(acq, lang="en")
+    report = run_qc(acq, language="en")
     data = json.loads(report.to_json())
     assert data["failed"] is report.failed
     compact = json.loads(report.to_json(include_plane_rows=False))

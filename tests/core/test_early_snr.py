@@ -122,7 +122,7 @@ def test_snr_of_first_channels_starts_before_the_pass_ends() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SnrSettings, "measure", timed_measure)
         patch.setattr(PlaneStatsAccumulator, "add_plane", timed_add)
-        report = run_qc(acq, lang="en")
+        report = run_qc(acq, language="en")
     last_add = max(i for i, e in enumerate(events) if e == ("add", 2))
     first_snr = {c: events.index(("snr", c)) for c in range(3)}
     assert first_snr[0] < last_add and first_snr[1] < last_add
@@ -150,19 +150,23 @@ def test_early_results_with_other_settings_are_not_used() -> None:
         assert futures and not any(f.result().valid for f in futures.values())
         report = drive(
             run_qc_steps(
-                acq, stats=stats, snr_planes=cache.planes(), early_snr=early, lang="en"
+                acq,
+                stats=stats,
+                snr_planes=cache.planes(),
+                early_snr=early,
+                language="en",
             )
         )
     finally:
         early.close()
     assert report.snr and all(r.valid for r in report.snr)
-    assert report.to_dict() == run_qc(acq, lang="en").to_dict()
+    assert report.to_dict() == run_qc(acq, language="en").to_dict()
 
 
 def test_cancelled_qc_leaves_no_snr_thread_running() -> None:
     pixels = blob_stack()
     acq = acquisition(pixels, delay_s={1: 0.05, 2: 0.05})
-    job = run_qc_steps(acq, lang="en")
+    job = run_qc_steps(acq, language="en")
     next(job)
     next(job)
     job.close()

@@ -213,7 +213,8 @@ def test_csv_sidecar_checksums_and_crate(saved: dict, key: str) -> None:
         )
 
         side = json.loads((folder / f"{name}.json").read_text())
-        assert side["schema_version"] == "1.2.0"
+        assert side["schema_version"] == "1.3.0"
+        assert side["language"] == "en"  # the language of its texts for people
         assert side["source"]["sha256"] == raw_sha
         assert side["acquisition"]["pixel_size_x_um"]["value"] == pytest.approx(
             acq.metadata.pixel_size_x_um.value

@@ -70,7 +70,8 @@ def _rewrite_sidecar(folder: Path, change: dict) -> Path:
 def test_the_model_holds_every_key_the_save_writes(saved: Path) -> None:
     path = saved / f"{saved.name}.json"
     side = read_sidecar(path)
-    assert side.schema_version == SCHEMA_VERSION == "1.2.0"
+    assert side.schema_version == SCHEMA_VERSION == "1.3.0"
+    assert side.language == "en"  # the language its texts for people are in
     assert side.to_json() == json.loads(path.read_text())
     # no local path, no OS login: the template did not ask for them
     assert side.source.path is None and side.source.location is None
@@ -173,3 +174,36 @@ def test_a_new_dataset_with_a_bare_nan_fails_verify(
     _rewrite_sidecar(folder, {})
     report = verify_dataset(folder)
     assert any("is not valid JSON (NaN is not JSON" in p for p in report.problems)
+
+
+def test_a_french_session_saves_french_texts_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: Path
+) -> None:
+    """The same file saved from a French session: texts for people in French, the
+    sidecar records it; keys, codes and values are those of the English save."""
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    acq = open_acquisition(RAW)
+    request = save_request(
+        (acq,), naming_form(acq, "Stack"), tmp_path, verify_all_planes=True
+    )
+    folder = drive(save_steps(request)).datasets[0].folder
+    french = json.loads((folder / f"{folder.name}.json").read_text())
+    english = json.loads((saved / f"{saved.name}.json").read_text())
+    assert (french["language"], english["language"]) == ("fr", "en")
+    assert (french["qc"]["language"], english["qc"]["language"]) == ("fr", "en")
+    assert french["storage_reminder"].startswith("3-2-1 : ce dossier est une copie.")
+    assert english["storage_reminder"].startswith("3-2-1: this folder is one copy.")
+
+    def rows(side: dict) -> list[tuple]:
+        return [
+            (r["check"], r["channel"], r["z"], r["verdict"], r["severity"], r["value"])
+            for r in side["qc"]["rows"]
+        ]
+
+    assert rows(french) == rows(english)
+    assert set(french) == set(english)
+    messages = {(r["check"], r["z"]): r["message"] for r in french["qc"]["rows"]}
+    assert messages[("bit_depth", None)] == (
+        "contrôle impossible : SignificantBits manquant (à indiquer dans le formulaire)"
+    )
+    assert verify_dataset(folder).ok

@@ -272,7 +272,8 @@ def test_messages_in_french_and_english(monkeypatch: pytest.MonkeyPatch) -> None
         "condition 'Contrôle': accented or non-ASCII character 'ô'"
     )
     monkeypatch.setenv("LANG", "fr_FR.UTF-8")
-    monkeypatch.delenv("LC_ALL", raising=False)
+    for variable in ("FAIRLY_LANG", "LANGUAGE", "LC_ALL"):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     assert validate_name(name)[0].message == fr.message
 

@@ -283,7 +283,11 @@ def test_confocal_channel_tolerance_missing_axis_and_oversampling_row() -> None:
     assert (y.verdict, y.value, y.threshold) == ("not_checked", None, lateral)
     assert y.message == "cannot check: pixel size y missing (set it in the form)"
     assert result.axes[2].tolerance is None  # the pinhole does not excuse z
-    assert (z.verdict, z.advice) == ("oversampled", "use ≤ 130 nm steps next time")
+    # the advice is right for its axis: a z-step is changed by the step, not the zoom
+    assert (z.verdict, z.advice) == (
+        "oversampled",
+        "use z-steps up to 130 nm next time (fewer planes)",
+    )
     # only ratios below 1 count: z alone
     factor = axial / 50.0
     assert result.oversampling_factor == pytest.approx(factor, rel=1e-12)
@@ -293,6 +297,7 @@ def test_confocal_channel_tolerance_missing_axis_and_oversampling_row() -> None:
         Severity.INFO,
         round(factor, 3),
     )
+    assert over.advice == "take larger z-steps (fewer planes)"  # only z oversampled
     assert (
         over.message
         == result.advice
@@ -389,3 +394,34 @@ def test_modality_not_judged_gives_the_reason_on_every_axis() -> None:
     assert rows[0].message == (
         "cannot check: acquisition mode missing (set it in the form)"
     )
+
+
+def test_advice_names_what_changes_the_sampling_of_each_axis() -> None:
+    """Z is changed by the step between planes; X and Y by zoom, magnification or
+    binning: an axis never gets the other's advice."""
+    _, rows = check_channel_sampling(
+        channel=0,
+        channel_name="DAPI",
+        modality="WideField",
+        modality_source="file",
+        na=1.4,
+        refractive_index=1.515,
+        excitation_nm=358,
+        emission_nm=461,
+        pixel_size_nm={"x": 30.0, "y": 200.0, "z": 500.0},
+        bytes_now=10**8,
+        thresholds=DEFAULT_THRESHOLDS,
+    )
+    x, y, z, over = rows
+    assert (x.verdict, y.verdict, z.verdict) == (
+        "oversampled",
+        "undersampled",
+        "undersampled",
+    )
+    assert x.advice == (
+        "use pixels up to 82 nm next time (less zoom or magnification, or binning)"
+    )
+    assert y.advice == "use ≤ 82 nm pixels (more zoom or magnification)"
+    assert z.advice == "use z-steps of ≤ 246 nm (more planes over the same depth)"
+    assert "between the planes" in z.message and "zoom" not in z.advice
+    assert over.advice == "lower the zoom or magnification, or bin pixels"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_fairly.core.qc import PlaneStatsAccumulator
-from napari_fairly.core.qc.results import DEFAULT_THRESHOLDS, Severity
+from napari_fairly.core.qc.results import DEFAULT_THRESHOLDS, CheckResult, Severity
 from napari_fairly.core.qc.saturation import (
     check_saturation,
     format_percent,
@@ -41,7 +41,7 @@ def run(stack: np.ndarray, significant_bits: int | None = None):
     for z, plane in enumerate(stack):
         acc.add_plane(0, 0, z, plane)
     stats = acc.result()
-    return stats, check_saturation(stats, ["EGFP"], DEFAULT_THRESHOLDS, lang="en")
+    return stats, check_saturation(stats, ["EGFP"], DEFAULT_THRESHOLDS)
 
 
 @pytest.mark.parametrize(
@@ -112,17 +112,32 @@ def test_pileup_below_an_unstated_ceiling() -> None:
     )
 
 
-def test_french_message_is_the_default() -> None:
+def test_messages_follow_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The messages come from the catalogues, in the current language; the verdict
+    codes and values are the same in both."""
     stack = clipped_stack("uint16", 4095, [1150], [0])
     acc = PlaneStatsAccumulator(stack.dtype, (1, 1, 1, *SHAPE), 12)
     acc.add_plane(0, 0, 0, stack[0])
-    rows = check_saturation(acc.result(), ["EGFP"], DEFAULT_THRESHOLDS)
-    summary = next(r for r in rows if r.check == "saturation" and r.z is None)
-    assert summary.message.startswith(
+
+    def summary() -> CheckResult:
+        rows = check_saturation(acc.result(), ["EGFP"], DEFAULT_THRESHOLDS)
+        return next(r for r in rows if r.check == "saturation" and r.z is None)
+
+    english = summary()
+    assert english.message.startswith(
+        "Channel 0 (EGFP): 2.3 % of the pixels at 4095 (12 bits)"
+    )
+    assert english.advice == "reduce exposure, laser power or gain"
+    assert format_percent(0.023) == "2.3 %"
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    french = summary()
+    assert french.message.startswith(
         "Canal 0 (EGFP) : 2,3 % des pixels à 4095 (12 bits)"
     )
-    assert "baissez l'exposition" in summary.message
-    assert format_percent(0.023, "en") == "2.3 %"
+    assert "baissez l'exposition" in french.message
+    assert french.advice == "baissez l'exposition, la puissance laser ou le gain"
+    assert format_percent(0.023) == "2,3 %"
+    assert (french.verdict, french.value) == (english.verdict, english.value)
 
 
 def test_saturation_labels_are_lazy_and_exact() -> None:

@@ -177,7 +177,7 @@ def test_snr_of_kept_planes_measured_side_by_side_equal_one_by_one() -> None:
     data = da.from_array(pixels, chunks=(1, 1, 1, 96, 96))
     acq = Acquisition(Path("synthetic"), 0, ("0",), data, "TCZYX", meta)
     steps: list[str] = []
-    report = drive(run_qc_steps(acq, lang="en"), lambda p: steps.append(p.step))
+    report = drive(run_qc_steps(acq, language="en"), lambda p: steps.append(p.step))
     keys = select_snr_planes(report.stats)
     assert [(r.t, r.c, r.z) for r in report.snr] == keys
     assert len(keys) == 9 and steps.count("measuring SNR") == 9
@@ -188,4 +188,4 @@ def test_snr_of_kept_planes_measured_side_by_side_equal_one_by_one() -> None:
         )
         assert r.model_dump() == one.model_dump()
         assert r.valid and r.snr is not None and r.snr > 3
-    assert run_qc(acq, lang="en").to_dict() == report.to_dict()
+    assert run_qc(acq, language="en").to_dict() == report.to_dict()

@@ -73,7 +73,7 @@ def test_scene_picker_lists_scenes_and_opens_the_chosen_one(
     widget.setValue(path)
     assert widget._scene_combo.count() == 3
     assert widget._scene_combo.itemText(0).startswith("1: ")  # numbered from 1
-    assert widget._status_label.text() == f"3 scene(s) in {path.name}."
+    assert widget.status() == f"3 scenes in {path.name}."
     with qtbot.waitSignal(widget.sessionOpened, timeout=60_000) as opened:
         widget.open_path(path, scene=2)
     session = viewer.layers[0].metadata["fairly_session"]
@@ -93,36 +93,42 @@ def test_metadata_widget_follows_selection_and_flags_missing(
     qtbot.addWidget(metadata)
     _open(opener, qtbot, DATA / "nd2" / "example-multichannel.nd2")
     viewer.layers.selection.active = viewer.layers[1]
-    summary = metadata.summary_item()
-    assert summary.text(0) == "Summary"
-    rows = {
-        summary.child(i).text(0): summary.child(i) for i in range(summary.childCount())
-    }
-    assert rows["objective.na"].text(1).startswith("0.75")
-    assert rows["objective.magnification"].text(1).startswith("20")
-    # single-plane ND2: the 1.0 µm Z default is not a z-step; flagged with why
-    assert rows["pixel_size_z_um"].text(1) == "—"
-    assert "Nyquist" in rows["pixel_size_z_um"].text(3)
+    rows = metadata.rows()
+    # plain names and readable sources; the raw path is in the tooltip
+    assert rows["objective.na"][:2] == ("Numerical aperture (NA)", "0.75")
+    assert rows["objective.na"][2].startswith("from the file: ND2 ")
+    assert (
+        metadata.item("objective.na")
+        .toolTip(1)
+        .endswith("nd2:metadata.channels[0].microscope.objectiveNumericalAperture")
+    )
+    assert rows["objective.magnification"][1].startswith("20")
+    # single-plane ND2: the 1.0 µm Z default is not a z-step, and a single plane
+    # has none: not applicable, which is not missing
+    assert rows["pixel_size_z_um"][1] == "—"
+    assert rows["pixel_size_z_um"][2] == (
+        "not applicable: a single plane: there is no z-step"
+    )
+    # a missing value says what was looked for, and why it matters when selected
+    assert rows["channels[0].excitation_wavelength_nm"][2].startswith(
+        "missing (looked for: ND2 "
+    )
+    metadata.select("channels[0].excitation_wavelength_nm")
+    assert "Why it matters: no excitation wavelength" in metadata.details()
+    assert "24 values missing · 11 do not apply · 0 corrected" in metadata.title()
+    # search narrows the tree, sources included
+    metadata._search_edit.setText("ObjectiveNumerical")
+    visible = [f for f in metadata.rows() if not metadata.item(f).isHidden()]
+    assert visible == ["objective.na"]
+    metadata._search_edit.setText("")
     # a correction shows as such, with the file's value
     session = viewer.layers[1].metadata["fairly_session"]
     assert metadata.value() is session
     session.set_fields({"image_acquisition.objective_na": "0.8"})
-    summary = metadata.summary_item()
-    rows = {
-        summary.child(i).text(0): summary.child(i) for i in range(summary.childCount())
-    }
-    assert rows["objective.na"].text(1) == "0.8"
-    assert rows["objective.na"].text(2).startswith("corrected (file: 0.75")
-    assert "1 corrected" in metadata._title_label.text()
-    # search narrows the tree
-    metadata._search_edit.setText("LensNA")
-    visible = [
-        summary.child(i).text(0)
-        for i in range(summary.childCount())
-        if not summary.child(i).isHidden()
-    ]
-    assert visible == [] or all("lensna" in v.lower() for v in visible)
-    metadata._search_edit.setText("")
+    rows = metadata.rows()
+    assert rows["objective.na"][1] == "0.8"
+    assert rows["objective.na"][2].startswith("corrected (file: 0.75")
+    assert "1 corrected" in metadata.title()
     metadata._on_copy_clicked()
     from qtpy.QtGui import QGuiApplication
 

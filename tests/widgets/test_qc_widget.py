@@ -57,18 +57,35 @@ def test_run_fills_traffic_light_table_and_histogram(
     assert report is widget.session().report  # kept in the session
     assert widget.session().qc_runs == 1
     rows = widget.table_rows()
-    assert any(r[0] == "nyquist_z" and r[4] == "undersampled" for r in rows)
+    results = widget.shown_results()
+    # failed checks first, in words; the codes stay in the report
+    assert [r.severity.value for r in results[:4]] == ["error"] * 4
+    assert rows[0] == ("Z sampling", "1 DAPI", "500 / ≤ 246 nm", "undersampled")
+    assert {r.check for r in results[:3]} == {"nyquist_z"}
     saturation = [  # channels are numbered from 1, as everywhere
-        r for r in rows if r[0] == "saturation" and r[1].startswith("3 mCherry")
+        row
+        for row, r in zip(rows, results, strict=True)
+        if r.check == "saturation" and r.channel == 2
     ]
-    assert (
-        saturation
-        and saturation[0][4] == "clipped_invalid"
-        and saturation[0][3] == "4095"
-    )
-    assert saturation[0][5]  # advice shown
+    # one unit in a row: fractions of the pixels, not a fraction against 4095
+    assert saturation == [("Saturation", "3 mCherry", "0.62 / ≤ 0.1 %", "clipped")]
+    widget.select_row(3)
+    details = widget.details()
+    assert details.startswith("Saturation: pixels at the ceiling — channel 3 mCherry")
+    assert "clipped — the values at the ceiling are not measurements" in details
+    assert "4095 (12 bits)" in details  # the ceiling, in the message
+    assert "What to do: reduce exposure, laser power or gain" in details
+    assert "Why it matters: A pixel at the detector's ceiling" in details
+    snr = [
+        row
+        for row, r in zip(rows, results, strict=True)
+        if r.check == "snr" and r.channel == 2
+    ]
+    assert snr and all(row[3] == "unreliable" for row in snr)  # not "good"
+    assert "clipped_invalid" not in str(rows) and "not_checked" not in str(rows)
     widget._channel_combo.setCurrentIndex(2)
     assert widget._histogram.ceiling() == 4095
+    assert widget._histogram.ceiling_text() == "ceiling 4095"
     widget._histogram.grab()  # paints without error
     assert widget._saturated_button.isEnabled()
 
@@ -83,24 +100,26 @@ def test_inputs_are_corrections_and_change_the_verdict(
     session = widget.session()
     pz = widget.correction_editor(PZ)
     assert pz.placeholderText() == "0.5"
-    assert widget.state(PZ) == "from file"
-    assert widget.state("image_acquisition.refractive_index") == "from file"
+    assert widget.state(PZ) == "from the file"
+    assert widget.state("image_acquisition.refractive_index") == "from the file"
     pz.setText("0.2")
     assert widget.state(PZ) == "corrected (file: 0.5 µm)"
     assert session.form.corrections.get(PZ).value == 0.2  # the session's correction
     run_to_end(widget, qtbot)
-    rows = widget.table_rows()
-    assert {r[4] for r in rows if r[0] == "nyquist_z"} == {"adequate"}
+    assert {r.verdict for r in widget.shown_results() if r.check == "nyquist_z"} == {
+        "adequate"
+    }
+    assert {r[3] for r in widget.table_rows() if r[0] == "Z sampling"} == {"adequate"}
     report = widget.report()
     assert (
         report is not None and report.inputs.pixel_size_z_um.status.value == "operator"
     )
     # another value: the report no longer applies and is no longer shown
-    widget._immersion_combo.setCurrentText("Water")
+    widget._immersion_combo.setCurrentText("water")  # shown in words
     assert session.form.corrections.get("image_acquisition.immersion").value == "Water"
     assert widget.state("image_acquisition.immersion") == "corrected (file: Oil)"
     assert widget.report() is None and widget.table_rows() == []
-    widget._modality_combo.setCurrentText("confocal")
+    widget._modality_combo.setCurrentText("confocal (point scanning)")
     mode = session.metadata.channels[0].acquisition_mode
     assert mode.value == "LaserScanningConfocalMicroscopy" and mode.original.value
     widget._modality_combo.setCurrentIndex(0)  # (from file)
@@ -110,14 +129,15 @@ def test_inputs_are_corrections_and_change_the_verdict(
     assert widget.run() is None  # refused with the message, nothing started
 
 
-def test_qc_parameters_and_language_belong_to_the_session(
-    make_napari_viewer, qtbot, demo_file: Path
+def test_qc_parameters_belong_to_the_session_and_messages_follow_the_language(
+    make_napari_viewer, qtbot, demo_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     viewer = make_napari_viewer()
     add_demo(viewer, demo_file)
     widget = QualityChecksWidget(viewer)
     qtbot.addWidget(widget)
     session = widget.session()
+    assert session.language == "en"  # the language texts are shown in
     widget.parameter_editor("gain").setText("2")
     widget.parameter_editor("offset").setText("100")
     assert session.parameters.gain_e_per_adu == 2.0
@@ -128,16 +148,28 @@ def test_qc_parameters_and_language_belong_to_the_session(
     assert session.parameters.binning is None
     widget.parameter_editor("binning").setText("")
     assert widget.input_error() == ""
-    widget._language_combo.setCurrentText("en")
-    assert session.language == "en"
     run_to_end(widget, qtbot)
     report = widget.report()
     assert report is not None and report.language == "en"
     assert report.inputs.gain_e_per_adu.value == 2.0
     nyquist_z = next(r for r in report.rows if r.check == "nyquist_z")
     assert "undersampled" in nyquist_z.message
-    widget._language_combo.setCurrentText("fr")
+    assert nyquist_z.verdict == "undersampled"  # a code: never translated
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    session.set_language("fr")
     assert widget.report() is None  # messages in another language: run again
+    run_to_end(widget, qtbot)
+    report = widget.report()
+    assert report is not None and report.language == "fr"
+    nyquist_z = next(r for r in report.rows if r.check == "nyquist_z")
+    assert nyquist_z.verdict == "undersampled"
+    assert "sous-échantillonné" in nyquist_z.message
+    assert widget.table_rows()[0] == (
+        "Échant. Z",
+        "1 DAPI",
+        "500 / ≤ 246 nm",
+        "insuffisant",
+    )
 
 
 def big_acquisition() -> Acquisition:
@@ -188,7 +220,7 @@ def test_cancel_mid_way_leaves_no_stale_state(
     assert widget.report() is None and widget.session().qc_runs == 0
     assert widget.table_rows() == []
     assert widget._run_button.isEnabled() and not widget._cancel_button.isEnabled()
-    assert widget._status_label.text().startswith("Cancelled")
+    assert widget.status().startswith("Cancelled")
     assert not widget._saturated_button.isEnabled()
     # a new run after the cancel completes normally
     run_to_end(widget, qtbot)
@@ -249,5 +281,5 @@ def test_unreadable_pixels_show_the_error_not_a_cancel(
     qtbot.addWidget(widget)
     run_to_end(widget, qtbot)
     assert widget.report() is None and widget.table_rows() == []
-    assert "pixels cannot be read" in widget._status_label.text()
+    assert "pixels cannot be read" in widget.status()
     assert shown and "Copy it again" in shown[0]

@@ -106,7 +106,7 @@ def test_form_correction_shows_in_the_qc_panel_and_back(
     qtbot.addWidget(qc)
     na_qc = qc.correction_editor(NA)
     assert na_qc.text() == "" and na_qc.placeholderText() == "1.4"
-    assert qc.state(NA) == "from file"
+    assert qc.state(NA) == "from the file"
     # typed in the form ...
     na_form = form.editor(NA)
     assert isinstance(na_form, QLineEdit) and na_form.text() == "1.4"
@@ -114,7 +114,7 @@ def test_form_correction_shows_in_the_qc_panel_and_back(
     assert session.form.corrections.get(NA).value == 1.3
     assert session.metadata.objective.na.value == 1.3
     assert session.metadata.objective.na.original.value == 1.4
-    assert form.source(NA) == "typed, corrected (file: 1.4)"
+    assert form.source(NA) == "typed by you, corrected (file: 1.4)"
     # ... is the QC panel's input
     assert na_qc.text() == "1.3"
     assert qc.state(NA) == "corrected (file: 1.4)"
@@ -124,7 +124,7 @@ def test_form_correction_shows_in_the_qc_panel_and_back(
     # ... is the form's field, with the file's value beside it
     pz_form = form.editor(PZ)
     assert isinstance(pz_form, QLineEdit) and pz_form.text() == "0.2"
-    assert form.source(PZ) == "typed, corrected (file: 0.5 µm)"
+    assert form.source(PZ) == "typed by you, corrected (file: 0.5 µm)"
     # a channel's emission corrected in the QC table shows in the form's channel table
     qc.channel_cell(2, "emission_nm").setText("520")
     assert session.metadata.channels[1].emission_wavelength_nm.value == 520
@@ -168,7 +168,9 @@ def test_qc_panel_corrections_reach_the_save_without_a_second_run(
     assert session.qc_runs == 1
     report = session.report
     assert report is not None and not report.failed
-    verdicts = {r[0]: r[4] for r in qc.table_rows() if r[0].startswith("nyquist")}
+    verdicts = {
+        r.check: r.verdict for r in qc.shown_results() if r.check.startswith("nyquist")
+    }
     assert verdicts == {
         "nyquist_x": "adequate",
         "nyquist_y": "adequate",
@@ -216,11 +218,12 @@ def test_save_runs_the_checks_once_and_asks_to_accept_failures(
     qtbot.waitUntil(lambda: save.worker() is None, timeout=30_000)
     assert session.qc_runs == 1
     assert session.report is not None and session.report.failed
-    shown = {r[0]: r[4] for r in qc.table_rows()}  # the QC panel shows the report
+    shown = {r.check: r.verdict for r in qc.shown_results()}  # the QC panel's
     assert shown["nyquist_z"] == "undersampled"
+    assert ("Z sampling", "undersampled") in {(r[0], r[3]) for r in qc.table_rows()}
     assert not (tmp_path / "out").exists()  # nothing written
     assert save.status().startswith("Not saved: some checks failed")
-    assert any(v.startswith("nyquist_z") for v in save.verdicts())
+    assert any(v.startswith("Z sampling (channel 1") for v in save.verdicts())
     assert save._accept.isVisibleTo(save) and not save._accept.isChecked()
     assert not save._save_button.isEnabled()
     save._accept.setChecked(True)
@@ -286,13 +289,13 @@ def test_incomplete_form_keeps_save_disabled_with_the_field_list(
     save = SaveDatasetWidget(viewer)
     qtbot.addWidget(save)
     save.setDestination(tmp_path)
-    expected = [
-        f"{field} ({field_label(field)}): {message}"
-        for field, message in session.form_problems()
-    ]
-    assert save.problems() == expected  # as `fairly save` lists them
-    assert "naming.sample (Sample / experiment): Sample / experiment is required. " in (
-        "\n".join(expected)
+    problems = save.problems()  # what `fairly save` lists, in words
+    assert len(problems) == len(session.form_problems())
+    assert "Sample / experiment: to fill" in problems
+    assert "Study title: to fill" in problems
+    assert all(
+        field_label(f) in p
+        for (f, _m), p in zip(session.form_problems(), problems, strict=True)
     )
     assert not save._save_button.isEnabled()
     save._save_button.click()  # disabled: nothing starts
@@ -302,9 +305,7 @@ def test_incomplete_form_keeps_save_disabled_with_the_field_list(
     qtbot.addWidget(form)
     fill_form(session, "Toxo")
     session.set_fields({"naming.condition": ""})
-    assert save.problems() == [
-        "naming.condition (Condition): Condition is required. Fill it in."
-    ]
+    assert save.problems() == ["Condition: to fill"]
     assert not save._save_button.isEnabled()
     editor = form.editor("naming.condition")
     assert isinstance(editor, QLineEdit)
@@ -341,13 +342,22 @@ def test_second_acquisition_starts_a_new_session_with_the_operator_fields(
     assert new.image_acquisition.objective_na == 0.75
     assert form.preview()[1] == "invalid"
     assert "Sample / experiment" in form.preview()[0]
-    assert any(p.startswith("naming.sample ") for p in save.problems())
+    assert "Sample / experiment: to fill" in save.problems()
     # operator-level values come along, marked as coming from the profile
     assert new.naming.creator == "ALebon" and new.naming.project == "TNT"
     assert new.sources["naming.creator"].startswith("profile")
     assert new.sources["naming.project"].startswith("profile")
-    assert form.source("naming.creator") == "from the profile"
+    assert form.source("naming.creator") == "from your last entries"
+    # the biology of the last sample may not be this one's: it waits for a yes
     assert new.biosample.organism.label == "Homo sapiens"
+    assert form.source("biosample.organism") == (
+        "from your last entries — is it right for this sample?"
+    )
+    assert form.to_confirm() == ["biosample.organism", "biosample.biological_entity"]
+    form.confirm("biosample.organism")
+    assert second.form.sources["biosample.organism"] == "operator"
+    assert second.form.biosample.organism.label == "Homo sapiens"
+    assert form.to_confirm() == ["biosample.biological_entity"]
     # the first acquisition is untouched
     assert first.form.naming.sample == "Toxo"
     assert first.form.corrections.get(NA).value == 1.2

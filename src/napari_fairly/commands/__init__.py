@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from napari_fairly.core.i18n import N_, _
+
 EXIT_OK = 0
 EXIT_VERDICT = 1
 EXIT_BAD_INPUT = 2
@@ -14,31 +16,43 @@ EXIT_QC_FAILED = 3
 EXIT_BATCH_FAILURES = 4
 
 EXIT_CODES = (
-    (EXIT_OK, "done"),
+    (EXIT_OK, N_("done")),
     (
         EXIT_VERDICT,
-        "a verdict says no: invalid name, incomplete or invalid form (any bad value "
-        "in a form field), or a form made for another acquisition; the fields are "
-        "listed",
+        N_(
+            "a verdict says no: invalid name, incomplete or invalid form (any bad "
+            "value in a form field), or a form made for another acquisition; the "
+            "fields are listed"
+        ),
     ),
     (
         EXIT_BAD_INPUT,
-        "bad input: an unreadable, corrupt or self-contradicting file, a bad path, "
-        "a form file that is not a form",
+        N_(
+            "bad input: an unreadable, corrupt or self-contradicting file, a bad "
+            "path, a form file that is not a form"
+        ),
     ),
     (
         EXIT_QC_FAILED,
-        "a quality check failed (for save: failed checks not accepted, nothing "
-        "written)",
+        N_(
+            "a quality check failed (for save: failed checks not accepted, nothing "
+            "written)"
+        ),
     ),
-    (EXIT_BATCH_FAILURES, "a batch finished with failures"),
+    (
+        EXIT_BATCH_FAILURES,
+        N_(
+            "a batch (or a watched folder) finished with failures: every other item "
+            "is saved; batch_report.csv (watch_report.csv) says which failed and why"
+        ),
+    ),
 )
 
 
 def exit_code_table() -> str:
     """The exit-code table as text, for ``--help`` epilogs."""
-    lines = ["exit codes:"]
-    lines += [f"  {code}  {meaning}" for code, meaning in EXIT_CODES]
+    lines = [_("exit codes:")]
+    lines += [f"  {code}  {_(meaning)}" for code, meaning in EXIT_CODES]
     return "\n".join(lines)
 
 
@@ -48,7 +62,9 @@ def add_scene_argument(parser: Any, what: str) -> None:
         "--scene",
         default=None,
         metavar="N",
-        help=f"{what}: scene number (from 1, as `fairly inspect` lists them) or name",
+        help=_(
+            "{what}: scene number (from 1, as `fairly inspect` lists them) or name"
+        ).format(what=what),
     )
 
 

@@ -39,8 +39,8 @@ def register(subparsers: Any) -> None:
     """Add ``fairly form`` to the ``fairly`` parser."""
     parser = subparsers.add_parser(
         "form",
-        help="fill the FAIR form from an acquisition, a template and --set values",
-        description=(
+        help=_("fill the FAIR form from an acquisition, a template and --set values"),
+        description=_(
             "Prefill the FAIR form from the acquisition's metadata, the facility "
             "template (--template, else FAIRLY_TEMPLATE, else <config>/template.yaml) "
             "and the operator's last entries, apply --set values, write it, and exit 1 "
@@ -49,14 +49,14 @@ def register(subparsers: Any) -> None:
             "image_acquisition.channels.N.name…, or the short names of fairly qc: "
             "na, pz, em.N…) are corrections: the save uses them."
         ),
-        epilog="Fields: " + ", ".join(FIELD_PATHS) + "\n\n" + exit_code_table(),
+        epilog=_("Fields:") + " " + ", ".join(FIELD_PATHS) + "\n\n" + exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("acquisition", type=Path, help="raw file (czi, nd2, lif, …)")
-    add_scene_argument(parser, "the scene the form is for (default: the first)")
-    parser.add_argument("--template", type=Path, default=None, help="facility YAML")
+    parser.add_argument("acquisition", type=Path, help=_("raw file (czi, nd2, lif, …)"))
+    add_scene_argument(parser, _("the scene the form is for (default: the first)"))
+    parser.add_argument("--template", type=Path, default=None, help=_("facility YAML"))
     parser.add_argument(
-        "--operator", default=None, help="prefill from this operator's last entries"
+        "--operator", default=None, help=_("prefill from this operator's last entries")
     )
     parser.add_argument(
         "--set",
@@ -64,14 +64,17 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="a form value, e.g. naming.project=TNT (repeatable)",
+        help=_("a form value, e.g. naming.project=TNT (repeatable)"),
     )
     parser.add_argument(
         "--out",
         type=Path,
         required=True,
-        help="form file to write: .json, or .csv (field,value,source); - for stdout. "
-        "An existing file is replaced only if it is a form made for this acquisition.",
+        help=_(
+            "form file to write: .json, or .csv (field,value,source); - for stdout. "
+            "An existing file is replaced only if it is a form made for this "
+            "acquisition."
+        ),
     )
     parser.set_defaults(func=handle_form)
 

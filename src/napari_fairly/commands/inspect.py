@@ -9,6 +9,7 @@ from typing import Any
 from napari_fairly.commands import add_scene_argument, scene_index
 from napari_fairly.core import strict_json
 from napari_fairly.core.display import summary_text
+from napari_fairly.core.i18n import _
 from napari_fairly.core.reading import open_acquisition
 
 
@@ -16,18 +17,18 @@ def register(subparsers: Any) -> None:
     """Add the ``inspect`` subcommand."""
     parser = subparsers.add_parser(
         "inspect",
-        help="show the acquisition metadata of a raw file, missing values flagged",
-        description=(
+        help=_("show the acquisition metadata of a raw file, missing values flagged"),
+        description=_(
             "Open a raw acquisition read-only and show every metadata value with its "
             "source, or why it is missing."
         ),
     )
     parser.add_argument(
-        "path", help="raw file (CZI, ND2, LIF, DV, TIFF) or .ome.zarr folder"
+        "path", help=_("raw file (CZI, ND2, LIF, DV, TIFF) or .ome.zarr folder")
     )
-    add_scene_argument(parser, "default: the first")
+    add_scene_argument(parser, _("default: the first"))
     parser.add_argument(
-        "--json", action="store_true", help="print the metadata model as JSON"
+        "--json", action="store_true", help=_("print the metadata model as JSON")
     )
     parser.set_defaults(func=handle)
 

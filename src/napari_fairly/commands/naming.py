@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.naming import (
     NameIssue,
     NameParts,
@@ -30,30 +31,34 @@ def register(subparsers: Any) -> None:
     """Add ``fairly name`` to the ``fairly`` parser."""
     parser = subparsers.add_parser(
         "name",
-        help="build a dataset name from its components, or check a name",
-        description=(
+        help=_("build a dataset name from its components, or check a name"),
+        description=_(
             "Print the name date_project_sample_creator_condition_datatype_version, "
             "or with --check say whether NAME follows the convention (exit 0 valid, "
             "1 invalid, with the reasons and suggested fixes)."
         ),
     )
-    parser.add_argument("--check", metavar="NAME", help="check this file name")
-    parser.add_argument("--project", help="project acronym, upper case (TNT)")
-    parser.add_argument("--sample", help="sample or experiment (MicroAlgue)")
-    parser.add_argument("--creator", help="initials + family name (ALebon)")
-    parser.add_argument("--condition", help="experimental condition (Controle)")
-    parser.add_argument("--type", dest="datatype", default="RAW", help="RAW, PROC, …")
+    parser.add_argument("--check", metavar="NAME", help=_("check this file name"))
+    parser.add_argument("--project", help=_("project acronym, upper case (TNT)"))
+    parser.add_argument("--sample", help=_("sample or experiment (MicroAlgue)"))
+    parser.add_argument("--creator", help=_("initials + family name (ALebon)"))
+    parser.add_argument("--condition", help=_("experimental condition (Controle)"))
     parser.add_argument(
-        "--date", help="acquisition date YYYY-MM-DD (default: today)", default=None
+        "--type", dest="datatype", default="RAW", help=_("RAW, PROC, …")
     )
-    parser.add_argument("--version", dest="version", default="v01", help="v01, v02…")
-    parser.add_argument("--role", default=None, help="measurements, objects, …")
-    parser.add_argument("--ext", default="", help="extension, e.g. .csv or .ome.zarr")
+    parser.add_argument(
+        "--date", help=_("acquisition date YYYY-MM-DD (default: today)"), default=None
+    )
+    parser.add_argument("--version", dest="version", default="v01", help=_("v01, v02…"))
+    parser.add_argument("--role", default=None, help=_("measurements, objects, …"))
+    parser.add_argument(
+        "--ext", default="", help=_("extension, e.g. .csv or .ome.zarr")
+    )
     parser.add_argument(
         "--dest",
         type=Path,
         default=None,
-        help="destination folder: bump the version if the name is taken there",
+        help=_("destination folder: bump the version if the name is taken there"),
     )
     parser.add_argument("--lang", choices=("fr", "en"), default=None)
     parser.set_defaults(func=handle_name)

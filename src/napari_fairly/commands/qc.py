@@ -14,14 +14,14 @@ from napari_fairly.commands import (
     exit_code_table,
     scene_index,
 )
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import N_, _
 
 SEVERITY_MARK = {
-    "ok": "OK",
-    "info": "info",
-    "not_checked": "n/c",
-    "warning": "WARN",
-    "error": "FAIL",
+    "ok": N_("OK"),
+    "info": N_("info"),
+    "not_checked": N_("n/c"),
+    "warning": N_("WARN"),
+    "error": N_("FAIL"),
 }
 
 
@@ -29,8 +29,10 @@ def register(subparsers: Any) -> None:
     """Add the ``qc`` subcommand."""
     parser = subparsers.add_parser(
         "qc",
-        help="quality checks: Nyquist sampling, SNR, saturation, metadata consistency",
-        description=(
+        help=_(
+            "quality checks: Nyquist sampling, SNR, saturation, metadata consistency"
+        ),
+        description=_(
             "Check one scene of a raw file: sampling against Nyquist, signal-to-noise, "
             "saturation and zero clipping, and metadata consistency. Exit 0 when every "
             "check passes or warns, 3 when one fails, 2 on bad input."
@@ -39,22 +41,24 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "path", type=Path, help="raw acquisition file or OME-Zarr folder"
+        "path", type=Path, help=_("raw acquisition file or OME-Zarr folder")
     )
-    add_scene_argument(parser, "the scene to check (default: the first)")
+    add_scene_argument(parser, _("the scene to check (default: the first)"))
     parser.add_argument(
         "--form",
         type=Path,
         default=None,
-        help="a FAIR form JSON whose corrections (pixel sizes, NA…) the checks use",
+        help=_("a FAIR form JSON whose corrections (pixel sizes, NA…) the checks use"),
     )
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--json", action="store_true", help=_("print the report as JSON")
+    )
     parser.add_argument(
         "--csv",
         type=Path,
         default=None,
         metavar="OUT",
-        help="write the tidy table (one row per check x channel x plane) to OUT",
+        help=_("write the tidy table (one row per check x channel x plane) to OUT"),
     )
     parser.add_argument(
         "--set",
@@ -62,37 +66,51 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="correct an acquisition value or set a QC parameter, e.g. na=1.4, "
-        "ri=1.515, em.1=520 (channel 1), modality=confocal, pz=0.3, pinhole_au=1, "
-        "image_acquisition.pixel_size_x_um=0.1, gain=2.0 (e-/ADU), offset=100",
+        help=_(
+            "correct an acquisition value or set a QC parameter, e.g. na=1.4, "
+            "ri=1.515, em.1=520 (channel 1), modality=confocal, pz=0.3, pinhole_au=1, "
+            "image_acquisition.pixel_size_x_um=0.1, gain=2.0 (e-/ADU), offset=100"
+        ),
     )
     parser.add_argument(
         "--lang",
         choices=("fr", "en"),
-        default="fr",
-        help="language of messages (default fr)",
+        default=None,
+        help=_(
+            "language of the messages and advice (default: FAIRLY_LANG, else the "
+            "system's language)"
+        ),
     )
     parser.add_argument(
-        "--planes", action="store_true", help="also print the per-plane rows"
+        "--planes", action="store_true", help=_("also print the per-plane rows")
     )
     parser.set_defaults(func=run_qc_command)
 
 
 def format_table(report: Any, planes: bool = False) -> str:
-    """The report as an aligned text table, one line per check."""
-    from napari_fairly.core.qc import format_value
+    """The report as an aligned text table, one line per check.
+
+    Values and limits in one unit per row, verdicts in plain words (the JSON and
+    CSV keep the codes).
+    """
+    from napari_fairly.core.words import (
+        check_words,
+        qc_limit_words,
+        qc_value_words,
+        verdict_words,
+    )
 
     rows = report.rows if planes else report.summary_rows()
     header = (
         "",
-        "check",
-        "channel",
+        _("check"),
+        _("channel"),
         "z",
         "t",
-        "value",
-        "ideal/threshold",
-        "verdict",
-        "message",
+        _("value"),
+        _("limit"),
+        _("verdict"),
+        _("message"),
     )
     lines = [header]
     for r in rows:
@@ -103,14 +121,14 @@ def format_table(report: Any, planes: bool = False) -> str:
         )
         lines.append(
             (
-                SEVERITY_MARK[r.severity.value],
-                r.check,
+                _(SEVERITY_MARK[r.severity.value]),
+                check_words(r.check, short=True),
                 channel,
                 "" if r.z is None else str(r.z),
                 "" if r.t is None else str(r.t),
-                format_value(r.value, r.unit),
-                format_value(r.threshold, r.unit),
-                r.verdict,
+                qc_value_words(r),
+                qc_limit_words(r) or "—",
+                verdict_words(r.check, r.verdict, short=True),
                 r.message + (f" → {r.advice}" if r.advice else ""),
             )
         )
@@ -123,7 +141,11 @@ def format_table(report: Any, planes: bool = False) -> str:
 
 
 def open_session(
-    path: Path, scene: Any, form_path: Path | None, settings: list[str], lang: str
+    path: Path,
+    scene: Any,
+    form_path: Path | None,
+    settings: list[str],
+    lang: str | None = None,
 ) -> Any:
     """A Session for ``path`` with a form file's and ``--set`` corrections applied.
 
@@ -188,8 +210,20 @@ def read_form_file(path: Path) -> Any:
 
 
 def run_qc_command(args: argparse.Namespace) -> int:
-    """Open the file, run every check, print the table (or JSON), write the CSV."""
+    """Open the file, run every check, print the table (or JSON), write the CSV.
+
+    ``--lang`` is the language of every text the command prints and of the report's
+    messages (the verdicts are codes in any language).
+    """
+    from napari_fairly.core.i18n import texts_in
+
+    with texts_in(args.lang):
+        return _run_qc(args)
+
+
+def _run_qc(args: argparse.Namespace) -> int:
     from napari_fairly.core.progress import Progress, drive
+    from napari_fairly.core.words import severity_words
 
     session = open_session(args.path, args.scene, args.form, args.overrides, args.lang)
     acq = session.acquisition
@@ -213,14 +247,17 @@ def run_qc_command(args: argparse.Namespace) -> int:
         print(report.to_json())
     else:
         name = acq.path.name + (
-            f" [scene {acq.scene_index + 1}: {acq.scene_name}]"
+            " "
+            + _("[scene {number}: {name}]").format(
+                number=acq.scene_index + 1, name=acq.scene_name
+            )
             if acq.metadata.scene_count > 1
             else ""
         )
-        print(
-            f"{name}: worst = {report.worst_severity.value}"
-            + ("; QC FAILED" if report.failed else "")
+        worst = _("{name}: worst = {severity}").format(
+            name=name, severity=severity_words(report.worst_severity.value)
         )
+        print(worst + (_("; QC FAILED") if report.failed else ""))
         print(format_table(report, planes=args.planes))
     return EXIT_QC_FAILED if report.failed else EXIT_OK
 
@@ -230,13 +267,14 @@ def _write_csv(report: Any, out: Path) -> None:
 
     if out.exists():
         raise OutputError(
-            f"{out} already exists; it is never overwritten.",
-            fix="Choose another --csv path.",
+            _("{path} already exists; it is never overwritten.").format(path=out),
+            fix=_("Choose another --csv path."),
             path=out,
         )
     if not out.parent.is_dir():
         raise OutputError(
-            f"folder {out.parent} does not exist.", fix="Create it first."
+            _("folder {path} does not exist.").format(path=out.parent),
+            fix=_("Create it first."),
         )
     from pandas.api.types import is_numeric_dtype
 
@@ -253,5 +291,6 @@ def _write_csv(report: Any, out: Path) -> None:
             frame.to_csv(handle, index=False, lineterminator="\n")
     except OSError as err:
         raise OutputError(
-            f"cannot write {out}: {err.strerror}.", fix="Choose a writable folder."
+            _("cannot write {path}: {why}.").format(path=out, why=err.strerror),
+            fix=_("Choose a writable folder."),
         ) from err

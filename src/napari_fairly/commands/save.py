@@ -14,6 +14,7 @@ from napari_fairly.commands import (
     exit_code_table,
     scene_index,
 )
+from napari_fairly.core.i18n import _
 from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
@@ -31,8 +32,8 @@ def register(subparsers: Subparsers) -> None:
     """Add the ``save`` and ``verify`` subcommands."""
     save = subparsers.add_parser(
         "save",
-        help="save an acquisition as a named OME-Zarr dataset with its documents",
-        description=(
+        help=_("save an acquisition as a named OME-Zarr dataset with its documents"),
+        description=_(
             "Write <out>/<name>/ (OME-Zarr, sidecar JSON, measurements CSV, DataCite, "
             "RO-Crate, checksums) from a raw file and a FAIR form. Never overwrites. "
             "The form must be complete, valid and made for this file (else exit 1, "
@@ -42,15 +43,15 @@ def register(subparsers: Subparsers) -> None:
         epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    save.add_argument("path", type=Path, help="raw acquisition file")
+    save.add_argument("path", type=Path, help=_("raw acquisition file"))
     save.add_argument(
-        "--form", type=Path, required=True, help="FAIR form JSON (fairly form)"
+        "--form", type=Path, required=True, help=_("FAIR form JSON (fairly form)")
     )
-    save.add_argument("--out", type=Path, required=True, help="destination folder")
+    save.add_argument("--out", type=Path, required=True, help=_("destination folder"))
     scenes = save.add_mutually_exclusive_group()
-    add_scene_argument(scenes, "save only this scene")
+    add_scene_argument(scenes, _("save only this scene"))
     scenes.add_argument(
-        "--all-scenes", action="store_true", help="one dataset per scene (default)"
+        "--all-scenes", action="store_true", help=_("one dataset per scene (default)")
     )
     save.add_argument(
         "--set",
@@ -58,65 +59,75 @@ def register(subparsers: Subparsers) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="correct an acquisition value (image_acquisition.pixel_size_z_um=0.2, "
-        "or na=1.4, pz=0.2, em.2=520…) or set a QC parameter (gain=2.0); as in "
-        "fairly form and fairly qc",
+        help=_(
+            "correct an acquisition value (image_acquisition.pixel_size_z_um=0.2, "
+            "or na=1.4, pz=0.2, em.2=520…) or set a QC parameter (gain=2.0); as in "
+            "fairly form and fairly qc"
+        ),
     )
     save.add_argument(
         "--accept-qc-failures",
         action="store_true",
-        help="save even if a quality check fails; the acceptance (which checks, who, "
-        "when) is recorded in the sidecar",
+        help=_(
+            "save even if a quality check fails; the acceptance (which checks, who, "
+            "when) is recorded in the sidecar"
+        ),
     )
     save.add_argument(
         "--operator",
         default=None,
-        help="who accepts failed checks (default: the form's operator)",
+        help=_("who accepts failed checks (default: the form's operator)"),
     )
     save.add_argument(
         "--ngff",
         choices=("0.4", "0.5"),
         default=None,
-        help="OME-NGFF version: 0.4 (Zarr v2, default) or 0.5 (Zarr v3)",
+        help=_("OME-NGFF version: 0.4 (Zarr v2, default) or 0.5 (Zarr v3)"),
     )
     save.add_argument(
-        "--labels", type=Path, default=None, help="label image (TIFF or .npy)"
+        "--labels", type=Path, default=None, help=_("label image (TIFF or .npy)")
     )
     save.add_argument(
         "--copy-raw",
         action="store_true",
-        help="also copy the raw file to raw/<name>.<ext>",
+        help=_("also copy the raw file to raw/<name>.<ext>"),
     )
     save.add_argument(
         "--on-exists",
         choices=("bump", "refuse"),
         default="bump",
-        help="when the name exists: save as the next version (default) or stop",
+        help=_("when the name exists: save as the next version (default) or stop"),
     )
     save.add_argument(
         "--verify-all-planes",
         action="store_true",
-        help="hash every level-0 plane while reading and compare them all before "
-        "publishing (slower; default: a sample spread over T, C and Z)",
+        help=_(
+            "hash every level-0 plane while reading and compare them all before "
+            "publishing (slower; default: a sample spread over T, C and Z)"
+        ),
     )
     save.set_defaults(func=run_save)
 
     verify = subparsers.add_parser(
         "verify",
-        help="check a saved dataset: checksums, OME-Zarr pixels, documents",
-        description="Recompute every checksum, re-read the OME-Zarr; 0 if all hold.",
+        help=_("check a saved dataset: checksums, OME-Zarr pixels, documents"),
+        description=_("Recompute every checksum, re-read the OME-Zarr; 0 if all hold."),
         epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument(
-        "dir", type=Path, help="dataset folder <out>/<name> (with --cleanup: <out>)"
+        "dir",
+        type=Path,
+        help=_("dataset folder <out>/<name> (with --cleanup: <out>)"),
     )
     verify.add_argument(
         "--cleanup",
         action="store_true",
-        help="list the temporary folders of saves under DIR and remove the "
-        "interrupted ones (a running save's folder is left alone); their version "
-        "numbers are free again",
+        help=_(
+            "list the temporary folders of saves under DIR and remove the "
+            "interrupted ones (a running save's folder is left alone); their version "
+            "numbers are free again"
+        ),
     )
     verify.set_defaults(func=run_verify)
 

@@ -1,10 +1,16 @@
-"""A synthetic but realistic demo acquisition, written as an OME-TIFF with full OME-XML.
+"""Synthetic but realistic demo acquisitions, written as OME-TIFFs with full OME-XML.
 
 Real files from public projects cannot be bundled (several are GPL, all are
-fetched), so the plugin makes its own: a widefield 3-channel z-stack of cells taken
-with a 63x/1.4 oil objective. It is built to teach: channel 3 is partly saturated and
-the z-step (0.5 µm) undersamples the axial Nyquist limit (~0.25 µm), while the
-lateral sampling is adequate.
+fetched), so the plugin makes its own, each built to teach:
+
+- the demo: a widefield 3-channel z-stack of cells taken with a 63x/1.4 oil
+  objective; channel 3 is partly saturated and the z-step (0.5 µm) undersamples the
+  axial Nyquist limit (~0.25 µm), while the lateral sampling is adequate;
+- the training demo: a confocal 2-channel z-stack taken at 20 nm pixels and 60 nm
+  steps (about half the Nyquist distances: oversampled, ten times the data needed)
+  with very few photons (under-exposed: poor signal-to-noise ratio, 2 % of the
+  detector's range used).
+
 Seeded: the same seed gives the same bytes.
 """
 
@@ -18,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 DEMO_FILE_NAME = "fairly-demo_3ch-zstack.ome.tif"
+TRAINING_FILE_NAME = "fairly-training_2ch-confocal.ome.tif"
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,219 @@ def write_demo_acquisition(
             photometric="minisblack",
             compression=None,
             resolution=(1e4 / PIXEL_SIZE_XY_UM, 1e4 / PIXEL_SIZE_XY_UM),
+            resolutionunit="CENTIMETER",
+        )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+# --------------------------------------------------------------------------- training
+
+TRAINING_CHANNELS = (
+    # name, fluorophore, ex, em, frame time (s), colour, peak photons per pixel
+    DemoChannel("AF488", "Alexa Fluor 488", 488.0, 520.0, 0.8, "00FF00", 30.0),
+    DemoChannel("AF568", "Alexa Fluor 568", 561.0, 603.0, 0.8, "FF0000", 22.0),
+)
+TRAINING_PIXEL_SIZE_XY_UM = 0.02  # confocal Nyquist ≈ 44-50 nm: ratio ≈ 0.45
+TRAINING_Z_STEP_UM = 0.06  # axial Nyquist ≈ 130-150 nm: ratio ≈ 0.45
+TRAINING_PINHOLE_UM = 28.5  # 1 Airy unit at 520 nm behind 63x/1.4
+TRAINING_GAIN_ADU_PER_E = 2.0
+TRAINING_OFFSET_ADU = 50.0
+TRAINING_DATE = datetime(2024, 3, 15, 14, 2, 11, tzinfo=timezone.utc)
+
+
+def make_training_pixels(
+    *, seed: int = 20240315, size_z: int = 20, size_yx: int = 256
+) -> np.ndarray:
+    """Simulate the training stack (C, Z, Y, X) in ADU: vesicles and a filament.
+
+    Structures of 0.1-0.3 µm blurred by a confocal PSF (σ ≈ 85 nm laterally, 250 nm
+    axially: several pixels and planes wide, since the sampling is twice too fine),
+    then photon noise at a few photons per pixel, read noise, gain and offset.
+    """
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    shape = (size_z, size_yx, size_yx)
+    objects = np.zeros((len(TRAINING_CHANNELS), *shape), np.float64)
+    for c in range(len(TRAINING_CHANNELS)):
+        for _ in range(14):
+            z, y, x = (int(rng.integers(3, n - 3)) for n in shape)
+            objects[c, z, y - 2 : y + 3, x - 2 : x + 3] += rng.uniform(0.6, 1.0)
+    line = np.linspace(20, size_yx - 20, 400).astype(int)
+    objects[0, size_z // 2, line, (line * 0.6 + 40).astype(int)] = 1.0
+    sigma = (
+        0.25 / TRAINING_Z_STEP_UM,
+        0.085 / TRAINING_PIXEL_SIZE_XY_UM,
+        0.085 / TRAINING_PIXEL_SIZE_XY_UM,
+    )
+    out = np.empty(objects.shape, np.uint16)
+    ceiling = 2**SIGNIFICANT_BITS - 1
+    for c, channel in enumerate(TRAINING_CHANNELS):
+        blurred = ndimage.gaussian_filter(objects[c], sigma=sigma)
+        photons = 0.8 + channel.peak_photons * blurred / max(blurred.max(), 1e-9)
+        electrons = rng.poisson(photons).astype(np.float64)
+        electrons += rng.normal(0.0, 1.0, electrons.shape)
+        adu = np.round(electrons * TRAINING_GAIN_ADU_PER_E + TRAINING_OFFSET_ADU)
+        out[c] = np.clip(adu, 0, ceiling).astype(np.uint16)
+    return out
+
+
+def training_ome_xml(shape_czyx: tuple[int, int, int, int]) -> str:
+    """The training demo's OME-XML: a confocal, with pinhole and detector stated."""
+    from ome_types import model as m
+
+    size_c, size_z, size_y, size_x = shape_czyx
+    detector = m.Detector(
+        id="Detector:0",
+        manufacturer="Leica",
+        model="PMT (simulated)",
+        type=m.Detector_Type.PMT,
+        gain=TRAINING_GAIN_ADU_PER_E,
+        offset=TRAINING_OFFSET_ADU,
+    )
+    objective = m.Objective(
+        id="Objective:0",
+        manufacturer="Leica",
+        model="HC PL APO 63x/1.40 OIL CS2",
+        nominal_magnification=OBJECTIVE_MAGNIFICATION,
+        lens_na=OBJECTIVE_NA,
+        immersion=m.Objective_Immersion.OIL,
+        correction=m.Objective_Correction.PLAN_APO,
+    )
+    lasers = [
+        m.Laser(
+            id=f"LightSource:{i}",
+            manufacturer="Leica",
+            model=f"WLL {ch.excitation_wavelength_nm:.0f} nm",
+            wavelength=ch.excitation_wavelength_nm,
+            wavelength_unit=m.UnitsLength.NANOMETER,
+        )
+        for i, ch in enumerate(TRAINING_CHANNELS)
+    ]
+    instrument = m.Instrument(
+        id="Instrument:0",
+        microscope=m.Microscope(
+            manufacturer="Leica",
+            model="Stellaris 5 (simulated)",
+            type=m.Microscope_Type.INVERTED,
+        ),
+        objectives=[objective],
+        detectors=[detector],
+        lasers=lasers,
+    )
+    channels = [
+        m.Channel(
+            id=f"Channel:0:{i}",
+            name=ch.name,
+            fluor=ch.fluorophore,
+            samples_per_pixel=1,
+            excitation_wavelength=ch.excitation_wavelength_nm,
+            excitation_wavelength_unit=m.UnitsLength.NANOMETER,
+            emission_wavelength=ch.emission_wavelength_nm,
+            emission_wavelength_unit=m.UnitsLength.NANOMETER,
+            acquisition_mode=m.Channel_AcquisitionMode.LASER_SCANNING_CONFOCAL_MICROSCOPY,
+            illumination_type=m.Channel_IlluminationType.EPIFLUORESCENCE,
+            contrast_method=m.Channel_ContrastMethod.FLUORESCENCE,
+            pinhole_size=TRAINING_PINHOLE_UM,
+            pinhole_size_unit=m.UnitsLength.MICROMETER,
+            color=m.Color(f"#{ch.color_rgb}"),
+            detector_settings=m.DetectorSettings(
+                id=detector.id,
+                gain=TRAINING_GAIN_ADU_PER_E,
+                offset=TRAINING_OFFSET_ADU,
+            ),
+            light_source_settings=m.LightSourceSettings(
+                id=f"LightSource:{i}",
+                wavelength=ch.excitation_wavelength_nm,
+                wavelength_unit=m.UnitsLength.NANOMETER,
+            ),
+        )
+        for i, ch in enumerate(TRAINING_CHANNELS)
+    ]
+    planes = [
+        m.Plane(
+            the_c=c,
+            the_z=z,
+            the_t=0,
+            exposure_time=TRAINING_CHANNELS[c].exposure_s,
+            exposure_time_unit=m.UnitsTime.SECOND,
+            position_z=z * TRAINING_Z_STEP_UM,
+            position_z_unit=m.UnitsLength.MICROMETER,
+        )
+        for c in range(size_c)
+        for z in range(size_z)
+    ]
+    pixels = m.Pixels(
+        id="Pixels:0",
+        dimension_order=m.Pixels_DimensionOrder.XYZCT,
+        type=m.PixelType.UINT16,
+        significant_bits=SIGNIFICANT_BITS,
+        size_x=size_x,
+        size_y=size_y,
+        size_z=size_z,
+        size_c=size_c,
+        size_t=1,
+        physical_size_x=TRAINING_PIXEL_SIZE_XY_UM,
+        physical_size_x_unit=m.UnitsLength.MICROMETER,
+        physical_size_y=TRAINING_PIXEL_SIZE_XY_UM,
+        physical_size_y_unit=m.UnitsLength.MICROMETER,
+        physical_size_z=TRAINING_Z_STEP_UM,
+        physical_size_z_unit=m.UnitsLength.MICROMETER,
+        channels=channels,
+        planes=planes,
+        tiff_data_blocks=[m.TiffData(ifd=0, plane_count=size_c * size_z)],
+    )
+    experimenter = m.Experimenter(
+        id="Experimenter:0", first_name="Sam", last_name="Trainee"
+    )
+    image = m.Image(
+        id="Image:0",
+        name="Vesicles and filament, AF488/AF568 (simulated)",
+        acquisition_date=TRAINING_DATE,
+        description="Synthetic training acquisition generated by napari-fairly.",
+        experimenter_ref=m.ExperimenterRef(id=experimenter.id),
+        instrument_ref=m.InstrumentRef(id=instrument.id),
+        objective_settings=m.ObjectiveSettings(
+            id=objective.id,
+            refractive_index=IMMERSION_RI,
+            medium=m.ObjectiveSettings_Medium.OIL,
+        ),
+        pixels=pixels,
+    )
+    ome = m.OME(
+        instruments=[instrument],
+        experimenters=[experimenter],
+        images=[image],
+        creator="napari-fairly training demo",
+    )
+    return ome.to_xml()
+
+
+def write_training_acquisition(
+    path: Path | str, *, seed: int = 20240315, size_z: int = 20, size_yx: int = 256
+) -> Path:
+    """Write the training demo OME-TIFF at ``path`` (a file or a folder)."""
+    import tifffile
+
+    target = Path(path)
+    if target.is_dir():
+        target = target / TRAINING_FILE_NAME
+    pixels = make_training_pixels(seed=seed, size_z=size_z, size_yx=size_yx)
+    xml = training_ome_xml(pixels.shape)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    resolution = 1e4 / TRAINING_PIXEL_SIZE_XY_UM
+    try:
+        tifffile.imwrite(
+            partial,
+            pixels,
+            description=xml.encode("utf-8"),
+            metadata=None,
+            photometric="minisblack",
+            compression=None,
+            resolution=(resolution, resolution),
             resolutionunit="CENTIMETER",
         )
         os.replace(partial, target)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import N_, _, current_language
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -149,16 +150,23 @@ def channel_layer_specs(
     return specs
 
 
+def _grouped(n: int) -> str:
+    """``11,797,734`` (``11 797 734`` in French, narrow no-break spaces)."""
+    text = f"{n:,}"
+    return text.replace(",", "\u202f") if current_language() == "fr" else text
+
+
 def size_text(md: AcquisitionMetadata) -> str:
     """``"11,797,734 bytes"``; for a folder, which is not summed on open, what its
     level-0 pixels take uncompressed."""
     if md.size_bytes is not None:
-        return f"{md.size_bytes:,} bytes"
-    pixels = ""
+        return _("{size} bytes").format(size=_grouped(md.size_bytes))
     if md.shape and md.dtype:
         n = int(np.prod(list(md.shape.values()), dtype=np.int64))
-        pixels = f"; level 0: {n * np.dtype(md.dtype).itemsize:,} bytes uncompressed"
-    return f"folder, not summed when opening{pixels}"
+        return _(
+            "folder, not summed when opening; level 0: {size} bytes uncompressed"
+        ).format(size=_grouped(n * np.dtype(md.dtype).itemsize))
+    return _("folder, not summed when opening")
 
 
 def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> str:
@@ -170,14 +178,33 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
     shape = " ".join(f"{a}{n}" for a, n in md.shape.items())
     scene = f" ({md.scene_name})" if md.scene_name else ""
     lines = [
-        f"File     {md.source_path}",
-        f"Size     {size_text(md)}   format {md.format}   reader {md.reader}",
-        f"Scene    {md.scene_index + 1} of {md.scene_count}{scene}",
+        _head(N_("File"), str(md.source_path)),
+        _head(
+            N_("Size"),
+            _("{size}   format {format}   reader {reader}").format(
+                size=size_text(md), format=md.format, reader=md.reader
+            ),
+        ),
+        _head(
+            N_("Scene"),
+            _("{number} of {count}").format(
+                number=md.scene_index + 1, count=md.scene_count
+            )
+            + scene,
+        ),
     ]
     if len(scene_names) > 1:
         listed = ", ".join(f"{i}: {n}" for i, n in enumerate(scene_names, start=1))
-        lines.append(f"Scenes   {listed}")
-    lines += [f"Pixels   {shape}  {md.dtype}  (dims {md.dims})", ""]
+        lines.append(_head(N_("Scenes"), listed))
+    lines += [
+        _head(
+            N_("Pixels"),
+            _("{shape}  {dtype}  (dims {dims})").format(
+                shape=shape, dtype=md.dtype, dims=md.dims
+            ),
+        ),
+        "",
+    ]
     rows = summary_rows(md)
     width = max((len(r.field) for r in rows), default=10)
     flags = {
@@ -187,18 +214,29 @@ def summary_text(md: AcquisitionMetadata, scene_names: tuple[str, ...] = ()) -> 
         Status.OPERATOR: "operator",
     }
     for row in rows:
-        flag = flags.get(row.status, "        ")
+        flag = flags.get(row.status, "        ") if row.applies else "n/a     "
         known = row.status not in (Status.MISSING, Status.INVALID)
         value = f"{row.value} {row.unit}" if row.unit and known else row.value
         where = row.source or "not in file"
         if row.reason and row.status is not Status.PRESENT:
             where += f"  [{row.reason}]"
         lines.append(f"{flag} {row.field:<{width}}  {value:<24} {where}")
-        if row.hint:
-            lines.append(f"{'':9}{'':<{width}}  -> {row.hint}")
+        hint = row.hint or row.not_applicable
+        if hint:
+            lines.append(f"{'':9}{'':<{width}}  -> {hint}")
+    skipped = sum(1 for r in rows if not r.applies)
     lines += [
         "",
-        f"{len(md.missing_fields())} of {len(rows)} values missing or invalid.",
+        _(
+            "{missing} of {total} values missing or invalid ({skipped} not applicable)."
+        ).format(
+            missing=len(md.missing_fields()), total=len(rows) - skipped, skipped=skipped
+        ),
     ]
-    lines += [f"Note: {note}" for note in md.notes]
+    lines += [_("Note: {note}").format(note=note) for note in md.notes]
     return "\n".join(lines)
+
+
+def _head(title: str, text: str) -> str:
+    """A heading line of ``fairly inspect``: the title (an ``N_()`` text) padded."""
+    return f"{_(title):<8} {text}"

@@ -42,7 +42,7 @@ from napari_fairly.core.errors import (
     InvalidFormValueError,
     TemplateError,
 )
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import N_, _
 from napari_fairly.core.micrometa import Hardware, hardware_form_values
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.naming import (
@@ -370,50 +370,53 @@ FILE_NAME_FIELDS: tuple[str, ...] = (
 )
 
 LABELS: dict[str, str] = {
-    "naming.date": "Acquisition date",
-    "naming.project": "Project acronym",
-    "naming.sample": "Sample / experiment",
-    "naming.creator": "Creator (initials + family name)",
-    "naming.condition": "Condition",
-    "naming.datatype": "Data type",
-    "naming.version": "Version",
-    "study.title": "Study title",
-    "study.description": "Study description",
-    "study.authors": "Authors",
-    "study.licence": "Licence",
-    "study.keywords": "Keywords",
-    "study.funding": "Funding",
-    "study.related_publication_doi": "Related publication (DOI)",
-    "study.publisher": "Publisher (facility / institution)",
-    "study.publisher_ror": "Publisher ROR id",
-    "study.language": "Language of the free text",
-    "study_component.name": "Study component name",
-    "study_component.description": "Study component description",
-    "study_component.imaging_method": "Imaging method (FBbi)",
-    "biosample.organism": "Organism (NCBI Taxonomy)",
-    "biosample.biological_entity": "Biological entity",
-    "biosample.intrinsic_variables": "Intrinsic variables (genotype, line)",
-    "biosample.extrinsic_variables": "Extrinsic variables (treatment, dose)",
-    "biosample.experimental_variables": "Experimental variables",
-    "specimen.preparation_protocol": "Preparation protocol",
-    "specimen.channels": "Channel content",
-    "image_acquisition.instrument": "Instrument",
-    "image_acquisition.acquisition_datetime": "Acquisition date-time",
-    "image_acquisition.objective": "Objective",
-    "image_acquisition.objective_na": "Objective NA",
-    "image_acquisition.pixel_size_x_um": "Pixel size X (µm)",
-    "image_acquisition.pixel_size_y_um": "Pixel size Y (µm)",
-    "image_acquisition.pixel_size_z_um": "Z step (µm)",
-    "image_acquisition.objective_magnification": "Objective magnification",
-    "image_acquisition.immersion": "Immersion medium",
-    "image_acquisition.instrument_manufacturer": "Instrument manufacturer",
-    "operator": "Operator",
+    "naming.date": N_("Acquisition date"),
+    "naming.project": N_("Project acronym"),
+    "naming.sample": N_("Sample / experiment"),
+    "naming.creator": N_("Creator (initials + family name)"),
+    "naming.condition": N_("Condition"),
+    "naming.datatype": N_("Data type"),
+    "naming.version": N_("Version"),
+    "study.title": N_("Study title"),
+    "study.description": N_("Study description"),
+    "study.authors": N_("Authors"),
+    "study.licence": N_("Licence"),
+    "study.keywords": N_("Keywords"),
+    "study.funding": N_("Funding"),
+    "study.related_publication_doi": N_("Related publication (DOI)"),
+    "study.publisher": N_("Publisher (facility / institution)"),
+    "study.publisher_ror": N_("Publisher ROR id"),
+    "study.language": N_("Language of the free text"),
+    "study_component.name": N_("Study component name"),
+    "study_component.description": N_("Study component description"),
+    "study_component.imaging_method": N_("Imaging method (FBbi)"),
+    "biosample.organism": N_("Organism (NCBI Taxonomy)"),
+    "biosample.biological_entity": N_("Biological entity"),
+    "biosample.intrinsic_variables": N_("Intrinsic variables (genotype, line)"),
+    "biosample.extrinsic_variables": N_("Extrinsic variables (treatment, dose)"),
+    "biosample.experimental_variables": N_("Experimental variables"),
+    "specimen.preparation_protocol": N_("Preparation protocol"),
+    "specimen.channels": N_("Channel content"),
+    "image_acquisition.instrument": N_("Instrument"),
+    "image_acquisition.acquisition_datetime": N_("Acquisition date-time"),
+    "image_acquisition.objective": N_("Objective"),
+    "image_acquisition.objective_na": N_("Objective NA"),
+    "image_acquisition.pixel_size_x_um": N_("Pixel size X (µm)"),
+    "image_acquisition.pixel_size_y_um": N_("Pixel size Y (µm)"),
+    "image_acquisition.pixel_size_z_um": N_("Z step (µm)"),
+    "image_acquisition.objective_magnification": N_("Objective magnification"),
+    "image_acquisition.immersion": N_("Immersion medium"),
+    "image_acquisition.instrument_manufacturer": N_("Instrument manufacturer"),
+    "operator": N_("Operator"),
 }
 
 
 def field_label(path: str) -> str:
-    """Human label of a field path (the path itself when there is none)."""
-    return LABELS.get(path, path.split(".")[-1].replace("_", " ").capitalize())
+    """Human label of a field path, in the current language."""
+    label = LABELS.get(path)
+    if label is None:
+        return path.split(".")[-1].replace("_", " ").capitalize()
+    return _(label)
 
 
 def field_kind(path: str) -> Literal["required", "recommended", "optional"]:
@@ -433,7 +436,7 @@ def _split(path: str) -> tuple[str, str | None]:
             fix="Use a dotted path such as study.title or naming.project "
             f"(known: {', '.join(FIELD_PATHS)}).",
         )
-    module, _, name = path.partition(".")
+    module, _sep, name = path.partition(".")
     return module, (name or None)
 
 
@@ -720,7 +723,11 @@ def _naming_issues(form: FairForm) -> list[FormIssue]:
         for issue in check_component(
             component, values[component], datatypes=form.rules.extra_datatypes
         ):
-            fix = f"Use '{issue.suggestion}'." if issue.suggestion else ""
+            fix = (
+                _("Use '{suggestion}'.").format(suggestion=issue.suggestion)
+                if issue.suggestion
+                else ""
+            )
             out.append(
                 FormIssue(f"naming.{component}", issue.severity, issue.message, fix)
             )
@@ -1360,7 +1367,7 @@ def profile_from_form(form: FairForm, operator: str | None = None) -> OperatorPr
     for path in PROFILE_FIELDS:
         if path in form.rules.fixed_fields:
             continue
-        module, _, name = path.partition(".")
+        module, _sep, name = path.partition(".")
         value = dumped[module][name]
         if not _is_empty(value):
             last[path] = value

@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import Field
 
+from napari_fairly.core.i18n import N_, _
 from napari_fairly.core.model import FrozenModel, Reason, Sourced, Status
+from napari_fairly.core.words import modality_words
 
 
 class Detector(FrozenModel):
@@ -145,12 +147,36 @@ class AcquisitionMetadata(FrozenModel):
         return out
 
     def missing_fields(self) -> list[str]:
-        """Dotted names of every value that is missing or invalid."""
+        """Dotted names of every value that is missing or invalid and applies.
+
+        A value that does not apply to this acquisition (the time increment of a
+        single time point, the pinhole of a widefield channel) is not missing: see
+        :meth:`not_applicable`.
+        """
+        skip = self.not_applicable()
         return [
             k
             for k, v in self.sourced_fields().items()
-            if v.status in (Status.MISSING, Status.INVALID)
+            if v.status in (Status.MISSING, Status.INVALID) and k not in skip
         ]
+
+    def not_applicable(self) -> dict[str, str]:
+        """Missing values that do not apply to this acquisition, each with why.
+
+        The reader says so where it knows (``Reason.NOT_APPLICABLE``); the rest
+        follows from the shape and the channels' modality: no time increment for a
+        single time point, no z-step for a single plane, no pinhole for a modality
+        that has none (widefield, TIRF, light sheet, SIM, brightfield). A modality
+        that is not stated decides nothing: the pinhole then stays missing.
+        """
+        out: dict[str, str] = {}
+        for name, item in self.sourced_fields().items():
+            if item.status is not Status.MISSING:
+                continue
+            why = _not_applicable_why(self, name, item)
+            if why:
+                out[name] = why
+        return out
 
 
 def stack_axes(shape: dict[str, int]) -> str:
@@ -175,61 +201,123 @@ def no_stack() -> Sourced[str]:
 # in `fairly inspect`, and in training sessions). Keys are dotted field names without
 # the channel index.
 WHY_IT_MATTERS: dict[str, str] = {
-    "pixel_size_x_um": (
+    "pixel_size_x_um": N_(
         "no pixel size: no lateral Nyquist check, no physical scale or "
         "measurements in µm"
     ),
-    "pixel_size_y_um": (
+    "pixel_size_y_um": N_(
         "no pixel size: no lateral Nyquist check, no physical scale in µm"
     ),
-    "pixel_size_z_um": "no z-step: no axial Nyquist check, no volumes in µm³",
-    "time_increment_s": (
+    "pixel_size_z_um": N_("no z-step: no axial Nyquist check, no volumes in µm³"),
+    "time_increment_s": N_(
         "no time increment: rates and kinetics cannot be expressed in seconds"
     ),
-    "acquisition_date": (
+    "acquisition_date": N_(
         "no acquisition date: the file name's date must be typed, provenance is weaker"
     ),
-    "significant_bits": (
+    "significant_bits": N_(
         "no bit depth: the saturation ceiling is inferred from the data"
     ),
-    "microscope": (
+    "microscope": N_(
         "no instrument: the REMBI image-acquisition module must be filled by hand"
     ),
-    "objective.na": "no NA: no Nyquist check is possible (set it in the form)",
-    "objective.magnification": (
+    "objective.na": N_("no NA: no Nyquist check is possible (set it in the form)"),
+    "objective.magnification": N_(
         "no magnification: the pixel size cannot be cross-checked"
     ),
-    "objective.immersion": (
+    "objective.immersion": N_(
         "no immersion: the refractive index for axial Nyquist is assumed"
     ),
-    "objective.refractive_index": (
+    "objective.refractive_index": N_(
         "no refractive index: taken from the immersion medium, if known"
     ),
-    "channels.name": "no channel name: layers and tables will be labelled by index",
-    "channels.fluorophore": "no fluorophore: the REMBI channel content must be typed",
-    "channels.excitation_wavelength_nm": (
+    "channels.name": N_("no channel name: layers and tables will be labelled by index"),
+    "channels.fluorophore": N_(
+        "no fluorophore: the REMBI channel content must be typed"
+    ),
+    "channels.excitation_wavelength_nm": N_(
         "no excitation wavelength: no confocal Nyquist check"
     ),
-    "channels.emission_wavelength_nm": (
+    "channels.emission_wavelength_nm": N_(
         "no emission wavelength: no widefield Nyquist check, grey colormap"
     ),
-    "channels.exposure_s": (
+    "channels.exposure_s": N_(
         "no exposure: the acquisition cannot be reproduced from the metadata"
     ),
-    "channels.acquisition_mode": (
+    "channels.acquisition_mode": N_(
         "no acquisition mode: the imaging method (FBbi) and Nyquist formula "
         "must be chosen"
     ),
-    "position.stage_x_um": (
+    "position.stage_x_um": N_(
         "no stage position: the field cannot be placed among its neighbours"
     ),
-    "position.stage_y_um": (
+    "position.stage_y_um": N_(
         "no stage position: the field cannot be placed among its neighbours"
     ),
-    "channels.pinhole_um": (
+    "channels.pinhole_um": N_(
         "no pinhole: confocal sampling tolerance assumes 1 Airy unit"
     ),
 }
+
+
+# modality keys (core.qc.normalise_modality) of acquisitions with no pinhole
+NO_PINHOLE_MODALITIES = ("widefield", "tirf", "light_sheet", "sim", "brightfield")
+# point-scanning modalities: one detector element, no camera binning
+POINT_SCANNING = ("confocal", "confocal_two_wavelength", "two_photon", "sted")
+NOT_APPLICABLE_WHY = {
+    "time": N_("a single time point: there is no time increment"),
+    "z": N_("a single plane: there is no z-step"),
+    "stack": N_("a single plane per channel: there is no stack"),
+    "pinhole": N_("no pinhole in {modality}"),
+    "pinhole_um": N_("the pinhole is stated in µm instead"),
+    "binning": N_("no camera binning in point-scanning microscopy"),
+    "reader": N_("does not apply to this acquisition"),
+}
+
+
+def _channel_modality(metadata: AcquisitionMetadata, name: str) -> str | None:
+    """The modality key of the channel a dotted name belongs to (None: unknown)."""
+    import re
+
+    from napari_fairly.core.qc import normalise_modality
+
+    match = re.match(r"channels\[(\d+)\]", name)
+    if match is None or int(match.group(1)) >= len(metadata.channels):
+        return None
+    mode = metadata.channels[int(match.group(1))].acquisition_mode.value
+    return normalise_modality(mode) if mode else None
+
+
+def _pinhole_um_stated(metadata: AcquisitionMetadata, name: str) -> bool:
+    """True when the channel of ``name`` states its pinhole in µm."""
+    index = int(name.split("[", 1)[1].split("]", 1)[0])
+    return metadata.channels[index].pinhole_um.value is not None
+
+
+def _not_applicable_why(
+    metadata: AcquisitionMetadata, name: str, item: Sourced[Any]
+) -> str:
+    """Why a missing value does not apply ("" when it does: it is missing)."""
+    shape = metadata.shape
+    if name == "time_increment_s" and shape.get("T", 1) <= 1:
+        return _(NOT_APPLICABLE_WHY["time"])
+    if name == "pixel_size_z_um" and shape.get("Z", 1) <= 1:
+        return _(NOT_APPLICABLE_WHY["z"])
+    if name == "stack_axis" and item.reason == Reason.NOT_APPLICABLE.value:
+        return _(NOT_APPLICABLE_WHY["stack"])
+    modality = _channel_modality(metadata, name)
+    if name.endswith((".pinhole_um", ".pinhole_airy_units")):
+        if modality in NO_PINHOLE_MODALITIES:
+            return _(NOT_APPLICABLE_WHY["pinhole"]).format(
+                modality=modality_words(modality)
+            )
+        if name.endswith(".pinhole_airy_units") and _pinhole_um_stated(metadata, name):
+            return _(NOT_APPLICABLE_WHY["pinhole_um"])
+    if name.endswith(".detector.binning") and modality in POINT_SCANNING:
+        return _(NOT_APPLICABLE_WHY["binning"])
+    if item.reason == Reason.NOT_APPLICABLE.value:
+        return _(NOT_APPLICABLE_WHY["reader"])
+    return ""
 
 
 def why_it_matters(field: str) -> str:
@@ -237,11 +325,16 @@ def why_it_matters(field: str) -> str:
     import re
 
     key = re.sub(r"\[\d+\]", "", field)
-    return WHY_IT_MATTERS.get(key, "")
+    hint = WHY_IT_MATTERS.get(key, "")
+    return _(hint) if hint else ""
 
 
 class SummaryRow(FrozenModel):
-    """One line of the summary: field, value as text, source, and a hint if missing."""
+    """One line of the summary: field, value as text, source, and a hint if missing.
+
+    A missing value that does not apply to the acquisition has the reason
+    ``not_applicable``, no hint, and says why in ``not_applicable``.
+    """
 
     field: str
     value: str
@@ -250,13 +343,34 @@ class SummaryRow(FrozenModel):
     source: str
     reason: str | None
     hint: str
+    not_applicable: str = ""
+
+    @property
+    def applies(self) -> bool:
+        """False for a value that does not apply (never counted as missing)."""
+        return not self.not_applicable
 
 
 def summary_rows(metadata: AcquisitionMetadata) -> list[SummaryRow]:
     """The summary of the metadata widget and ``fairly inspect``: every value."""
     rows = []
+    skip = metadata.not_applicable()
     for field, item in metadata.sourced_fields().items():
         missing = item.status in (Status.MISSING, Status.INVALID)
+        if field in skip:
+            rows.append(
+                SummaryRow(
+                    field=field,
+                    value="—",
+                    unit=item.unit,
+                    status=item.status,
+                    source=item.source,
+                    reason=Reason.NOT_APPLICABLE.value,
+                    hint="",
+                    not_applicable=skip[field],
+                )
+            )
+            continue
         if missing:
             text = f"(invalid: {item.raw})" if item.status is Status.INVALID else "—"
         else:

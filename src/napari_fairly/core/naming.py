@@ -13,7 +13,6 @@ and how to fix it, even when the name as a whole does not match.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.i18n import current_language
 
 COMPONENTS = (
     "date",
@@ -71,12 +71,9 @@ Lang = Literal["fr", "en"]
 
 
 def default_lang() -> Lang:
-    """French on French locales (LC_ALL, LC_MESSAGES, LANG), else English."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
+    """The language texts are shown in (``core.i18n``: FAIRLY_LANG, the plugin's
+    setting, the system locale)."""
+    return "fr" if current_language() == "fr" else "en"
 
 
 @dataclass(frozen=True)

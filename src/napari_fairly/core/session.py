@@ -35,6 +35,7 @@ from napari_fairly.core.form import (
     set_fields,
     sync_acquisition,
 )
+from napari_fairly.core.i18n import current_language
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.qc import QcParameters
 
@@ -143,6 +144,9 @@ class Session:
         The facility template: form rules and defaults, QC thresholds.
     parameters
         QC parameters that are not acquisition metadata (camera gain, STED…).
+    language
+        Language of the checks' messages; default: the one texts are shown in
+        (:func:`~napari_fairly.core.i18n.current_language`).
     any_scene
         The form is shared by every scene of the file (``--all-scenes``): it is not
         refused for naming another scene.
@@ -163,14 +167,14 @@ class Session:
         template: FacilityTemplate | None = None,
         profile: OperatorProfile | None = None,
         parameters: QcParameters | None = None,
-        language: str = "fr",
+        language: str | None = None,
         any_scene: bool = False,
     ) -> None:
         self._source = acquisition
         self._template = template
         self._any_scene = any_scene
         self._parameters = parameters or QcParameters()
-        self._language = language
+        self._language = language or current_language()
         self._report: QcReport | None = None
         self._report_key: str | None = None
         self._acceptance: Acceptance | None = None
@@ -378,7 +382,7 @@ class Session:
 
         key = self.inputs_key()
         report = yield from run_qc_steps(
-            self.acquisition, self._parameters, self.thresholds, lang=self._language
+            self.acquisition, self._parameters, self.thresholds, language=self._language
         )
         return report, key
 

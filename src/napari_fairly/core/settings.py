@@ -115,6 +115,33 @@ class TemplateOptions(FrozenModel):
         return value
 
 
+class BatchPolicy(FrozenModel):
+    """What batches and the watched folder do where no operator is there to decide.
+
+    ``accept_qc_failures_by`` names who accepts failed checks for unattended saves
+    (recorded in each sidecar); empty, such an item is not saved and is reported.
+    A watched file is complete when ``sentinel`` exists (``{name}`` is the file's
+    name, ``{stem}`` without its extension: ``"{name}.done"``), else when its size
+    and modification time have not changed for ``settle_seconds``.
+    """
+
+    accept_qc_failures_by: str = ""
+    settle_seconds: float = Field(default=30.0, ge=0, le=86400)
+    sentinel: str = ""
+
+    @field_validator("sentinel")
+    @classmethod
+    def _sentinel_is_a_name(cls, value: str) -> str:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        if fields - {"name", "stem"}:
+            raise ValueError("sentinel may only use {name} and {stem}")
+        if "/" in value or "\\" in value:
+            raise ValueError(
+                "sentinel is a file name beside the acquisition, not a path"
+            )
+        return value
+
+
 class FacilityTemplate(FrozenModel):
     """A facility's fixed values, defaults, extra required fields and options.
 
@@ -134,6 +161,7 @@ class FacilityTemplate(FrozenModel):
     required: tuple[str, ...] = ()
     datatypes: tuple[str, ...] = ()  # added to RAW, PROC, DECON…
     options: TemplateOptions = TemplateOptions()
+    batch: BatchPolicy = BatchPolicy()  # unattended saves: fairly batch, fairly watch
     source_path: str = ""  # set by load_template: where the template was read
 
     @field_validator("publisher_ror")

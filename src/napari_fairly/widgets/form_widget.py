@@ -7,6 +7,12 @@ shows what :func:`~napari_fairly.core.form.form_issues` says beside each field. 
 image-acquisition values (pixel sizes, NA, immersion, magnification, the channel
 table) are the operator's corrections of the file's values: the Quality checks panel
 shows the same ones, and the file's value stays visible beside a corrected one.
+
+Every field says where its value came from in words ("from the file: OME Pixels
+PhysicalSizeX", "from the template (…)"), why it matters (its tooltip), and shows
+its example as a grey italic hint that cannot be taken for a value. Values a
+template or the operator's last entries set for the biology (organism, entity) wait
+for the operator's confirmation.
 """
 
 from __future__ import annotations
@@ -23,19 +29,24 @@ from qtpy.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QCollapsible
 
 from napari_fairly.core.corrections import CHANNEL_PREFIX, is_correction
 from napari_fairly.core.errors import FairlyError
+from napari_fairly.core.flow import (
+    BIOLOGY_FIELDS,
+    confirm_values,
+    name_status,
+    values_to_confirm,
+)
 from napari_fairly.core.form import (
     FairForm,
     FormIssue,
@@ -48,16 +59,29 @@ from napari_fairly.core.form import (
     prefill_form,
     profile_from_form,
 )
+from napari_fairly.core.i18n import N_, _
 from napari_fairly.core.naming import DATATYPES
 from napari_fairly.core.settings import FacilityTemplate, load_template, save_profile
 from napari_fairly.core.vocabularies import vocabulary
+from napari_fairly.core.why import why_field, why_step
+from napari_fairly.core.words import form_source_words
 from napari_fairly.widgets._common import (
+    BAD,
+    GOOD,
+    Expander,
+    PanelWidget,
     SessionLink,
+    banner,
     effective_item,
+    hint_placeholder,
+    narrow_combo,
     notify_error,
     original_text,
+    scrolled,
     session_tag,
     value_text,
+    why_note,
+    wrapped,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +90,7 @@ if TYPE_CHECKING:
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "naming",
-        "File name",
+        N_("File name"),
         (
             "naming.date",
             "naming.project",
@@ -79,7 +103,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "study",
-        "Study",
+        N_("Study"),
         (
             "study.title",
             "study.description",
@@ -95,7 +119,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "study_component",
-        "Study component",
+        N_("Study component"),
         (
             "study_component.name",
             "study_component.description",
@@ -104,7 +128,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "biosample",
-        "Biosample",
+        N_("Biosample"),
         (
             "biosample.organism",
             "biosample.biological_entity",
@@ -113,10 +137,14 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "biosample.experimental_variables",
         ),
     ),
-    ("specimen", "Specimen", ("specimen.preparation_protocol", "specimen.channels")),
+    (
+        "specimen",
+        N_("Specimen"),
+        ("specimen.preparation_protocol", "specimen.channels"),
+    ),
     (
         "image_acquisition",
-        "Image acquisition",
+        N_("Image acquisition"),
         (
             "image_acquisition.instrument",
             "image_acquisition.acquisition_datetime",
@@ -138,37 +166,36 @@ COMBO_FIELDS = (
     "image_acquisition.instrument",
 )
 PLACEHOLDERS = {
-    "naming.date": "YYYY-MM-DD (acquisition date)",
-    "naming.project": "TNT",
-    "naming.sample": "MicroAlgue",
-    "naming.creator": "ALebon",
-    "naming.condition": "Controle",
-    "naming.version": "v01",
-    "study.authors": "Name|ORCID|affiliation; Name 2|…",
-    "study.keywords": "comma-separated",
-    "biosample.organism": "type to search: mus → Mus musculus",
-    "image_acquisition.acquisition_datetime": "2023-01-15T14:02:11+01:00",
+    "naming.date": N_("e.g. 2023-01-15 (YYYY-MM-DD)"),
+    "naming.project": N_("e.g. TNT"),
+    "naming.sample": N_("e.g. MicroAlgue"),
+    "naming.creator": N_("e.g. ALebon"),
+    "naming.condition": N_("e.g. Controle"),
+    "naming.version": N_("e.g. v01"),
+    "study.title": N_("e.g. Mitosis in HeLa cells"),
+    "study.authors": N_("e.g. A. Lebon|0000-0002-1825-0097|Institut X; …"),
+    "study.keywords": N_("e.g. mitosis, HeLa (comma-separated)"),
+    "study.related_publication_doi": N_("e.g. 10.1038/s41592-021-01166-8"),
+    "biosample.organism": N_("type to search: mus → Mus musculus"),
+    "biosample.biological_entity": N_("e.g. HeLa cells"),
+    "image_acquisition.acquisition_datetime": N_("e.g. 2023-01-15T14:02:11+01:00"),
 }
 _SPECIMEN_COLUMNS = ("name", "contrast_method", "fluorophore", "target")
 # channel table of the image acquisition: (correction key, AcquisitionChannel field)
 ACQUISITION_COLUMNS = (
-    ("name", "name", "Channel"),
-    ("excitation_nm", "excitation_wavelength_nm", "Excitation (nm)"),
-    ("emission_nm", "emission_wavelength_nm", "Emission (nm)"),
-    ("exposure_s", "exposure_s", "Exposure (s)"),
+    ("name", "name", N_("Channel")),
+    ("excitation_nm", "excitation_wavelength_nm", N_("Ex. (nm)")),
+    ("emission_nm", "emission_wavelength_nm", N_("Em. (nm)")),
+    ("exposure_s", "exposure_s", N_("Exposure (s)")),
 )
+SPECIMEN_HEADERS = (N_("Channel"), N_("Contrast"), N_("Fluorophore"), N_("Target"))
 TABLES = ("specimen.channels", "image_acquisition.channels")
 CORRECTED_COLOUR = QColor(255, 183, 77)
-NO_SESSION = (
-    "Open an acquisition (Open acquisition panel, File › Open or the demo): "
-    "its form appears here."
+NO_SESSION = N_(
+    "Open an acquisition (the Open step, File › Open or the demo): its form "
+    "appears here."
 )
-_STATE_STYLE = {
-    "valid": "color: white; background-color: #2e7d32; padding: 4px;",
-    "warning": "color: black; background-color: #f9a825; padding: 4px;",
-    "invalid": "color: white; background-color: #c62828; padding: 4px;",
-    "none": "padding: 4px;",
-}
+_STATE_COLOUR = {"valid": GOOD, "warning": "#f9a825", "invalid": BAD, "none": None}
 
 
 def _text_of(path: str, value: Any) -> str:
@@ -188,47 +215,7 @@ def _text_of(path: str, value: Any) -> str:
     return value_text(value)
 
 
-def _source_text(source: str | None) -> str:
-    if not source:
-        return ""
-    kind, _, detail = source.partition(":")
-    names = {
-        "file": "from the file",
-        "template": "from the template",
-        "profile": "from the profile",
-        "operator": "typed",
-        "default": "default",
-        "derived": "derived",
-    }
-    head = names.get(kind, kind)
-    shown = kind in ("file", "template", "profile")
-    return f"{head} ({detail})" if detail and shown else head
-
-
-def _name_preview(form: FairForm, issues: list[FormIssue]) -> tuple[str, str]:
-    """The name, or what stops it, and the preview's state (valid/warning/invalid)."""
-    naming = [i for i in issues if i.field.startswith("naming")]
-    empty = [i for i in naming if i.code == "required"]
-    invalid = [i for i in naming if i.severity == "error" and i.code != "required"]
-    warnings = [i for i in naming if i.severity == "warning"]
-    if invalid or empty:
-        lines = []
-        if invalid:
-            lines.append("Name not valid: " + "; ".join(i.message for i in invalid))
-        if empty:
-            missing = ", ".join(field_label(i.field) for i in empty)
-            lines.append(f"Name incomplete: fill {missing}.")
-        return "\n".join(lines), "invalid"
-    try:
-        text = form.name()
-    except FairlyError as err:  # pragma: no cover - form_issues reports it
-        return str(err), "invalid"
-    if warnings:
-        return text + "\n" + "; ".join(i.message for i in warnings), "warning"
-    return text, "valid"
-
-
-class FairFormWidget(QWidget):
+class FairFormWidget(PanelWidget):
     """The FAIR form of the current acquisition: sections per REMBI module, live
     name preview, template, load and save.
 
@@ -246,26 +233,32 @@ class FairFormWidget(QWidget):
         self._editors: dict[str, QWidget] = {}
         self._messages: dict[str, QLabel] = {}
         self._source_labels: dict[str, QLabel] = {}
+        self._confirm_buttons: dict[str, QPushButton] = {}
         self._rejected: dict[str, str] = {}  # field → why the last entry was refused
         self._editing: str | None = None  # the editor being typed in: not rewritten
         self._updating = False
         self._combo_template: Any = ()  # the template the combo lists were made for
 
-        self._preview_label = QLabel()
-        self._preview_label.setWordWrap(True)
-        self._preview_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-        )
-        self._status_label = QLabel()
-        self._status_label.setWordWrap(True)
+        self._preview_label = wrapped(selectable=True)
+        self._preview_label.setToolTip(why_field("naming.project"))
+        self._status_label = wrapped()
 
-        self._template_button = QPushButton("Load template…")
-        self._load_button = QPushButton("Load JSON…")
-        self._save_button = QPushButton("Save as JSON…")
-        self._clear_button = QPushButton("Clear")
+        self._template_button = QPushButton(_("Template…"))
+        self._template_button.setToolTip(
+            _("Use your facility's template: its fixed fields, lists and defaults.")
+        )
+        self._load_button = QPushButton(_("Load form…"))
+        self._load_button.setToolTip(_("Use a form saved as JSON for this file."))
+        self._save_button = QPushButton(_("Save form…"))
+        self._save_button.setToolTip(
+            _("Save the form as JSON (for fairly save), and remember your entries.")
+        )
+        self._clear_button = QPushButton(_("Clear"))
         self._clear_button.setToolTip(
-            "Start the form again from the file, the template and the defaults "
-            "(typed values and corrections are dropped)."
+            _(
+                "Start the form again from the file, the template and the defaults "
+                "(typed values and corrections are dropped)."
+            )
         )
         buttons = QHBoxLayout()
         for button in (
@@ -274,39 +267,42 @@ class FairFormWidget(QWidget):
             self._save_button,
             self._clear_button,
         ):
+            button.setMinimumWidth(40)
             buttons.addWidget(button)
 
         self._content = QWidget()
         content_layout = QVBoxLayout(self._content)
-        content_layout.setContentsMargins(0, 0, 0, 0)
-        self._sections: dict[str, QCollapsible] = {}
+        content_layout.setContentsMargins(0, 0, 4, 0)
+        self._sections: dict[str, Expander] = {}
         for key, title, paths in SECTIONS:
-            section = QCollapsible(title)
-            section.setDuration(0)
             body = QWidget()
             form_layout = QFormLayout(body)
+            form_layout.setContentsMargins(8, 0, 0, 8)
             form_layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
             form_layout.setFieldGrowthPolicy(
                 QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
             )
             for path in paths:
                 self._add_row(form_layout, path)
-            section.addWidget(body)
-            section.expand(animate=False)
+            section = Expander(_(title), body, expanded=True)
             content_layout.addWidget(section)
             self._sections[key] = section
+        self.why = why_note(why_step("form"))
+        content_layout.addWidget(self.why)
         content_layout.addStretch(1)
+        self._scroll = scrolled(self._content)
+        self._scroll.setObjectName("fields")
+        self._scroll.setMinimumHeight(160)
 
-        self._scroll = QScrollArea()
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setWidget(self._content)
-        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self._preview_label)
         layout.addLayout(buttons)
         layout.addWidget(self._status_label)
         layout.addWidget(self._scroll, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(body))  # a short dock scrolls the whole panel
 
         self._template_button.clicked.connect(self._on_template_clicked)
         self._load_button.clicked.connect(self._on_load_clicked)
@@ -321,14 +317,12 @@ class FairFormWidget(QWidget):
     def _add_row(self, layout: QFormLayout, path: str) -> None:
         editor = self._make_editor(path)
         editor.setObjectName(path)
-        editor.setToolTip(path)
+        editor.setToolTip(why_field(path))
         self._editors[path] = editor
-        message = QLabel()
-        message.setWordWrap(True)
+        message = wrapped()
         message.setStyleSheet("color: #e57373;")
         message.setVisible(False)
-        source = QLabel()
-        source.setWordWrap(True)
+        source = wrapped()
         source.setStyleSheet("color: gray; font-size: small;")
         self._messages[path] = message
         self._source_labels[path] = source
@@ -337,19 +331,34 @@ class FairFormWidget(QWidget):
         cell_layout.setContentsMargins(0, 0, 0, 0)
         cell_layout.setSpacing(0)
         cell_layout.addWidget(editor)
-        cell_layout.addWidget(source)
+        if path in BIOLOGY_FIELDS:
+            row = QHBoxLayout()
+            row.addWidget(source, 1)
+            confirm = QPushButton(_("Confirm"))
+            confirm.setToolTip(
+                _("This value is right for this sample: keep it as yours.")
+            )
+            confirm.setVisible(False)
+            confirm.clicked.connect(lambda _c=False, p=path: self.confirm(p))
+            self._confirm_buttons[path] = confirm
+            row.addWidget(confirm)
+            cell_layout.addLayout(row)
+        else:
+            cell_layout.addWidget(source)
         cell_layout.addWidget(message)
         kind = field_kind(path)
         label = field_label(path) + (" *" if kind == "required" else "")
         if path == "image_acquisition.channels":
-            label = "Channels (as acquired)"
-        layout.addRow(label, cell)
+            label = _("Channels (as acquired)")
+        title = QLabel(label)
+        title.setToolTip(why_field(path))
+        layout.addRow(title, cell)
 
     def _make_editor(self, path: str) -> QWidget:
         if path in TABLES:
             return self._make_table(path)
         if path in COMBO_FIELDS:
-            combo = QComboBox()
+            combo = narrow_combo(QComboBox(), 12)
             combo.setEditable(True)
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             line = combo.lineEdit()
@@ -362,7 +371,8 @@ class FairFormWidget(QWidget):
             )
             return combo
         edit = QLineEdit()
-        edit.setPlaceholderText(PLACEHOLDERS.get(path, ""))
+        if path in PLACEHOLDERS:
+            hint_placeholder(edit, _(PLACEHOLDERS[path]))
         edit.textEdited.connect(lambda text, p=path: self._on_field_edited(p, text))
         edit.editingFinished.connect(lambda p=path: self._on_editing_finished(p))
         if path == "biosample.organism":
@@ -376,12 +386,13 @@ class FairFormWidget(QWidget):
 
     def _make_table(self, path: str) -> QTableWidget:
         if path == "specimen.channels":
-            headers = ["Channel", "Contrast", "Fluorophore", "Target"]
+            headers = [_(title) for title in SPECIMEN_HEADERS]
         else:
-            headers = [title for _key, _field, title in ACQUISITION_COLUMNS]
+            headers = [_(title) for _key, _field, title in ACQUISITION_COLUMNS]
         table = QTableWidget(0, len(headers))
         table.setHorizontalHeaderLabels(headers)
-        table.setMinimumHeight(90)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.setMinimumHeight(110)
         table.itemChanged.connect(lambda item, p=path: self._on_table_edited(p, item))
         return table
 
@@ -409,7 +420,7 @@ class FairFormWidget(QWidget):
     def setValue(self, form: FairForm) -> None:
         """Use ``form`` for the current acquisition (refused if made for another)."""
         if self._session is None:
-            self._status_label.setText(NO_SESSION)
+            self._status_label.setText(_(NO_SESSION))
             return
         try:
             self._session.set_form(form)
@@ -455,7 +466,9 @@ class FairFormWidget(QWidget):
             notify_error(err)
             return
         self._status_label.setText(
-            f"Template {template.label} ({template.facility}) in use."
+            _("Template {label} ({facility}) in use.").format(
+                label=template.label, facility=template.facility
+            )
         )
 
     def save_json(self, path: Path | str) -> None:
@@ -470,7 +483,9 @@ class FairFormWidget(QWidget):
                 save_profile(profile_from_form(form))
             except FairlyError as err:
                 notify_error(err)
-        self._status_label.setText(f"Form saved to {Path(path).name}.")
+        self._status_label.setText(
+            _("Form saved to {file}.").format(file=Path(path).name)
+        )
 
     def load_json(self, path: Path | str) -> None:
         """Use a form saved earlier, if it was made for this acquisition."""
@@ -481,10 +496,12 @@ class FairFormWidget(QWidget):
             form = load_form_file(path)  # never a FIFO, a huge file, bad UTF-8
             session.set_form(form)
         except (FairlyError, OSError) as err:
-            self._status_label.setText(f"Form not loaded: {err}")
+            self._status_label.setText(_("Form not loaded: {error}").format(error=err))
             notify_error(err)
             return
-        self._status_label.setText(f"Form loaded from {Path(path).name}.")
+        self._status_label.setText(
+            _("Form loaded from {file}.").format(file=Path(path).name)
+        )
 
     def clear(self) -> None:
         """Start the form again from the file, the template and the defaults."""
@@ -492,12 +509,33 @@ class FairFormWidget(QWidget):
         if session is None:
             return
         session.set_form(prefill_form(session.source.metadata, session.template))
-        self._status_label.setText("Form cleared: values from the file and template.")
+        self._status_label.setText(
+            _("Form cleared: values from the file and the template.")
+        )
+
+    def confirm(self, path: str) -> None:
+        """The operator confirms a value set by a template or the last entries."""
+        session = self._require_session()
+        if session is None:
+            return
+        try:
+            confirm_values(session, [path])
+        except FairlyError as err:
+            self._status_label.setText(str(err))
+            notify_error(err)
+            return
+        self._status_label.setText(
+            _("{field} confirmed.").format(field=field_label(path))
+        )
+
+    def to_confirm(self) -> list[str]:
+        """The fields waiting for the operator's confirmation, as the form shows."""
+        return [p for p, b in self._confirm_buttons.items() if b.isVisibleTo(self)]
 
     # -- following the session ---------------------------------------------------------
     def _require_session(self) -> Session | None:
         if self._session is None:
-            self._status_label.setText(NO_SESSION)
+            self._status_label.setText(_(NO_SESSION))
         return self._session
 
     def _on_session(self, session: Session | None) -> None:
@@ -513,10 +551,11 @@ class FairFormWidget(QWidget):
         ):
             button.setEnabled(session is not None)
         if session is None:
-            self._status_label.setText(NO_SESSION)
+            self._status_label.setText(_(NO_SESSION))
             self._show(FairForm())
             return
-        self._status_label.setText(f"Form of {session_tag(session)}.")
+        self._status_label.setText(_("Fields marked * are needed to save."))
+        self._status_label.setToolTip(session_tag(session))
         self._show(session.form)
 
     def _on_session_changed(self, what: str) -> None:
@@ -609,10 +648,12 @@ class FairFormWidget(QWidget):
             effective = effective_item(self._session, correction)
             if self._session.form.corrections.get(correction) is not None:
                 original = effective.original if effective is not None else None
-                tip = f"corrected; {original_text(original)}"
+                tip = _("corrected; {original}").format(
+                    original=original_text(original)
+                )
                 brush = QBrush(CORRECTED_COLOUR)
             elif effective is not None:
-                tip = "from the file" if effective.present else "not in the file"
+                tip = _("from the file") if effective.present else _("not in the file")
         item.setToolTip(tip)
         item.setForeground(brush)
 
@@ -624,22 +665,26 @@ class FairFormWidget(QWidget):
                 editor.setReadOnly(locked)
             else:
                 editor.setEnabled(not locked)
-            tip = (
-                f"Fixed by the facility template {form.rules.template}."
-                if locked
-                else path
-            )
+            tip = why_field(path)
+            if locked:
+                tip = _("Fixed by the facility template {name}.").format(
+                    name=form.rules.template
+                )
             editor.setToolTip(tip)
 
-    def _field_source(self, form: FairForm, path: str) -> str:
+    def _field_source(self, form: FairForm, path: str, confirm: bool) -> str:
         if path in form.rules.fixed_fields:
-            return f"fixed by the template ({form.rules.template})"
-        source = _source_text(form.sources.get(path))
+            return _("fixed by the template ({name})").format(name=form.rules.template)
+        source = form_source_words(form.sources.get(path))
         corrected = is_correction(path) and form.corrections.get(path) is not None
         if self._session is not None and corrected:
             effective = effective_item(self._session, path)
             original = effective.original if effective is not None else None
-            return f"{source or 'typed'}, corrected ({original_text(original)})"
+            return _("{source}, corrected ({original})").format(
+                source=source or _("typed by you"), original=original_text(original)
+            )
+        if confirm:
+            return _("{source} — is it right for this sample?").format(source=source)
         return source
 
     def _refresh(self, form: FairForm) -> None:
@@ -651,6 +696,9 @@ class FairFormWidget(QWidget):
             if root.startswith(CHANNEL_PREFIX):
                 root = "image_acquisition.channels"
             by_field.setdefault(root, []).append(issue)
+        confirm = set(values_to_confirm(form)) if self._session is not None else set()
+        for path, button in self._confirm_buttons.items():
+            button.setVisible(path in confirm)
         for path, label in self._messages.items():
             # empty fields are listed in the preview, not beside every field
             shown = [
@@ -663,27 +711,36 @@ class FairFormWidget(QWidget):
             text = "\n".join(shown)
             label.setText(text)
             label.setVisible(bool(text))
-            self._source_labels[path].setText(self._field_source(form, path))
+            source = self._field_source(form, path, path in confirm)
+            self._source_labels[path].setText(source)
+            self._source_labels[path].setVisible(bool(source))
         self._update_preview(form, issues)
 
     def _update_preview(self, form: FairForm, issues: list[FormIssue]) -> None:
         if self._session is None:
-            self._set_preview(NO_SESSION, "none")
+            self._set_preview(_(NO_SESSION), "none")
             return
-        text, state = _name_preview(form, issues)
+        text, state = name_status(form, issues)
         others = {
             field_label(field.split("[")[0])
             for field, _message in self._session.form_problems()
             if not field.startswith("naming")
         }
         if others:
-            text += f"\nTo fill or fix before saving: {', '.join(sorted(others))}."
+            text += "\n" + _("To fill or fix before saving: {fields}.").format(
+                fields=", ".join(sorted(others))
+            )
+            state = "warning" if state == "valid" else state
         self._set_preview(text, state)
 
     def _set_preview(self, text: str, state: str) -> None:
         self._preview_label.setText(text)
         self._preview_label.setProperty("state", state)
-        self._preview_label.setStyleSheet(_STATE_STYLE[state])
+        banner(self._preview_label, _STATE_COLOUR[state])
+        if state == "warning":
+            self._preview_label.setStyleSheet(
+                "color: black; background-color: #f9a825; padding: 4px;"
+            )
 
     # -- slots -------------------------------------------------------------------------
     def _on_field_edited(self, path: str, value: Any) -> None:
@@ -695,7 +752,7 @@ class FairFormWidget(QWidget):
         try:
             self._session.set_fields({path: value})
         except FairlyError as err:
-            self._rejected[path] = f"Not kept: {err}"
+            self._rejected[path] = _("Not kept: {error}").format(error=err)
             self._messages[path].setText(self._rejected[path])
             self._messages[path].setVisible(True)
         finally:
@@ -750,18 +807,23 @@ class FairFormWidget(QWidget):
             self._session.set_fields(values)
         except FairlyError as err:
             self._show(self._session.form)  # the refused cell shows the kept value
-            self._rejected[path] = f"Not kept: {err}"
+            self._rejected[path] = _("Not kept: {error}").format(error=err)
             self._refresh(self._session.form)
 
     def _on_template_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Facility template", "", "YAML (*.yaml *.yml);;All files (*)"
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            _("Facility template"),
+            "",
+            "YAML (*.yaml *.yml);;" + _("All files") + " (*)",
         )
         if path:
             self.load_template_file(path)
 
     def _on_load_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load form", "", "JSON (*.json)")
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("Load form"), "", "JSON (*.json)"
+        )
         if path:
             self.load_json(path)
 
@@ -773,8 +835,8 @@ class FairFormWidget(QWidget):
             suggested = form.name() + "_form.json"
         except FairlyError:
             suggested = "form.json"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save form", suggested, "JSON (*.json)"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, _("Save form"), suggested, "JSON (*.json)"
         )
         if path:
             self.save_json(path)

@@ -6,6 +6,10 @@ corrections, the same ones the FAIR form shows and the save writes; camera and
 illumination values that are not metadata are the session's QC parameters. The
 checks run on the session in a worker (progress, cancel) and the report is stored in
 the session, so the Save panel reuses it instead of checking again.
+
+The results table speaks plainly: a check's name, its channel, what was measured
+against its limit (one unit per row), and the verdict in words; the selected row's
+details say what was found, what to do and why it matters.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,26 +44,48 @@ from napari_fairly.core.corrections import (
     parse_settings,
 )
 from napari_fairly.core.errors import FairlyError
+from napari_fairly.core.flow import check_counts
+from napari_fairly.core.i18n import N_, _, decimal, ngettext
 from napari_fairly.core.model import Status
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc import (
     MODALITIES,
+    CheckResult,
     QcReport,
-    format_value,
     normalise_modality,
     saturation_overlay,
+)
+from napari_fairly.core.why import why_check, why_step
+from napari_fairly.core.words import (
+    channel_words,
+    check_words,
+    immersion_words,
+    measured_words,
+    modality_words,
+    plane_words,
+    qc_limit_words,
+    qc_value_words,
+    severity_words,
+    verdict_words,
 )
 from napari_fairly.widgets._common import (
     CHANNEL_KEY,
     SESSION_KEY,
+    ColumnShares,
+    Expander,
+    PanelWidget,
     SessionLink,
     effective_item,
+    narrow_combo,
     notify_error,
     notify_info,
     original_text,
+    scrolled,
     session_layers,
     session_tag,
     value_text,
+    why_note,
+    wrapped,
 )
 
 if TYPE_CHECKING:
@@ -74,38 +99,37 @@ SEVERITY_COLOURS = {
     "warning": "#ef6c00",
     "error": "#c62828",
 }
-TABLE_HEADERS = ("check", "channel", "value", "ideal / threshold", "verdict", "advice")
-FROM_FILE = "(from file)"
+TABLE_HEADERS = (N_("Check"), N_("Channel"), N_("Measured"), N_("Verdict"))
 CORRECTED_COLOUR = QColor(255, 183, 77)
+TABLE_ROWS_SHOWN = 9  # rows visible without scrolling the table
 
 # acquisition values the checks use: (correction name, label)
 CORRECTION_FIELDS = (
-    (PREFIX + "objective_na", "NA"),
-    (PREFIX + "refractive_index", "refractive index"),
-    (PREFIX + "pixel_size_x_um", "pixel size X (µm)"),
-    (PREFIX + "pixel_size_y_um", "pixel size Y (µm)"),
-    (PREFIX + "pixel_size_z_um", "z-step (µm)"),
+    (PREFIX + "objective_na", N_("NA")),
+    (PREFIX + "refractive_index", N_("Refractive index")),
+    (PREFIX + "pixel_size_x_um", N_("Pixel size X (µm)")),
+    (PREFIX + "pixel_size_y_um", N_("Pixel size Y (µm)")),
+    (PREFIX + "pixel_size_z_um", N_("Z-step (µm)")),
 )
 IMMERSION = PREFIX + "immersion"
 MODALITY = PREFIX + "modality"
 # per channel: (correction key, column title)
 CHANNEL_FIELDS = (
-    ("excitation_nm", "excitation (nm)"),
-    ("emission_nm", "emission (nm)"),
-    ("pinhole_au", "pinhole (AU)"),
+    ("excitation_nm", N_("Ex. (nm)")),
+    ("emission_nm", N_("Em. (nm)")),
+    ("pinhole_au", N_("Pinhole (AU)")),
 )
 # QC parameters (not acquisition metadata): (key of parse_settings, QcParameters
 # field, label)
 PARAMETER_FIELDS = (
-    ("gain", "gain_e_per_adu", "camera gain (e⁻/ADU)"),
-    ("offset", "offset_adu", "camera offset (ADU)"),
-    ("camera_pixel_um", "camera_pixel_um", "camera pixel (µm)"),
-    ("binning", "binning", "binning"),
-    ("sted", "sted_saturation_factor", "STED saturation factor"),
-    ("na_ill", "illumination_na", "illumination NA"),
-    ("condenser_na", "condenser_na", "condenser NA"),
+    ("gain", "gain_e_per_adu", N_("Camera gain (e⁻/ADU)")),
+    ("offset", "offset_adu", N_("Camera offset (ADU)")),
+    ("camera_pixel_um", "camera_pixel_um", N_("Camera pixel (µm)")),
+    ("binning", "binning", N_("Binning")),
+    ("sted", "sted_saturation_factor", N_("STED factor (I/Isat)")),
+    ("na_ill", "illumination_na", N_("Illumination NA")),
+    ("condenser_na", "condenser_na", N_("Condenser NA")),
 )
-LANGUAGES = ("fr", "en")
 
 
 def _drive(job: Any) -> Any:
@@ -115,16 +139,43 @@ def _drive(job: Any) -> Any:
 def _file_text(item: Sourced[Any] | None) -> str:
     """What the file gives for an input, as a placeholder: value, or "missing"."""
     if item is None:
-        return "missing"
+        return _("missing")
     if item.status is Status.OPERATOR:
         original = item.original
         if original is None or original.value is None:
-            return "missing"
+            return _("missing")
         return value_text(original.value)
     if item.value is None:
-        return "missing"
-    suffix = " (inferred)" if item.status is Status.INFERRED else ""
+        return _("missing")
+    suffix = " " + _("(worked out)") if item.status is Status.INFERRED else ""
     return value_text(item.value) + suffix
+
+
+def row_details(row: CheckResult) -> str:
+    """Everything about one result, in words: for the details line and tooltips."""
+    where = channel_words(row.channel, row.channel_name)
+    head = check_words(row.check)
+    if where:
+        head += " — " + _("channel {channel}").format(channel=where)
+    plane = plane_words(row.z, row.t)
+    if plane:
+        head += f", {plane}"
+    lines = [head, verdict_words(row.check, row.verdict)]
+    measured = qc_value_words(row)
+    limit = qc_limit_words(row)
+    if measured != "—":
+        text = _("Measured: {value}").format(value=measured)
+        if limit:
+            text += " " + _("(limit {limit})").format(limit=limit)
+        lines.append(text)
+    if row.message:
+        lines.append(row.message)
+    if row.advice:
+        lines.append(_("What to do: {advice}").format(advice=row.advice))
+    why = why_check(row.check)
+    if why:
+        lines.append(_("Why it matters: {why}").format(why=why))
+    return "\n".join(lines)
 
 
 class HistogramPlot(QWidget):
@@ -148,6 +199,12 @@ class HistogramPlot(QWidget):
         """The ceiling currently marked."""
         return self._ceiling
 
+    def ceiling_text(self) -> str:
+        """The label drawn beside the ceiling line ("" when none)."""
+        if self._ceiling is None:
+            return ""
+        return _("ceiling {value}").format(value=f"{self._ceiling:g}")
+
     def paintEvent(self, event: Any) -> None:
         """Bars of log10(count + 1); a red line at the ceiling."""
         painter = QPainter(self)
@@ -156,43 +213,58 @@ class HistogramPlot(QWidget):
             painter.fillRect(self.rect(), QColor("#202124"))
             if self._counts is None or self._edges is None or self._counts.size == 0:
                 painter.setPen(QColor("#bdbdbd"))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "no histogram yet")
+                painter.drawText(
+                    rect, Qt.AlignmentFlag.AlignCenter, _("no histogram yet")
+                )
                 return
-            heights = np.log10(self._counts.astype(np.float64) + 1.0)
-            top = float(heights.max()) or 1.0
-            lo, hi = float(self._edges[0]), float(self._edges[-1])
-            span = hi - lo if hi > lo else 1.0
-            # the ceiling may lie beyond the data: widen the axis to show it
-            if self._ceiling is not None and self._ceiling > hi:
-                span = self._ceiling + 1 - lo
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(QColor("#90caf9")))
-            for count_log, left, right in zip(
-                heights, self._edges[:-1], self._edges[1:], strict=True
-            ):
-                x0 = rect.left() + (float(left) - lo) / span * rect.width()
-                x1 = rect.left() + (float(right) - lo) / span * rect.width()
-                h = count_log / top * rect.height()
-                painter.drawRect(QRectF(x0, rect.bottom() - h, max(1.0, x1 - x0), h))
+            lo, span = self._draw_bars(painter, rect)
             painter.setPen(QColor("#bdbdbd"))
             painter.drawText(4, self.height() - 2, f"{lo:g}")
             if self._ceiling is not None:
-                x = rect.left() + (self._ceiling - lo) / span * rect.width()
-                painter.setPen(QPen(QColor("#ff5252"), 2))
-                painter.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
-                painter.drawText(
-                    max(4, int(x) - 60), self.height() - 2, f"ceiling {self._ceiling:g}"
-                )
+                self._draw_ceiling(painter, rect, lo, span)
         finally:
             painter.end()
 
+    def _draw_bars(self, painter: QPainter, rect: QRectF) -> tuple[float, float]:
+        counts, edges = self._counts, self._edges
+        if counts is None or edges is None:  # pragma: no cover - paintEvent checks
+            return 0.0, 1.0
+        heights = np.log10(counts.astype(np.float64) + 1.0)
+        top = float(heights.max()) or 1.0
+        lo, hi = float(edges[0]), float(edges[-1])
+        span = hi - lo if hi > lo else 1.0
+        # the ceiling may lie beyond the data: widen the axis to show it
+        if self._ceiling is not None and self._ceiling > hi:
+            span = self._ceiling + 1 - lo
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(QColor("#90caf9")))
+        for count_log, left, right in zip(heights, edges[:-1], edges[1:], strict=True):
+            x0 = rect.left() + (float(left) - lo) / span * rect.width()
+            x1 = rect.left() + (float(right) - lo) / span * rect.width()
+            h = count_log / top * rect.height()
+            painter.drawRect(QRectF(x0, rect.bottom() - h, max(1.0, x1 - x0), h))
+        return lo, span
 
-class QualityChecksWidget(QWidget):
+    def _draw_ceiling(
+        self, painter: QPainter, rect: QRectF, lo: float, span: float
+    ) -> None:
+        """The red line, and its label kept whole inside the plot."""
+        ceiling = self._ceiling if self._ceiling is not None else lo
+        x = rect.left() + (ceiling - lo) / span * rect.width()
+        painter.setPen(QPen(QColor("#ff5252"), 2))
+        painter.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
+        text = self.ceiling_text()
+        width = painter.fontMetrics().horizontalAdvance(text)
+        left = int(min(max(4.0, x - width), self.width() - width - 4))
+        painter.drawText(left, self.height() - 2, text)
+
+
+class QualityChecksWidget(PanelWidget):
     """Nyquist, SNR, saturation and consistency checks of the current acquisition.
 
     The checks run in a worker (progress bar, cancel); results fill a traffic-light
     table and a per-channel histogram. Each input says whether it is from the file,
-    inferred, corrected (with the file's value) or missing.
+    worked out, corrected (with the file's value) or missing.
     """
 
     reportReady = Signal(object)
@@ -207,126 +279,189 @@ class QualityChecksWidget(QWidget):
         self._running: Session | None = None  # the session the worker checks
         self._error: BaseException | None = None
         self._kept = False  # the running worker's report was stored
+        self._changed_during_run = False
         self._updating = False
         self._editing: str | None = None  # the input being typed in: not rewritten
         self._rejected: dict[str, str] = {}  # input → why its text was refused
         self._shown_report: QcReport | None = None
+        self._rows: list[CheckResult] = []
 
-        self._source_label = QLabel("Select a layer opened with napari-fairly.")
-        self._source_label.setWordWrap(True)
-        self._inputs_box = self._build_inputs()
-        self._run_button = QPushButton("Run quality checks")
-        self._cancel_button = QPushButton("Cancel")
+        self._source_label = wrapped(_("Select a layer opened with napari-fairly."))
+        self._inputs_line = wrapped()
+        self._inputs_line.setStyleSheet("color: gray;")
+        self._inputs_box = Expander(
+            _("Values the checks use (correct them here)"), self._build_inputs()
+        )
+        self._run_button = QPushButton(_("Run quality checks"))
+        self._run_button.setToolTip(why_step("checks"))
+        self._cancel_button = QPushButton(_("Cancel"))
         self._cancel_button.setEnabled(False)
         self._progress = QProgressBar()
         self._progress.setRange(0, 1)
         self._progress.setValue(0)
-        self._status_label = QLabel()
-        self._status_label.setWordWrap(True)
-        self._table = QTableWidget(0, len(TABLE_HEADERS))
-        self._table.setHorizontalHeaderLabels(TABLE_HEADERS)
-        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self._table.horizontalHeader().setStretchLastSection(True)
-        self._channel_combo = QComboBox()
+        self._status_label = wrapped()
+        self._table = self._build_table()
+        self._details = wrapped(selectable=True)
+        self._details.setTextFormat(Qt.TextFormat.PlainText)
+        self._channel_combo = narrow_combo(QComboBox(), 10)
         self._channel_combo.currentIndexChanged.connect(self._on_channel_changed)
         self._histogram = HistogramPlot()
-        self._saturated_button = QPushButton("Show saturated pixels")
+        self._saturated_button = QPushButton(_("Show saturated pixels"))
+        self._saturated_button.setToolTip(
+            _("Add a layer that marks the pixels at the ceiling, channel by channel.")
+        )
         self._saturated_button.setEnabled(False)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._run_button)
-        buttons.addWidget(self._cancel_button)
-        histogram_row = QHBoxLayout()
-        histogram_row.addWidget(QLabel("histogram (log counts) of"))
-        histogram_row.addWidget(self._channel_combo, 1)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self._source_label)
+        layout.addWidget(self._inputs_line)
         layout.addWidget(self._inputs_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._run_button, 2)
+        buttons.addWidget(self._cancel_button, 1)
         layout.addLayout(buttons)
         layout.addWidget(self._progress)
         layout.addWidget(self._status_label)
-        layout.addWidget(self._table, 1)
-        layout.addLayout(histogram_row)
-        layout.addWidget(self._histogram)
-        layout.addWidget(self._saturated_button)
+        layout.addWidget(self._table)
+        layout.addWidget(self._details)
+        layout.addWidget(self._build_histogram_box())
+        self.why = why_note(why_step("checks"))
+        layout.addWidget(self.why)
+        layout.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(content))
 
         self._run_button.clicked.connect(self._on_run_clicked)
         self._cancel_button.clicked.connect(self.cancel)
         self._saturated_button.clicked.connect(self._on_saturated_clicked)
+        self._table.currentCellChanged.connect(self._on_row_selected)
         self._link = SessionLink(napari_viewer, self)
         self._link.sessionChanged.connect(self._on_session)
         self._link.changed.connect(self._on_session_changed)
         self._on_session(self._link.session)
 
     # -- building -------------------------------------------------------------------
+    def _build_table(self) -> QTableWidget:
+        table = QTableWidget(0, len(TABLE_HEADERS))
+        table.setHorizontalHeaderLabels([_(h) for h in TABLE_HEADERS])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.verticalHeader().setVisible(False)
+        row_height = table.fontMetrics().height() + 8
+        table.verticalHeader().setDefaultSectionSize(row_height)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._columns = ColumnShares(table, (0.26, 0.21, 0.28))
+        table.setMinimumHeight(
+            header.sizeHint().height() + 4 + TABLE_ROWS_SHOWN * row_height
+        )
+        return table
+
+    def _build_histogram_box(self) -> Expander:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(8, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Channel:")))
+        row.addWidget(self._channel_combo, 1)
+        layout.addLayout(row)
+        layout.addWidget(self._histogram)
+        legend = wrapped(
+            _("Counts on a log scale; the red line is the saturation ceiling.")
+        )
+        legend.setStyleSheet("color: gray;")
+        layout.addWidget(legend)
+        layout.addWidget(self._saturated_button)
+        return Expander(_("Histogram and saturated pixels"), box, expanded=True)
+
     def _build_inputs(self) -> QWidget:
         box = QWidget()
         outer = QVBoxLayout(box)
-        outer.setContentsMargins(0, 0, 0, 0)
-        values = QGroupBox("Acquisition values (empty = from the file)")
-        values.setToolTip(
-            "A value typed here corrects the file's value everywhere: the FAIR form "
-            "shows it and the saved dataset records it, with the file's value."
+        outer.setContentsMargins(8, 0, 0, 0)
+        explain = wrapped(
+            _(
+                "Empty: the file's value (shown in grey). A value typed here corrects "
+                "the file's everywhere: the form shows it and the saved dataset "
+                "records it, with the file's value."
+            )
         )
-        form = QFormLayout(values)
+        explain.setStyleSheet("color: gray;")
+        outer.addWidget(explain)
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self._correction_edits: dict[str, QLineEdit] = {}
         self._states: dict[str, QLabel] = {}
         for name, label in CORRECTION_FIELDS:
             edit = QLineEdit()
             edit.textChanged.connect(lambda text, n=name: self._on_correction(n, text))
             self._correction_edits[name] = edit
-            form.addRow(label, self._with_state(name, edit))
-        self._immersion_combo = QComboBox()
-        self._immersion_combo.addItems([FROM_FILE, *IMMERSIONS])
+            form.addRow(_(label), self._with_state(name, edit))
+        self._immersion_combo = narrow_combo(QComboBox(), 8)
+        self._immersion_combo.addItem(_("(from the file)"), "")
+        for code in IMMERSIONS:
+            self._immersion_combo.addItem(immersion_words(code), code)
         self._immersion_combo.currentIndexChanged.connect(
             lambda i: self._on_choice(IMMERSION, self._immersion_combo, i)
         )
-        form.addRow("immersion", self._with_state(IMMERSION, self._immersion_combo))
-        self._modality_combo = QComboBox()
-        self._modality_combo.addItems([FROM_FILE, *MODALITIES])
+        form.addRow(_("Immersion"), self._with_state(IMMERSION, self._immersion_combo))
+        self._modality_combo = narrow_combo(QComboBox(), 8)
+        self._modality_combo.addItem(_("(from the file)"), "")
+        for code in MODALITIES:
+            self._modality_combo.addItem(modality_words(code), code)
         self._modality_combo.currentIndexChanged.connect(
             lambda i: self._on_choice(MODALITY, self._modality_combo, i)
         )
-        form.addRow(
-            "modality (all channels)", self._with_state(MODALITY, self._modality_combo)
-        )
+        form.addRow(_("Modality"), self._with_state(MODALITY, self._modality_combo))
+        outer.addLayout(form)
         self._channel_table = QTableWidget(0, len(CHANNEL_FIELDS))
-        self._channel_table.setHorizontalHeaderLabels([t for _k, t in CHANNEL_FIELDS])
-        self._channel_table.setMinimumHeight(80)
+        self._channel_table.setHorizontalHeaderLabels(
+            [_(t) for _k, t in CHANNEL_FIELDS]
+        )
+        self._channel_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch
+        )
+        self._channel_table.setMinimumHeight(110)
         self._channel_table.itemChanged.connect(self._on_channel_value)
-        form.addRow(self._channel_table)
-        outer.addWidget(values)
+        outer.addWidget(self._channel_table)
+        outer.addWidget(self._build_parameters())
+        self._input_error = wrapped()
+        self._input_error.setStyleSheet("color: #ff5252")
+        outer.addWidget(self._input_error)
+        return box
 
-        camera = QGroupBox("Camera and illumination (QC only, empty = unknown)")
-        form = QFormLayout(camera)
+    def _build_parameters(self) -> QWidget:
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        note = wrapped(
+            _("Camera and illumination, for the checks only (empty: unknown):")
+        )
+        form.addRow(note)
         self._parameter_edits: dict[str, QLineEdit] = {}
         for key, _field, label in PARAMETER_FIELDS:
             edit = QLineEdit()
             edit.textChanged.connect(lambda _text, k=key: self._on_parameter(k))
             self._parameter_edits[key] = edit
-            form.addRow(label, edit)
-        self._language_combo = QComboBox()
-        self._language_combo.addItems(list(LANGUAGES))
-        self._language_combo.currentTextChanged.connect(self._on_language)
-        form.addRow("message language", self._language_combo)
-        outer.addWidget(camera)
-
-        self._input_error = QLabel()
-        self._input_error.setStyleSheet("color: #ff5252")
-        self._input_error.setWordWrap(True)
-        outer.addWidget(self._input_error)
+            form.addRow(_(label), edit)
         return box
 
-    def _with_state(self, name: str, editor: QWidget) -> QHBoxLayout:
+    def _with_state(self, name: str, editor: QWidget) -> QWidget:
         state = QLabel()
+        state.setStyleSheet("font-size: small;")
         self._states[name] = state
-        row = QHBoxLayout()
-        row.addWidget(editor, 1)
-        row.addWidget(state)
-        return row
+        cell = QWidget()
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(editor)
+        column.addWidget(state)
+        return cell
 
     # -- public API -----------------------------------------------------------------
     def session(self) -> Session | None:
@@ -350,7 +485,7 @@ class QualityChecksWidget(QWidget):
         return self._parameter_edits[key]
 
     def state(self, name: str) -> str:
-        """Where an input's value comes from, as shown (from file, corrected…)."""
+        """Where an input's value comes from, as shown (from the file, corrected…)."""
         return self._states[name].text()
 
     def channel_cell(self, channel: int, key: str) -> QTableWidgetItem:
@@ -365,18 +500,52 @@ class QualityChecksWidget(QWidget):
         """Why typed inputs were refused ("" when every one is kept)."""
         return self._input_error.text()
 
+    def status(self) -> str:
+        """The status line."""
+        return self._status_label.text()
+
+    def details(self) -> str:
+        """The selected result's details, as shown."""
+        return self._details.text()
+
+    def select_row(self, row: int) -> None:
+        """Select a result (its details show below the table)."""
+        self._table.setCurrentCell(row, 0)
+
+    def table_rows(self) -> list[tuple[str, ...]]:
+        """The table's text, row by row (what the operator sees)."""
+        return [
+            tuple(
+                self._table.item(i, j).text() for j in range(self._table.columnCount())
+            )
+            for i in range(self._table.rowCount())
+        ]
+
+    def shown_results(self) -> list[CheckResult]:
+        """The results the table shows, in its order (codes for tests and tools)."""
+        return list(self._rows)
+
+    def set_inputs_expanded(self, expanded: bool) -> None:
+        """Open or close the values the checks use."""
+        self._inputs_box.setExpanded(expanded)
+
     def run(self) -> Any:
         """Start the checks on the current session; return the worker (or None)."""
         session = self._session
         if session is None:
             notify_info(
-                "Open an acquisition with napari-fairly and select one of its layers."
+                _(
+                    "Open an acquisition with napari-fairly and select one of its "
+                    "layers."
+                )
             )
             return None
         if self._worker is not None:
             return self._worker
         if self._rejected:
-            message = "Correct the inputs first: " + " ".join(self._rejected.values())
+            message = _("Correct the inputs first: {problems}").format(
+                problems=" ".join(self._rejected.values())
+            )
             self._status_label.setText(message)
             notify_info(message)
             return None
@@ -384,6 +553,7 @@ class QualityChecksWidget(QWidget):
         self._clear_results()
         self._error = None
         self._kept = False
+        self._changed_during_run = False
         job = session.qc_steps()
         self._worker = create_worker(
             _drive,
@@ -399,13 +569,13 @@ class QualityChecksWidget(QWidget):
         self._running = session
         self._run_button.setEnabled(False)
         self._cancel_button.setEnabled(True)
-        self._status_label.setText("Reading pixels…")
+        self._status_label.setText(_("Reading pixels…"))
         return self._worker
 
     def cancel(self) -> None:
         """Stop the running checks at the next block; nothing of the run is kept."""
         if self._worker is not None:
-            self._status_label.setText("Cancelling…")
+            self._status_label.setText(_("Cancelling…"))
             self._worker.quit()
 
     def show_saturated_pixels(self) -> list[Any]:
@@ -417,7 +587,7 @@ class QualityChecksWidget(QWidget):
             return []
         acq = session.acquisition
         if acq.dims != "TCZYX":
-            notify_info("Saturation overlay is not available for RGB images.")
+            notify_info(_("Saturation overlay is not available for RGB images."))
             return []
         added = []
         for layer in session_layers(self._viewer, session):
@@ -429,7 +599,7 @@ class QualityChecksWidget(QWidget):
             added.append(
                 self._viewer.add_labels(
                     saturation_overlay(acq, stats, c),
-                    name=f"saturated: {layer.name}",
+                    name=_("saturated: {layer}").format(layer=layer.name),
                     scale=layer.scale,
                     translate=layer.translate,
                     opacity=0.8,
@@ -441,7 +611,7 @@ class QualityChecksWidget(QWidget):
                 )
             )
         if not added:
-            notify_info("No pixel at the saturation ceiling.")
+            notify_info(_("No pixel at the saturation ceiling."))
         return added
 
     # -- following the session ------------------------------------------------------
@@ -452,7 +622,7 @@ class QualityChecksWidget(QWidget):
         self._source_label.setText(
             session_tag(session)
             if session is not None
-            else "Select a layer opened with napari-fairly."
+            else _("Select a layer opened with napari-fairly.")
         )
         self._show_inputs()
         self._show_report()
@@ -490,6 +660,32 @@ class QualityChecksWidget(QWidget):
         finally:
             self._updating = False
         self._input_error.setText("\n".join(self._rejected.values()))
+        self._inputs_line.setText(self._inputs_summary())
+
+    def _inputs_summary(self) -> str:
+        """One line: the main values the checks use, and how many are corrected."""
+        session = self._session
+        if session is None:
+            return ""
+        meta = session.metadata
+        sizes = [
+            meta.pixel_size_x_um.value,
+            meta.pixel_size_y_um.value,
+            meta.pixel_size_z_um.value,
+        ]
+        shown = " × ".join(
+            decimal(value_text(v)) if v is not None else "?" for v in sizes
+        )
+        na = meta.objective.na.value
+        corrected = len(session.form.corrections.values)
+        text = _("NA {na} · pixels {sizes} µm · {modality}").format(
+            na=decimal(value_text(na)) if na is not None else "?",
+            sizes=shown,
+            modality=self._file_modes(),
+        )
+        if corrected:
+            text += " · " + _("{n} corrected").format(n=corrected)
+        return text
 
     def _corrected_text(self, name: str) -> str:
         session = self._session
@@ -502,31 +698,39 @@ class QualityChecksWidget(QWidget):
             return 0
         if name == MODALITY:
             text = normalise_modality(text) or text
-        return max(combo.findText(text), 0)
+        return max(combo.findData(text), 0)
 
     def _show_state(self, name: str, item: Sourced[Any] | None) -> None:
-        """From file, inferred, corrected (with the file's value) or missing."""
+        """From the file, worked out, corrected (with the file's value) or missing."""
+        style = ""
         if name == MODALITY and not self._corrected_text(name):
-            text = self._file_modes()
+            text = _("from the file: {modes}").format(modes=self._file_modes())
         elif item is None or item.value is None:
-            text = "missing"
+            text, style = _("missing"), "color: #ff5252;"
         elif item.status is Status.OPERATOR:
-            text = f"corrected ({original_text(item.original)})"
+            text = _("corrected ({original})").format(
+                original=original_text(item.original)
+            )
+            style = "color: #ffb74d;"
         else:
-            text = "inferred" if item.status is Status.INFERRED else "from file"
-        style = {"missing": "color: #ff5252"}.get(text, "")
-        if text.startswith("corrected"):
-            style = "color: #ffb74d"
+            text = (
+                _("worked out")
+                if item.status is Status.INFERRED
+                else _("from the file")
+            )
         self._states[name].setText(text)
-        self._states[name].setStyleSheet(style)
+        self._states[name].setStyleSheet(style + " font-size: small;")
 
     def _file_modes(self) -> str:
-        """The modalities the file states for its channels ("missing" if none)."""
+        """The modalities the channels have, in words ("missing" if none)."""
         session = self._session
         channels = session.metadata.channels if session is not None else ()
-        modes = {str(c.acquisition_mode.value) for c in channels}
-        modes.discard("None")
-        return ", ".join(sorted(modes)) if modes else "missing"
+        modes = set()
+        for channel in channels:
+            mode = channel.acquisition_mode.value
+            if mode:
+                modes.add(modality_words(normalise_modality(mode) or mode))
+        return ", ".join(sorted(modes)) if modes else _("missing")
 
     def _show_channels(self) -> None:
         session = self._session
@@ -555,14 +759,17 @@ class QualityChecksWidget(QWidget):
         effective = effective_item(session, name)
         item.setText(value_text(effective.value) if effective is not None else "")
         if session.form.corrections.get(name) is not None and effective is not None:
-            item.setToolTip(f"corrected ({original_text(effective.original)})")
+            item.setToolTip(
+                _("corrected ({original})").format(
+                    original=original_text(effective.original)
+                )
+            )
             item.setForeground(QBrush(CORRECTED_COLOUR))
         else:
             known = effective is not None and effective.present
             inferred = known and effective.status is Status.INFERRED  # type: ignore[union-attr]
-            item.setToolTip(
-                ("inferred" if inferred else "from file") if known else "missing"
-            )
+            tip = _("worked out") if inferred else _("from the file")
+            item.setToolTip(tip if known else _("missing"))
             item.setForeground(QBrush())
 
     def _show_parameters(self, skip: str | None) -> None:
@@ -573,8 +780,6 @@ class QualityChecksWidget(QWidget):
                 continue
             value = getattr(params, field) if params is not None else None
             self._parameter_edits[key].setText(value_text(value))
-        language = session.language if session is not None else LANGUAGES[0]
-        self._language_combo.setCurrentText(language)
 
     def _apply(self, name: str, values: dict[str, Any]) -> None:
         """Send corrections to the session; a refused value is explained, not kept."""
@@ -594,7 +799,7 @@ class QualityChecksWidget(QWidget):
         self._apply(name, {name: text.strip()})
 
     def _on_choice(self, name: str, combo: QComboBox, index: int) -> None:
-        self._apply(name, {name: combo.itemText(index) if index > 0 else ""})
+        self._apply(name, {name: combo.itemData(index) if index > 0 else ""})
 
     def _on_channel_value(self, item: QTableWidgetItem) -> None:
         key = CHANNEL_FIELDS[item.column()][0]
@@ -626,10 +831,6 @@ class QualityChecksWidget(QWidget):
             self._editing = None
         self._input_error.setText("\n".join(self._rejected.values()))
 
-    def _on_language(self, language: str) -> None:
-        if not self._updating and self._session is not None:
-            self._session.set_language(language)
-
     # -- running --------------------------------------------------------------------
     def _on_run_clicked(self) -> None:
         self.run()
@@ -660,18 +861,27 @@ class QualityChecksWidget(QWidget):
         session.set_report(report, key)  # kept only if the values did not change
         self._kept = session.report is report
         if not self._kept:
+            self._changed_during_run = True
             self._status_label.setText(
-                "The values changed during the checks: nothing kept, run them again."
+                _("The values changed during the checks: nothing kept, run them again.")
             )
             return
         if session is self._session:
-            verdict = (
-                "QC failed"
-                if report.failed
-                else f"worst: {report.worst_severity.value}"
-            )
-            self._status_label.setText(f"Done — {verdict}.")
+            self._status_label.setText(self._done_text(report))
         self.reportReady.emit(report)
+
+    def _done_text(self, report: QcReport) -> str:
+        failed, flagged = check_counts(report)
+        attention = ngettext(
+            "%(n)d needs attention", "%(n)d need attention", flagged
+        ) % {"n": flagged}
+        if failed:
+            return _(
+                "Done: {failed} failed, {attention}. Select a row for what to do."
+            ).format(failed=failed, attention=attention)
+        if flagged:
+            return _("Done: nothing failed, {attention}.").format(attention=attention)
+        return _("Done: every check passed.")
 
     def _on_qc_failed(self, err: BaseException) -> None:
         self._error = err
@@ -679,9 +889,8 @@ class QualityChecksWidget(QWidget):
         notify_error(err)
 
     def _on_qc_finished(self) -> None:
-        changed = self._status_label.text().startswith("The values changed")
-        if not self._kept and self._error is None and not changed:
-            self._status_label.setText("Cancelled: no result kept.")
+        if not self._kept and self._error is None and not self._changed_during_run:
+            self._status_label.setText(_("Cancelled: no result kept."))
         self._worker = None
         self._running = None
         self._run_button.setEnabled(True)
@@ -708,6 +917,8 @@ class QualityChecksWidget(QWidget):
         )
         self._progress.setRange(0, 1)
         self._progress.setValue(1)
+        if not self._status_label.text():
+            self._status_label.setText(self._done_text(report))
 
     def _on_channel_changed(self, index: int) -> None:
         report = self.report()
@@ -719,8 +930,16 @@ class QualityChecksWidget(QWidget):
         counts, edges = channel.rebinned(512)
         self._histogram.setData(counts, edges, channel.ceiling.value)
 
+    def _on_row_selected(self, row: int, *_args: Any) -> None:
+        if 0 <= row < len(self._rows):
+            self._details.setText(row_details(self._rows[row]))
+        else:
+            self._details.setText("")
+
     def _clear_results(self) -> None:
+        self._rows = []
         self._table.setRowCount(0)
+        self._details.setText("")
         self._channel_combo.blockSignals(True)
         self._channel_combo.clear()
         self._channel_combo.blockSignals(False)
@@ -730,33 +949,36 @@ class QualityChecksWidget(QWidget):
         self._progress.setValue(0)
 
     def _fill_table(self, report: QcReport) -> None:
-        rows = report.summary_rows()
+        """Worst first: failed, then needing attention, then the rest."""
+        order = {"error": 0, "warning": 1, "not_checked": 2, "info": 3, "ok": 4}
+        rows = sorted(
+            report.summary_rows(), key=lambda r: order.get(r.severity.value, 5)
+        )
+        self._rows = rows
         self._table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            channel = (
-                ""
-                if r.channel is None
-                else str(r.channel + 1)
-                + (f" {r.channel_name}" if r.channel_name else "")
-            )
-            if r.z is not None:  # planes as napari's sliders number them
-                channel += f" z={r.z}" + (f" t={r.t}" if r.t else "")
+            check = check_words(r.check, short=True)
+            plane = plane_words(r.z, r.t)
+            if plane:
+                check = f"{check} ({plane})"
             cells = (
-                r.check,
-                channel,
-                format_value(r.value, r.unit),
-                format_value(r.threshold, r.unit),
-                r.verdict,
-                r.advice,
+                check,
+                channel_words(r.channel, r.channel_name),
+                measured_words(r),
+                verdict_words(r.check, r.verdict, short=True),
             )
+            tip = row_details(r)
             colour = QColor(SEVERITY_COLOURS[r.severity.value])
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(r.message)
-                if j == 4:
+                item.setToolTip(tip)
+                if j == 3:
                     item.setBackground(QBrush(colour))
                     item.setForeground(QBrush(QColor("white")))
+                    item.setToolTip(f"{severity_words(r.severity.value)}: {tip}")
                 self._table.setItem(i, j, item)
+        if rows:
+            self._table.setCurrentCell(0, 0)
 
     def _fill_channels(self, report: QcReport) -> None:
         stats = report.pixel_statistics
@@ -766,20 +988,12 @@ class QualityChecksWidget(QWidget):
         if stats is not None:
             names = {n.channel: n.channel_name for n in report.nyquist}
             for ch in stats.channels:
-                name = names.get(ch.c)
-                self._channel_combo.addItem(
-                    f"{ch.c + 1}" + (f" {name}" if name else "")
-                )
+                self._channel_combo.addItem(channel_words(ch.c, names.get(ch.c)))
         if 0 <= current < self._channel_combo.count():
             self._channel_combo.setCurrentIndex(current)
+        elif stats is not None:
+            # the first channel with pixels at the ceiling, else the first
+            hit = [i for i, ch in enumerate(stats.channels) if ch.count_at_ceiling]
+            self._channel_combo.setCurrentIndex(hit[0] if hit else 0)
         self._channel_combo.blockSignals(False)
         self._on_channel_changed(self._channel_combo.currentIndex())
-
-    def table_rows(self) -> list[tuple[str, ...]]:
-        """The table's text, row by row (what the operator sees)."""
-        return [
-            tuple(
-                self._table.item(i, j).text() for j in range(self._table.columnCount())
-            )
-            for i in range(self._table.rowCount())
-        ]

@@ -21,6 +21,7 @@ import napari
 import numpy as np
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt, QUrl, Signal
+from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,16 +47,29 @@ from napari_fairly.core.export import (
     preload,
     save_steps,
 )
-from napari_fairly.core.form import field_label, load_form_file
+from napari_fairly.core.flow import name_status, row_words
+from napari_fairly.core.form import field_label, load_form_file, missing_required
+from napari_fairly.core.i18n import _, ngettext
 from napari_fairly.core.progress import Note, Progress
-from napari_fairly.widgets._common import SessionLink, notify_error, session_tag
+from napari_fairly.core.why import why_step
+from napari_fairly.widgets._common import (
+    BAD,
+    GOOD,
+    Expander,
+    PanelWidget,
+    SessionLink,
+    banner,
+    narrow_combo,
+    notify_error,
+    scrolled,
+    session_tag,
+    why_note,
+    wrapped,
+)
 
 if TYPE_CHECKING:
     from napari_fairly.core.qc import QcReport
     from napari_fairly.core.session import SaveGate, Session
-
-RED = "color: white; background-color: #c62828; padding: 4px;"
-GREEN = "color: white; background-color: #2e7d32; padding: 4px;"
 
 
 def _drive(
@@ -70,15 +84,34 @@ def _preload_quietly() -> None:
         preload()
 
 
-def problem_lines(gate: SaveGate) -> list[str]:
-    """The fields that stop a save, one line each, as ``fairly save`` lists them."""
-    return [
-        f"{field} ({field_label(field)}): {message}"
-        for field, message in gate.form_problems
-    ]
+def problem_lines(gate: SaveGate, empty: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The fields that stop a save, one line each, in words.
+
+    A required field left ``empty`` reads "Project acronym: to fill"; any other
+    problem gives its message ("Project acronym: 'tnt' must be in capitals…").
+    """
+    lines = []
+    for field, message in gate.form_problems:
+        label = field_label(field.split("[")[0])
+        if field in empty:
+            lines.append(_("{field}: to fill").format(field=label))
+        else:
+            lines.append(_("{field}: {problem}").format(field=label, problem=message))
+    return lines
 
 
-class SaveDatasetWidget(QWidget):
+def _listing(rows: int) -> QListWidget:
+    """A list whose long lines wrap instead of widening the dock; ``rows`` lines
+    show without scrolling."""
+    listing = QListWidget()
+    listing.setWordWrap(True)
+    listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    listing.setMaximumHeight(rows * (listing.fontMetrics().height() + 2) + 8)
+    return listing
+
+
+class SaveDatasetWidget(PanelWidget):
     """Save the current acquisition as ``<destination>/<name>/`` (OME-Zarr + docs).
 
     ``valueChanged`` is emitted with the :class:`SaveResult` when a save completes.
@@ -99,86 +132,65 @@ class SaveDatasetWidget(QWidget):
         self._cancelled = False
         self._notes: list[str] = []
 
-        self._name_label = QLabel("—")
-        self._name_label.setWordWrap(True)
-        self._name_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
+        self._name_label = wrapped("—", selectable=True)
+        self._name_label.setToolTip(
+            _("The dataset's name, built from the form's file-name fields.")
         )
-        self._form_label = QLabel("")
-        self._form_label.setWordWrap(True)
-        self._problems = QListWidget()
-        self._problems.setMaximumHeight(120)
-        self._load_form_button = QPushButton("Load form JSON…")
+        self._form_label = wrapped()
+        self._problems = _listing(9)
+        self._load_form_button = QPushButton(_("Load form JSON…"))
         self._destination = QLineEdit()
-        self._destination.setPlaceholderText("output folder")
-        self._browse_button = QPushButton("Browse…")
+        self._destination.setPlaceholderText(_("output folder"))
+        self._browse_button = QPushButton(_("Browse…"))
         self._ngff = QComboBox()
         self._ngff.addItems(["0.4", "0.5"])
         self._ngff.setToolTip(
-            "0.4 (Zarr v2): read by Fiji/MoBIE, OMERO, QuPath, napari. "
-            "0.5 (Zarr v3): napari."
+            _(
+                "0.4 (Zarr v2): read by Fiji/MoBIE, OMERO, QuPath, napari. "
+                "0.5 (Zarr v3): napari."
+            )
         )
-        self._on_exists = QComboBox()
-        self._on_exists.addItem("save as the next version", "bump")
-        self._on_exists.addItem("stop", "refuse")
-        self._labels = QComboBox()
-        self._copy_raw = QCheckBox("also copy the raw file into raw/")
-        self._outputs = QListWidget()
-        self._outputs.setMaximumHeight(120)
-        self._verdicts_label = QLabel("")
-        self._verdicts_label.setWordWrap(True)
-        self._verdicts = QListWidget()
-        self._verdicts.setMaximumHeight(120)
-        self._accept = QCheckBox(
-            "I accept the failed checks: save anyway (recorded in the sidecar, "
-            "with my name)"
+        self._on_exists = narrow_combo(QComboBox(), 10)
+        self._on_exists.addItem(_("save as the next version"), "bump")
+        self._on_exists.addItem(_("stop"), "refuse")
+        self._labels = narrow_combo(QComboBox(), 10)
+        self._copy_raw = QCheckBox(_("Also copy the raw file"))
+        self._copy_raw.setToolTip(
+            _("A copy of the raw file goes into raw/, checked against its checksum.")
         )
+        self._outputs = _listing(9)
+        self._verdicts_label = wrapped()
+        self._verdicts = _listing(8)
+        self._accept = QCheckBox(_("I accept the failed checks"))
+        self._accept_note = wrapped(
+            _(
+                "Saved anyway, with your name and the time recorded in the dataset; "
+                "void as soon as a value changes."
+            )
+        )
+        self._accept_note.setStyleSheet("color: gray;")
         self._accept.setVisible(False)
-        self._save_button = QPushButton("Save dataset")
-        self._cancel_button = QPushButton("Cancel")
+        self._accept_note.setVisible(False)
+        self._save_button = QPushButton(_("Save dataset"))
+        self._cancel_button = QPushButton(_("Cancel"))
         self._cancel_button.setEnabled(False)
         self._progress = QProgressBar()
-        self._status = QLabel("")
-        self._status.setWordWrap(True)
-        self._done_label = QLabel("")
+        self._status = wrapped()
+        self._done_label = wrapped()
         self._done_label.setOpenExternalLinks(True)
         self._done_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextBrowserInteraction
         )
-        self._open_button = QPushButton("Open the saved OME-Zarr in napari")
+        self._open_button = QPushButton(_("Open the saved OME-Zarr"))
         self._open_button.setEnabled(False)
-
-        form = QFormLayout()
-        form.addRow("Name", self._name_label)
-        source_row = QHBoxLayout()
-        source_row.addWidget(self._form_label, 1)
-        source_row.addWidget(self._load_form_button)
-        form.addRow(source_row)
-        form.addRow(self._problems)
-        dest_row = QHBoxLayout()
-        dest_row.addWidget(self._destination, 1)
-        dest_row.addWidget(self._browse_button)
-        form.addRow("Destination", dest_row)
-        form.addRow("OME-NGFF", self._ngff)
-        form.addRow("If the name exists", self._on_exists)
-        form.addRow("Labels layer", self._labels)
-        form.addRow(self._copy_raw)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Will be written:"))
-        layout.addWidget(self._outputs)
-        layout.addWidget(self._verdicts_label)
-        layout.addWidget(self._verdicts)
-        layout.addWidget(self._accept)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._save_button)
-        buttons.addWidget(self._cancel_button)
-        layout.addLayout(buttons)
-        layout.addWidget(self._progress)
-        layout.addWidget(self._status)
-        layout.addWidget(self._done_label)
-        layout.addWidget(self._open_button)
-        layout.addStretch(1)
+        self._backup_note = wrapped(
+            _(
+                "The raw file stays as it is. This save is one copy: keep three, on "
+                "two different media, one off site (3-2-1 rule)."
+            )
+        )
+        self._backup_note.setStyleSheet("color: gray;")
+        self._build_layout()
 
         self._load_form_button.clicked.connect(self._on_load_form_clicked)
         self._browse_button.clicked.connect(self._on_browse_clicked)
@@ -201,6 +213,49 @@ class SaveDatasetWidget(QWidget):
         threading.Thread(
             target=_preload_quietly, name="fairly-save-preload", daemon=True
         ).start()
+
+    def _build_layout(self) -> None:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(QLabel(_("Dataset name:")))
+        layout.addWidget(self._name_label)
+        layout.addWidget(self._form_label)
+        layout.addWidget(self._problems)
+        layout.addWidget(self._load_form_button)
+        layout.addWidget(QLabel(_("Save into:")))
+        dest_row = QHBoxLayout()
+        dest_row.addWidget(self._destination, 1)
+        dest_row.addWidget(self._browse_button)
+        layout.addLayout(dest_row)
+        options = QWidget()
+        form = QFormLayout(options)
+        form.setContentsMargins(8, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(_("OME-Zarr version"), self._ngff)
+        form.addRow(_("If the name exists"), self._on_exists)
+        form.addRow(_("Labels layer"), self._labels)
+        form.addRow(self._copy_raw)
+        layout.addWidget(Expander(_("Options"), options))
+        layout.addWidget(Expander(_("What will be written"), self._outputs))
+        layout.addWidget(self._verdicts_label)
+        layout.addWidget(self._verdicts)
+        layout.addWidget(self._accept)
+        layout.addWidget(self._accept_note)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._save_button, 2)
+        buttons.addWidget(self._cancel_button, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self._progress)
+        layout.addWidget(self._status)
+        layout.addWidget(self._done_label)
+        layout.addWidget(self._open_button)
+        layout.addWidget(self._backup_note)
+        self.why = why_note(why_step("save"))
+        layout.addWidget(self.why)
+        layout.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(content))
 
     # ---------------------------------------------------------------- public API
 
@@ -249,16 +304,16 @@ class SaveDatasetWidget(QWidget):
         """Use a form saved as JSON for the current acquisition (if made for it)."""
         session = self._session
         if session is None:
-            self._status.setText("Open an acquisition first.")
+            self._status.setText(_("Open an acquisition first."))
             return
         try:
             # never a FIFO, a huge file or bad UTF-8
             session.set_form(load_form_file(path))
         except (OSError, FairlyError) as err:
-            self._status.setText(f"Form not loaded: {err}")
+            self._status.setText(_("Form not loaded: {error}").format(error=err))
             notify_error(err)
             return
-        self._status.setText(f"Form loaded from {Path(path).name}.")
+        self._status.setText(_("Form loaded from {file}.").format(file=Path(path).name))
 
     def refresh(self) -> None:
         """Recompute the labels choices, the name, the gate and the outputs list."""
@@ -271,7 +326,9 @@ class SaveDatasetWidget(QWidget):
         self._session = session
         if session is not None:
             self._ngff.setCurrentText(session.form.rules.ngff_version)
-            self._form_label.setText(f"Form of {session_tag(session)}")
+            self._form_label.setText(
+                _("Form of {tag}").format(tag=session_tag(session))
+            )
         else:
             self._form_label.setText("")
         self._update()
@@ -303,7 +360,7 @@ class SaveDatasetWidget(QWidget):
         current = self._labels.currentText()
         self._labels.blockSignals(True)
         self._labels.clear()
-        self._labels.addItem("none")
+        self._labels.addItem(_("none"))
         for layer in self._viewer.layers:
             if isinstance(layer, napari.layers.Labels):
                 self._labels.addItem(layer.name)
@@ -336,48 +393,69 @@ class SaveDatasetWidget(QWidget):
         self._outputs.clear()
         name = ""
         if session is None:
-            self._name_label.setText("open an acquisition first")
+            self._name_label.setText(_("Open an acquisition first."))
         else:
-            try:
-                plan = plan_dataset(self._request(session, preview=True), session)
-            except FairlyError as err:
-                self._name_label.setText(str(err))
+            text, state = name_status(session.form)
+            if state == "invalid":
+                self._name_label.setText(text)
             else:
-                name = plan.name
-                bumped = (
-                    f" ({plan.requested_name} exists)"
-                    if plan.name != plan.requested_name
-                    else ""
-                )
-                self._name_label.setText(name + bumped)
-                self._list_outputs(session)
-        self._name_label.setStyleSheet(GREEN if name else RED)
+                name = self._planned_name(session)
+        banner(self._name_label, GOOD if name else BAD)
         return bool(name)
+
+    def _planned_name(self, session: Session) -> str:
+        """The name the save will use (bumped if taken), or "" with why not."""
+        try:
+            plan = plan_dataset(self._request(session, preview=True), session)
+        except FairlyError as err:
+            self._name_label.setText(str(err))
+            return ""
+        bumped = ""
+        if plan.name != plan.requested_name:
+            bumped = " " + _("({name} exists)").format(name=plan.requested_name)
+        self._name_label.setText(plan.name + bumped)
+        self._list_outputs(session)
+        return plan.name
 
     def _list_outputs(self, session: Session) -> None:
         """What the save will write: the core's own plan, never a list kept here."""
         request = self._request(session, preview=True)
         for output in planned_outputs(request):
-            self._outputs.addItem(f"  {output.path}  ({output.description})")
+            self._outputs.addItem(f"{output.path}  ({output.description})")
+            item = self._outputs.item(self._outputs.count() - 1)
+            item.setToolTip(f"{output.path}\n{output.description}")
         folder = self._destination.text().strip()
         for leftover in find_partials(Path(folder)) if folder else []:
             self._outputs.addItem(
-                f"interrupted save found, left untouched: {leftover.name}"
+                _("interrupted save found, left untouched: {name}").format(
+                    name=leftover.name
+                )
             )
 
     def _show_problems(self, gate: SaveGate | None) -> None:
         self._problems.clear()
-        lines = problem_lines(gate) if gate is not None else []
+        session = self._session
+        empty = missing_required(session.form) if session is not None else []
+        lines = problem_lines(gate, empty) if gate is not None else []
         self._problems.addItems(lines)
+        if gate is not None:
+            for i, (field, _message) in enumerate(gate.form_problems):
+                self._problems.item(i).setToolTip(field)
         self._problems.setVisible(bool(lines))
         if gate is not None and lines:
             self._form_label.setText(
-                f"The form is not ready to save: {len(lines)} field(s) to fix in "
-                "the FAIR form panel."
+                ngettext(
+                    "The form is not ready to save: %(n)d field to fill or fix in "
+                    "the Form step.",
+                    "The form is not ready to save: %(n)d fields to fill or fix in "
+                    "the Form step.",
+                    len(lines),
+                )
+                % {"n": len(lines)}
             )
             self._form_label.setStyleSheet("color: #ff5252")
         elif gate is not None:
-            self._form_label.setText("The form is complete.")
+            self._form_label.setText(_("The form is complete."))
             self._form_label.setStyleSheet("")
 
     def _show_checks(self, gate: SaveGate | None) -> None:
@@ -387,31 +465,46 @@ class SaveDatasetWidget(QWidget):
             self._verdicts_label.setText("")
         elif report is None:
             self._verdicts_label.setText(
-                "Quality checks: not run for the current values; they run when you "
-                "save."
+                _(
+                    "Quality checks: not run for the current values; they run when "
+                    "you save."
+                )
             )
         else:
             self._list_verdicts(report)
         failed = gate is not None and gate.qc_failed
         self._verdicts.setVisible(failed)
         self._accept.setVisible(failed)
+        self._accept_note.setVisible(failed)
         self._accept.blockSignals(True)
         self._accept.setChecked(gate is not None and gate.acceptance is not None)
         self._accept.blockSignals(False)
 
     def _list_verdicts(self, report: QcReport) -> None:
-        red = [r for r in report.rows if r.severity.value == "error"]
+        red = [r for r in report.summary_rows() if r.severity.value == "error"]
+        shown: list[str] = []
         for row in red:
-            channel = f" ({row.channel_name})" if row.channel_name else ""
-            self._verdicts.addItem(f"{row.check}{channel}: {row.message}")
+            text = row_words(row)
+            if text in shown:
+                continue
+            shown.append(text)
+            self._verdicts.addItem(text)
             item = self._verdicts.item(self._verdicts.count() - 1)
-            item.setForeground(Qt.GlobalColor.red)
-        self._verdicts_label.setText(
-            f"Quality checks: {len(red)} failed. Correct the values if they are "
-            "wrong (Quality checks or FAIR form panel), or accept them to save."
-            if red
-            else "Quality checks: passed."
-        )
+            item.setToolTip(row.message)
+            item.setForeground(QColor("#ff8a80"))
+        if shown:
+            self._verdicts_label.setText(
+                ngettext(
+                    "Quality checks: %(n)d failed. Correct the values if they are "
+                    "wrong (Checks or Form step), or accept it to save.",
+                    "Quality checks: %(n)d failed. Correct the values if they are "
+                    "wrong (Checks or Form step), or accept them to save.",
+                    len(shown),
+                )
+                % {"n": len(shown)}
+            )
+        else:
+            self._verdicts_label.setText(_("Quality checks: passed."))
 
     # ---------------------------------------------------------------- slots
 
@@ -432,13 +525,15 @@ class SaveDatasetWidget(QWidget):
         self._update()
 
     def _on_load_form_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "FAIR form", "", "JSON (*.json)")
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("FAIR form"), "", "JSON (*.json)"
+        )
         if path:
             self.load_form(Path(path))
 
     def _on_browse_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Output folder", self._destination.text()
+            self, _("Output folder"), self._destination.text()
         )
         if folder:
             self.setDestination(folder)
@@ -455,7 +550,7 @@ class SaveDatasetWidget(QWidget):
         self._working_on = session
         if session.report is None:
             self._start("checks", session.qc_steps(), self._on_checks_done)
-            self._status.setText("Quality checks before saving…")
+            self._status.setText(_("Quality checks before saving…"))
         else:
             self._start_save(session)
 
@@ -485,12 +580,14 @@ class SaveDatasetWidget(QWidget):
         gate = session.gate()
         if gate.report is None:
             self._status.setText(
-                "Not saved: the values changed during the checks. Save again."
+                _("Not saved: the values changed during the checks. Save again.")
             )
         elif gate.qc_failed and gate.acceptance is None:
             self._status.setText(
-                "Not saved: some checks failed. Correct the values, or tick "
-                "'I accept the failed checks' and save again."
+                _(
+                    "Not saved: some checks failed. Correct the values, or tick "
+                    "'I accept the failed checks' and save again."
+                )
             )
         else:
             self._phase = "then-save"  # _on_finished starts the save
@@ -499,18 +596,19 @@ class SaveDatasetWidget(QWidget):
         try:
             request = self._request(session)
         except (FairlyError, KeyError) as err:
-            self._status.setText(f"Not saved: {err}")
+            self._status.setText(_("Not saved: {error}").format(error=err))
             notify_error(err)
             self._update()
             return
         self._start("save", save_steps(request), self._on_save_done)
-        self._status.setText("starting…")
+        self._status.setText(_("starting…"))
 
     def _request(self, session: Session, preview: bool = False) -> SaveRequest:
         """The save the panel's inputs describe (``preview``: labels not copied)."""
-        labels = None
+        labels, labels_name = None, None
         if self._labels.currentIndex() > 0:
-            labels = self._viewer.layers[self._labels.currentText()].data
+            labels_name = self._labels.currentText()  # the NGFF label image's name
+            labels = self._viewer.layers[labels_name].data
             labels = labels[0] if isinstance(labels, list) else labels
             if not preview:
                 labels = np.asarray(labels)
@@ -521,13 +619,14 @@ class SaveDatasetWidget(QWidget):
             ngff_version=self._ngff.currentText(),  # type: ignore[arg-type]
             on_exists=self._on_exists.currentData(),
             labels=labels,
+            labels_name=labels_name,
             copy_raw=self._copy_raw.isChecked(),
         )
 
     def _on_cancel_clicked(self) -> None:
         if self._worker is not None:
             self._cancelled = True
-            self._status.setText("cancelling…")
+            self._status.setText(_("cancelling…"))
             self._worker.quit()
 
     def _on_progress(self, step: Progress | Note) -> None:
@@ -545,18 +644,24 @@ class SaveDatasetWidget(QWidget):
         self._result = result
         dataset = result.datasets[0]
         url = QUrl.fromLocalFile(str(dataset.folder)).toString()
-        self._done_label.setText(f'Saved: <a href="{url}">{dataset.folder}</a>')
-        self._status.setText("; ".join(["saved and verified", *self._notes]))
+        self._done_label.setText(
+            _("Saved: {link}").format(link=f'<a href="{url}">{dataset.folder}</a>')
+        )
+        self._status.setText("; ".join([_("saved and verified"), *self._notes]))
         self._open_button.setEnabled(True)
         self.valueChanged.emit(result)
 
     def _on_failed(self, err: BaseException) -> None:
         self._phase = ""
-        self._status.setText(f"Not saved: {err}")
+        self._status.setText(_("Not saved: {error}").format(error=err))
         if isinstance(err, FairlyError):
             notify_error(err)
         else:
-            notify_error(RuntimeError(f"unexpected error while saving: {err!r}"))
+            notify_error(
+                RuntimeError(
+                    _("unexpected error while saving: {error}").format(error=repr(err))
+                )
+            )
 
     def _on_finished(self) -> None:
         then_save = self._phase == "then-save" and not self._cancelled
@@ -566,7 +671,7 @@ class SaveDatasetWidget(QWidget):
         self._progress.setRange(0, 1)
         self._progress.setValue(1 if self._result is not None else 0)
         if self._cancelled:
-            self._status.setText("Cancelled: nothing was published.")
+            self._status.setText(_("Cancelled: nothing was published."))
         session = self._working_on
         if then_save and session is not None:
             self._start_save(session)

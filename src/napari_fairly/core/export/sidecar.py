@@ -6,7 +6,10 @@ Schema 1.1.0 added ``qc_acceptance``, ``source.scene_number`` and the image's
 name and sha256 only: ``source.path`` and ``operator.os_user`` are gone, and
 ``source.location`` / ``operator.os_user`` appear only when the facility template
 asks for them (SPEC 7.3); the ``datacite`` summary's ``publication_year`` is a
-string, as in the DataCite record. Sidecars of every 1.x version are read.
+string, as in the DataCite record. Schema 1.3.0 adds ``language``: the language
+of the texts written for people (the checks' messages and advice, the notes, the
+storage reminder); keys, codes and values never change with it. Sidecars of every
+1.x version are read.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from napari_fairly.core.export.plan import SIDECAR_OUTPUTS, OutputRole
 from napari_fairly.core.export.record import zarr_hashes
+from napari_fairly.core.i18n import N_, _, current_language, texts_in
 
 if TYPE_CHECKING:
     from napari_fairly.core.export.record import DatasetRecord
@@ -31,9 +35,9 @@ if TYPE_CHECKING:
     from napari_fairly.core.qc import QcReport
     from napari_fairly.core.session import Acceptance
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 READ_SCHEMA_MAJOR = "1"  # sidecars of this major version are read
-STORAGE_REMINDER = (
+STORAGE_REMINDER = N_(
     "3-2-1: this folder is one copy. Keep 3 copies on 2 different media, 1 off-site."
 )
 SOFTWARE = (
@@ -231,6 +235,8 @@ class Sidecar(_Part):
     operator: OperatorRecord
     timestamps: Timestamps
     storage_reminder: str
+    # 1.3.0: language of the texts for people ("en", "fr"); None before 1.3.0
+    language: str | None = None
 
     def to_json(self) -> Json:
         """The sidecar as written: keys the template did not ask for are left out
@@ -413,6 +419,15 @@ def build_sidecar(
 
     ``saved`` is when the sidecar is written (ISO 8601 with offset).
     """
+    report = record.qc_report
+    language = report.language if report is not None else current_language()
+    with texts_in(language):
+        return _sidecar(record, hashes, saved, language)
+
+
+def _sidecar(
+    record: DatasetRecord, hashes: Mapping[str, str], saved: str, language: str
+) -> Sidecar:
     from napari_fairly.core.naming import parse_name
 
     documents = record.form_documents
@@ -436,8 +451,10 @@ def build_sidecar(
         qc_acceptance=_acceptance(record.acceptance),
         source=_source(record),
         image_metadata_notes=[
-            f"axis {a}: physical size unknown in the source; "
-            "scale 1 without unit written"
+            _(
+                "axis {axis}: physical size unknown in the source; scale 1 without "
+                "unit written"
+            ).format(axis=a)
             for a in record.pixels.written.unknown_scale_axes
         ],
         storage_notes=list(record.storage_notes),
@@ -449,5 +466,6 @@ def build_sidecar(
             os_user=record.provenance.os_user if disclosure.os_user else None,
         ),
         timestamps=Timestamps(save_started=record.provenance.started, saved=saved),
-        storage_reminder=STORAGE_REMINDER,
+        storage_reminder=_(STORAGE_REMINDER),
+        language=language,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from napari_fairly.core.i18n import N_, _, decimal
 from napari_fairly.core.qc.nyquist import normalise_modality
 from napari_fairly.core.qc.results import CheckResult, Severity, resolve_thresholds
 
@@ -35,12 +36,18 @@ def _row(
     )
 
 
+def _g(value: float, spec: str = "g") -> str:
+    """A number for a message, with the current language's decimal mark."""
+    return decimal(format(value, spec))
+
+
 def _missing(check: str, what: str, **kw: Any) -> CheckResult:
+    """``what`` is an ``N_()`` text: translated here."""
     return _row(
         check,
         "not_checked",
         Severity.NOT_CHECKED,
-        f"cannot check: {what} missing (set it in the form)",
+        _("cannot check: {what} missing (set it in the form)").format(what=_(what)),
         **kw,
     )
 
@@ -70,10 +77,10 @@ def _na_rows(inputs: QcInputs) -> list[CheckResult]:
     rows = []
     na, n = inputs.na.value, inputs.refractive_index.value
     if na is None:
-        rows.append(_missing("na_vs_immersion", "NA"))
+        rows.append(_missing("na_vs_immersion", N_("NA")))
     elif n is None:
         rows.append(
-            _missing("na_vs_immersion", "refractive index (immersion)", value=na)
+            _missing("na_vs_immersion", N_("refractive index (immersion)"), value=na)
         )
     elif na <= 0 or na >= n:
         rows.append(
@@ -81,11 +88,13 @@ def _na_rows(inputs: QcInputs) -> list[CheckResult]:
                 "na_vs_immersion",
                 "impossible_na",
                 Severity.WARNING,
-                f"NA {na:g} is not below the immersion refractive index {n:g}: "
-                f"impossible",
+                _(
+                    "NA {na} is not below the immersion refractive index {n}: "
+                    "impossible"
+                ).format(na=_g(na), n=_g(n)),
                 value=na,
                 threshold=n,
-                advice="correct the NA or the immersion in the form",
+                advice=_("correct the NA or the immersion in the form"),
             )
         )
     else:
@@ -94,7 +103,7 @@ def _na_rows(inputs: QcInputs) -> list[CheckResult]:
                 "na_vs_immersion",
                 "consistent",
                 Severity.OK,
-                f"NA {na:g} < n {n:g}",
+                _("NA {na} < n {n}").format(na=_g(na), n=_g(n)),
                 value=na,
                 threshold=n,
             )
@@ -111,10 +120,13 @@ def _na_rows(inputs: QcInputs) -> list[CheckResult]:
             "immersion_vs_ri",
             "mismatch" if bad else "consistent",
             Severity.WARNING if bad else Severity.OK,
-            f"immersion {immersion} with refractive index {ri.value:g}"
-            + (": they disagree" if bad else ""),
+            (
+                _("immersion {immersion} with refractive index {n}: they disagree")
+                if bad
+                else _("immersion {immersion} with refractive index {n}")
+            ).format(immersion=immersion, n=_g(ri.value)),
             value=ri.value,
-            advice="check the immersion medium and refractive index" if bad else "",
+            advice=_("check the immersion medium and refractive index") if bad else "",
         )
     )
     return rows
@@ -132,10 +144,14 @@ def _stokes_rows(inputs: QcInputs) -> list[CheckResult]:
         if mode == "two_photon":
             continue  # λex above λem is the point of two-photon excitation
         if ex is None or em is None:
-            which = " and ".join(
-                w for w, v in (("excitation", ex), ("emission", em)) if v is None
+            which = (
+                N_("excitation and emission wavelength")
+                if ex is None and em is None
+                else N_("excitation wavelength")
+                if ex is None
+                else N_("emission wavelength")
             )
-            rows.append(_missing("stokes_shift", f"{which} wavelength", **base))
+            rows.append(_missing("stokes_shift", which, **base))
             continue
         if em <= ex:
             rows.append(
@@ -143,13 +159,17 @@ def _stokes_rows(inputs: QcInputs) -> list[CheckResult]:
                     "stokes_shift",
                     "emission_not_above_excitation",
                     Severity.WARNING,
-                    f"emission {em:g} nm is not longer than excitation {ex:g} nm "
-                    "(one-photon fluorescence)",
+                    _(
+                        "emission {em} nm is not longer than excitation {ex} nm "
+                        "(one-photon fluorescence)"
+                    ).format(em=_g(em), ex=_g(ex)),
                     value=em,
                     threshold=ex,
                     unit="nm",
-                    advice="check the wavelengths (swapped, or a filter instead of a "
-                    "line?)",
+                    advice=_(
+                        "check the wavelengths (swapped, or a filter instead of a "
+                        "line?)"
+                    ),
                     **base,
                 )
             )
@@ -159,7 +179,9 @@ def _stokes_rows(inputs: QcInputs) -> list[CheckResult]:
                     "stokes_shift",
                     "consistent",
                     Severity.OK,
-                    f"emission {em:g} nm > excitation {ex:g} nm",
+                    _("emission {em} nm > excitation {ex} nm").format(
+                        em=_g(em), ex=_g(ex)
+                    ),
                     value=em,
                     threshold=ex,
                     unit="nm",
@@ -183,37 +205,44 @@ def _calibration_row(metadata: AcquisitionMetadata, inputs: QcInputs) -> CheckRe
     px, py = inputs.pixel_size_x_um.value, inputs.pixel_size_y_um.value
     check = "uncalibrated_pixels"
     if px is None:
-        why = inputs.pixel_size_x_um.reason or "not in file"
+        why = inputs.pixel_size_x_um.reason or _("not in file")
         return _row(
             check,
             "no_physical_size",
             Severity.WARNING,
-            f"no physical pixel size ({why}): measurements and Nyquist checks in µm "
-            "are impossible",
-            advice="set the pixel size in the form",
+            _(
+                "no physical pixel size ({why}): measurements and Nyquist checks in "
+                "µm are impossible"
+            ).format(why=why),
+            advice=_("set the pixel size in the form"),
         )
     if px == 1.0 and _placeholder_unit(metadata, inputs):
         return _row(
             check,
             "placeholder_size",
             Severity.WARNING,
-            "pixel size 1 with no unit: probably an uncalibrated placeholder",
+            _("pixel size 1 with no unit: probably an uncalibrated placeholder"),
             value=1.0,
             unit="µm",
-            advice="set the real pixel size in the form",
+            advice=_("set the real pixel size in the form"),
         )
     if py is not None and abs(px - py) > 0.01 * max(px, py):
         return _row(
             check,
             "non_square",
             Severity.WARNING,
-            f"pixel size x {px:g} µm ≠ y {py:g} µm (> 1 %)",
+            _("pixel size x {x} µm ≠ y {y} µm (> 1 %)").format(x=_g(px), y=_g(py)),
             value=px,
             unit="µm",
-            advice="check the calibration",
+            advice=_("check the calibration"),
         )
     return _row(
-        check, "calibrated", Severity.OK, f"pixel size {px:g} µm", value=px, unit="µm"
+        check,
+        "calibrated",
+        Severity.OK,
+        _("pixel size {x} µm").format(x=_g(px)),
+        value=px,
+        unit="µm",
     )
 
 
@@ -228,7 +257,7 @@ def _magnification_row(inputs: QcInputs) -> CheckResult:
     px, mag = inputs.pixel_size_x_um.value, inputs.magnification.value
     check = "pixel_size_magnification"
     if px is None or mag is None:
-        return _missing(check, "magnification" if mag is None else "pixel size")
+        return _missing(check, N_("magnification") if mag is None else N_("pixel size"))
     sensor = px * mag
     lo, hi = SENSOR_PIXEL_RANGE_UM
     if _all_point_scanning(inputs):
@@ -236,7 +265,9 @@ def _magnification_row(inputs: QcInputs) -> CheckResult:
             check,
             "not_applicable",
             Severity.OK,
-            f"point-scanning: pixel size {px:g} µm set by zoom, not by a camera",
+            _("point-scanning: pixel size {x} µm set by zoom, not by a camera").format(
+                x=_g(px)
+            ),
             value=round(sensor, 4),
             unit="µm",
         )
@@ -245,19 +276,29 @@ def _magnification_row(inputs: QcInputs) -> CheckResult:
             check,
             "implausible",
             Severity.WARNING,
-            f"pixel size {px:g} µm × magnification {mag:g} = {sensor:.3g} µm at the "
-            f"sensor, outside any camera pixel ({lo:g}-{hi:g} µm): the pixel size or "
-            "the magnification is probably wrong",
+            _(
+                "pixel size {x} µm × magnification {mag} = {sensor} µm at the "
+                "sensor, outside any camera pixel ({lo}-{hi} µm): the pixel size or "
+                "the magnification is probably wrong"
+            ).format(
+                x=_g(px),
+                mag=_g(mag),
+                sensor=_g(sensor, ".3g"),
+                lo=_g(lo),
+                hi=_g(hi),
+            ),
             value=round(sensor, 4),
             unit="µm",
             threshold=f"{lo:g}-{hi:g}",
-            advice="check the pixel size calibration and objective",
+            advice=_("check the pixel size calibration and objective"),
         )
     return _row(
         check,
         "plausible",
         Severity.OK,
-        f"pixel size × magnification = {sensor:.3g} µm at the sensor",
+        _("pixel size × magnification = {sensor} µm at the sensor").format(
+            sensor=_g(sensor, ".3g")
+        ),
         value=round(sensor, 4),
         unit="µm",
         threshold=f"{lo:g}-{hi:g}",
@@ -290,12 +331,21 @@ def _camera_row(inputs: QcInputs, tolerance: float) -> CheckResult | None:
         "camera_sampling",
         "mismatch" if bad else "consistent",
         Severity.WARNING if bad else Severity.OK,
-        f"camera pixel {camera:g} µm × binning {binning:g} / {mag:g}x = "
-        f"{expected:.4g} µm vs stated {px:g} µm ({100 * diff:.1f} %)",
+        _(
+            "camera pixel {camera} µm × binning {binning} / {mag}x = {expected} µm "
+            "vs stated {x} µm ({diff} %)"
+        ).format(
+            camera=_g(camera),
+            binning=_g(binning),
+            mag=_g(mag),
+            expected=_g(expected, ".4g"),
+            x=_g(px),
+            diff=_g(100 * diff, ".1f"),
+        ),
         value=round(expected, 5),
         unit="µm",
         threshold=px,
-        advice="check the relay optics, binning or calibration" if bad else "",
+        advice=_("check the relay optics, binning or calibration") if bad else "",
     )
 
 
@@ -310,9 +360,11 @@ def _z_step_rows(inputs: QcInputs, shape_tczyx: tuple[int, ...]) -> list[CheckRe
                 "z_step",
                 "missing",
                 Severity.WARNING,
-                f"z-stack of {size_z} planes without a z-step: no axial scale or "
-                f"Nyquist check",
-                advice="set the z-step in the form",
+                _(
+                    "z-stack of {n} planes without a z-step: no axial scale or "
+                    "Nyquist check"
+                ).format(n=size_z),
+                advice=_("set the z-step in the form"),
             )
         ]
     return [
@@ -320,7 +372,7 @@ def _z_step_rows(inputs: QcInputs, shape_tczyx: tuple[int, ...]) -> list[CheckRe
             "z_step",
             "present",
             Severity.OK,
-            f"z-step {dz:g} µm for {size_z} planes",
+            _("z-step {dz} µm for {n} planes").format(dz=_g(dz), n=size_z),
             value=dz,
             unit="µm",
         )
@@ -330,7 +382,7 @@ def _z_step_rows(inputs: QcInputs, shape_tczyx: tuple[int, ...]) -> list[CheckRe
 def _date_row(metadata: AcquisitionMetadata, today: date) -> CheckResult:
     text = metadata.acquisition_date.value
     if not text:
-        return _missing("acquisition_date", "acquisition date")
+        return _missing("acquisition_date", N_("acquisition date"))
     try:
         when = datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
     except ValueError:
@@ -338,7 +390,7 @@ def _date_row(metadata: AcquisitionMetadata, today: date) -> CheckResult:
             "acquisition_date",
             "unreadable",
             Severity.WARNING,
-            f"acquisition date {text!r} is not ISO 8601",
+            _("acquisition date '{text}' is not ISO 8601").format(text=text),
             value=str(text),
         )
     if when > today:
@@ -346,25 +398,29 @@ def _date_row(metadata: AcquisitionMetadata, today: date) -> CheckResult:
             "acquisition_date",
             "in_future",
             Severity.WARNING,
-            f"acquisition date {when} is in the future: the PC clock was probably "
-            f"wrong",
+            _(
+                "acquisition date {when} is in the future: the PC clock was probably "
+                "wrong"
+            ).format(when=when),
             value=str(when),
-            advice="check the date; type the real one in the form",
+            advice=_("check the date; type the real one in the form"),
         )
     if when < EARLIEST_PLAUSIBLE:
         return _row(
             "acquisition_date",
             "implausible",
             Severity.WARNING,
-            f"acquisition date {when} is before 1990: probably an unset clock",
+            _("acquisition date {when} is before 1990: probably an unset clock").format(
+                when=when
+            ),
             value=str(when),
-            advice="check the date; type the real one in the form",
+            advice=_("check the date; type the real one in the form"),
         )
     return _row(
         "acquisition_date",
         "plausible",
         Severity.OK,
-        f"acquired {when}",
+        _("acquired {when}").format(when=when),
         value=str(when),
     )
 
@@ -387,23 +443,24 @@ def _channel_count_row(
         )
     ]
     if not described:
-        return _missing("channel_count", "channel metadata", value=size_c)
+        return _missing("channel_count", N_("channel metadata"), value=size_c)
     if len(described) != size_c:
         return _row(
             "channel_count",
             "mismatch",
             Severity.WARNING,
-            f"the pixels hold {size_c} channels but the metadata describes "
-            f"{len(described)}",
+            _(
+                "the pixels hold {n} channels but the metadata describes {described}"
+            ).format(n=size_c, described=len(described)),
             value=size_c,
             threshold=len(described),
-            advice="name the undescribed channels in the form",
+            advice=_("name the undescribed channels in the form"),
         )
     return _row(
         "channel_count",
         "consistent",
         Severity.OK,
-        f"{size_c} channels in pixels and metadata",
+        _("{n} channels in pixels and metadata").format(n=size_c),
         value=size_c,
     )
 
@@ -415,7 +472,7 @@ def _bit_depth_rows(
 
     sb = metadata.significant_bits.value
     if sb is None:
-        return [_missing("bit_depth", "SignificantBits")]
+        return [_missing("bit_depth", N_("SignificantBits"))]
     dtype = np.dtype(metadata.dtype) if metadata.dtype else None
     rows = []
     if dtype is not None and dtype.kind in "ui" and sb > 8 * dtype.itemsize:
@@ -424,8 +481,9 @@ def _bit_depth_rows(
                 "bit_depth",
                 "above_storage",
                 Severity.WARNING,
-                f"SignificantBits {sb} exceeds the {8 * dtype.itemsize} bits of "
-                f"{dtype.name}",
+                _("SignificantBits {sb} exceeds the {bits} bits of {dtype}").format(
+                    sb=sb, bits=8 * dtype.itemsize, dtype=dtype.name
+                ),
                 value=sb,
                 threshold=8 * dtype.itemsize,
             )
@@ -439,12 +497,15 @@ def _bit_depth_rows(
                     "bit_depth",
                     "data_exceed",
                     Severity.WARNING,
-                    f"data reach {data_max:g}, above the {sb}-bit maximum {limit}: "
-                    f"the stated bit "
-                    "depth is wrong",
+                    _(
+                        "data reach {top}, above the {sb}-bit maximum {limit}: the "
+                        "stated bit depth is wrong"
+                    ).format(top=_g(data_max), sb=sb, limit=limit),
                     value=data_max,
                     threshold=limit,
-                    advice="the saturation ceiling was inferred from the data instead",
+                    advice=_(
+                        "the saturation ceiling was inferred from the data instead"
+                    ),
                 )
             )
     if not rows:
@@ -453,7 +514,7 @@ def _bit_depth_rows(
                 "bit_depth",
                 "consistent",
                 Severity.OK,
-                f"{sb}-bit data in {metadata.dtype}",
+                _("{sb}-bit data in {dtype}").format(sb=sb, dtype=metadata.dtype),
                 value=sb,
             )
         )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from napari_fairly.core.errors import MissingMetadataError
+from napari_fairly.core.i18n import N_, _, decimal
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.qc.results import CheckResult, Severity
 
@@ -96,11 +97,15 @@ def refractive_index_for(immersion: str) -> float | None:
 def _need(value: float | None, what: str) -> float:
     if value is None:
         raise MissingMetadataError(
-            f"cannot check: {what} missing", fix="(set it in the form)"
+            _("cannot check: {what} missing").format(what=_(what)),
+            fix=_("(set it in the form)"),
         )
     if not value > 0:
         raise MissingMetadataError(
-            f"cannot check: {what} is {value:g}", fix="(set it in the form)"
+            _("cannot check: {what} is {value}").format(
+                what=_(what), value=decimal(f"{value:g}")
+            ),
+            fix=_("(set it in the form)"),
         )
     return float(value)
 
@@ -129,12 +134,14 @@ class _Optics:
         extra: Mapping[str, Any],
     ) -> _Optics:
         """The inputs, once NA and n are known and NA is below n."""
-        na_v = _need(na, "NA")
-        n = _need(refractive_index, "refractive index")
+        na_v = _need(na, N_("NA"))
+        n = _need(refractive_index, N_("refractive index"))
         if na_v >= n:
             raise MissingMetadataError(
-                f"cannot check: NA {na_v:g} is not below the refractive index {n:g}",
-                fix="(correct the NA or the immersion in the form)",
+                _("cannot check: NA {na} is not below the refractive index {n}").format(
+                    na=decimal(f"{na_v:g}"), n=decimal(f"{n:g}")
+                ),
+                fix=_("(correct the NA or the immersion in the form)"),
             )
         return cls(na_v, n, excitation_nm, emission_nm, extra)
 
@@ -145,14 +152,14 @@ class _Optics:
 
     def emission(self) -> float:
         """The emission wavelength; MissingMetadataError when missing."""
-        return _need(self.emission_nm, "emission wavelength")
+        return _need(self.emission_nm, N_("emission wavelength"))
 
     def excitation(self, lenient: bool = False) -> tuple[float, tuple[str, ...]]:
         """The excitation wavelength and a note; ``lenient``: emission stands in."""
         if lenient and self.excitation_nm is None and self.emission_nm:
             note = "approximate (lenient): excitation missing, emission used"
             return float(self.emission_nm), (note,)
-        return _need(self.excitation_nm, "excitation wavelength"), ()
+        return _need(self.excitation_nm, N_("excitation wavelength")), ()
 
 
 def _widefield(o: _Optics) -> Sampling:
@@ -220,7 +227,7 @@ def _sted(o: _Optics) -> Sampling:
     lateral, axial, notes = _point_scanning(o)
     factor = o.extra.get("sted_saturation_factor")
     if factor is None:
-        note = "STED: not judged without the saturation factor I/I_sat"
+        note = N_("STED: not judged without the saturation factor I/I_sat")
         return None, axial, "not_judged", (*notes, note)
     note = "approximation: there is no true Nyquist rate for STED"
     return lateral / math.sqrt(1.0 + float(factor)), axial, "sted_donut", (*notes, note)
@@ -247,9 +254,9 @@ def _brightfield(
     condenser = extra.get("condenser_na")
     wavelength = extra.get("wavelength_nm") or emission_nm
     if condenser is None or wavelength is None:
-        note = "brightfield: not judged without λ and condenser NA"
+        note = N_("brightfield: not judged without λ and condenser NA")
         return None, None, "not_judged", (note,)
-    lateral = float(wavelength) / (2.0 * (_need(na, "NA") + float(condenser)))
+    lateral = float(wavelength) / (2.0 * (_need(na, N_("NA")) + float(condenser)))
     return lateral, None, "brightfield_partially_coherent", ("approximation",)
 
 
@@ -291,8 +298,8 @@ def nyquist_sampling_nm(
     key = normalise_modality(modality)
     if key is None:
         raise MissingMetadataError(
-            f"cannot check: acquisition mode {modality!r} unknown",
-            fix="(choose the modality in the overrides)",
+            _("cannot check: acquisition mode '{mode}' unknown").format(mode=modality),
+            fix=_("(choose the modality in the overrides)"),
         )
     if key == "brightfield":
         return _brightfield(na, emission_nm, extra)
@@ -384,7 +391,7 @@ class NyquistChannel(FrozenModel):
 def _fmt_bytes(n: float) -> str:
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
-            return f"{n / size:.1f} {unit}"
+            return decimal(f"{n / size:.1f}") + f" {unit}"
     return f"{n:.0f} B"
 
 
@@ -421,7 +428,9 @@ def _sampling_rule(
 ) -> _Rule | _Unjudged:
     """The channel's Nyquist distances, or why there are none."""
     if modality is None:
-        return _Unjudged("cannot check: acquisition mode missing (set it in the form)")
+        return _Unjudged(
+            _("cannot check: acquisition mode missing (set it in the form)")
+        )
     try:
         lateral, axial, formula, notes = nyquist_sampling_nm(
             modality, na, refractive_index, excitation_nm, emission_nm, **extra
@@ -429,7 +438,8 @@ def _sampling_rule(
     except MissingMetadataError as err:
         return _Unjudged(f"{err.problem} {err.fix}".strip())
     if lateral is None and axial is None:
-        return _Unjudged(notes[0] if notes else "not judged for this modality", formula)
+        why = _(notes[0]) if notes else _("not judged for this modality")
+        return _Unjudged(why, formula)
     key = normalise_modality(modality) or modality
     return _Rule(key, formula, lateral, axial, notes)
 
@@ -467,10 +477,14 @@ class _Judge:
             return self._judged(axis, actual, ideal)
         if ideal is None:
             rule = self.rule
-            reason = f"{axis}: no Nyquist rule for {rule.modality} ({rule.formula})"
+            reason = _("{axis}: no Nyquist rule for {modality} ({formula})").format(
+                axis=axis, modality=rule.modality, formula=rule.formula
+            )
+        elif axis == "z":
+            reason = _("cannot check: z-step missing (set it in the form)")
         else:
-            what = "z-step" if axis == "z" else f"pixel size {axis}"
-            reason = f"cannot check: {what} missing (set it in the form)"
+            reason = _("cannot check: pixel size {axis} missing (set it in the form)")
+            reason = reason.format(axis=axis)
         return _axis_not_checked(
             self.channel,
             self.channel_name,
@@ -529,20 +543,37 @@ class _Judge:
         """Bytes Nyquist sampling would save, and the advice that says so."""
         lateral, axial = self.rule.lateral_nm, self.rule.axial_nm
         saved = round(bytes_now * (1.0 - 1.0 / factor))
-        target = f"≤ {lateral:.0f} nm pixels" if lateral else ""
+        target = _("≤ {nm} nm pixels").format(nm=f"{lateral:.0f}") if lateral else ""
         if axial is not None and with_z:
-            target += f" and ≤ {axial:.0f} nm steps"
-        at_nyquist = _fmt_bytes(bytes_now / factor)
-        less = 100 * (1 - 1 / factor)
-        advice = (
-            f"sampled at Nyquist this channel would take {at_nyquist} instead of "
-            f"{_fmt_bytes(bytes_now)} ({less:.0f} % less data, factor {factor:.2f}); "
-            f"with this objective use {target} next time"
+            steps = _("≤ {nm} nm steps").format(nm=f"{axial:.0f}")
+            target = _("{pixels} and {steps}").format(pixels=target, steps=steps)
+        advice = _(
+            "sampled at Nyquist this channel would take {at_nyquist} instead of "
+            "{now} ({less} % less data, factor {factor}); with this objective use "
+            "{target} next time"
+        ).format(
+            at_nyquist=_fmt_bytes(bytes_now / factor),
+            now=_fmt_bytes(bytes_now),
+            less=f"{100 * (1 - 1 / factor):.0f}",
+            factor=decimal(f"{factor:.2f}"),
+            target=target,
         )
         return saved, advice
 
-    def oversampling_row(self, factor: float, advice: str) -> CheckResult:
-        """The info row that says how much data oversampling costs."""
+    def oversampling_row(
+        self, factor: float, advice: str, axes: tuple[NyquistAxis, ...]
+    ) -> CheckResult:
+        """The info row that says how much data oversampling costs.
+
+        Its advice names what to change for the axes that are oversampled: the
+        zoom, magnification or binning for X and Y, the z-step for Z.
+        """
+        over = {a.axis for a in axes if a.verdict == "oversampled"}
+        todo = []
+        if over & {"x", "y"}:
+            todo.append(_("lower the zoom or magnification, or bin pixels"))
+        if "z" in over:
+            todo.append(_("take larger z-steps (fewer planes)"))
         return CheckResult(
             check="oversampling",
             channel=self.channel,
@@ -553,15 +584,15 @@ class _Judge:
             verdict="oversampled",
             severity=Severity.INFO,
             message=advice,
-            advice="reduce magnification or zoom, or bin pixels",
+            advice="; ".join(todo),
         )
 
 
 def _pinhole_note(pinhole_au: float | None) -> str:
     """Which pinhole the confocal tolerance was taken for."""
     if pinhole_au is None:
-        return " (pinhole not in file: 1 Airy unit assumed)"
-    return f" (pinhole {pinhole_au:.2g} AU)"
+        return " " + _("(pinhole not in file: 1 Airy unit assumed)")
+    return " " + _("(pinhole {au} AU)").format(au=decimal(f"{pinhole_au:.2g}"))
 
 
 def _axis_not_checked(
@@ -664,7 +695,7 @@ def check_channel_sampling(
     if factor is not None and factor > 1.0 and bytes_now is not None:
         saved, advice = judge.data_volume(factor, bytes_now, "z" in pixel_size_nm)
         if any(a.verdict == "oversampled" for a in axes):
-            rows.append(judge.oversampling_row(factor, advice))
+            rows.append(judge.oversampling_row(factor, advice, axes))
     result = NyquistChannel(
         channel=channel,
         channel_name=channel_name,
@@ -693,25 +724,49 @@ def _sampling_message(
     verdict: str,
     tolerance: float | None,
 ) -> tuple[str, str]:
-    what = "z-step" if axis == "z" else f"pixel size ({axis})"
-    head = f"{what} {actual:.1f} nm vs Nyquist {ideal:.1f} nm (ratio {ratio:.2f})"
+    """What was found on one axis and what to do, in words right for that axis.
+
+    The z-step is changed by the step between planes, the pixel size by the zoom,
+    the magnification or the binning: the advice names the one that applies.
+    """
+    what = _("z-step") if axis == "z" else _("pixel size ({axis})").format(axis=axis)
+    head = _("{what} {actual} nm vs Nyquist {ideal} nm (ratio {ratio})").format(
+        what=what,
+        actual=decimal(f"{actual:.1f}"),
+        ideal=decimal(f"{ideal:.1f}"),
+        ratio=decimal(f"{ratio:.2f}"),
+    )
+    limit = f"{ideal:.0f}"
     if verdict == "undersampled":
-        return (
-            f"{head}: undersampled, detail finer than the pixel is lost and aliasing "
-            f"may "
-            "appear; it cannot be recovered",
-            f"use ≤ {ideal:.0f} nm {'steps' if axis == 'z' else 'pixels'} (more zoom "
-            f"or magnification)",
+        message = _(
+            "{head}: undersampled, detail finer than the pixel is lost and aliasing "
+            "may appear; it cannot be recovered"
         )
+        if axis == "z":
+            message = _(
+                "{head}: undersampled, detail between the planes is lost and "
+                "aliasing may appear along Z; it cannot be recovered"
+            )
+            advice = _("use z-steps of ≤ {limit} nm (more planes over the same depth)")
+        else:
+            advice = _("use ≤ {limit} nm pixels (more zoom or magnification)")
+        return message.format(head=head), advice.format(limit=limit)
     if verdict == "undersampled_tolerated":
         return (
-            f"{head}: slightly undersampled, within the confocal pinhole tolerance "
-            f"({tolerance:.2f}x)",
-            f"use ≤ {ideal:.0f} nm pixels for deconvolution",
+            _(
+                "{head}: slightly undersampled, within the confocal pinhole "
+                "tolerance ({tolerance}x)"
+            ).format(head=head, tolerance=decimal(f"{tolerance:.2f}")),
+            _("use ≤ {limit} nm pixels for deconvolution").format(limit=limit),
         )
     if verdict == "oversampled":
-        return (
-            f"{head}: oversampled, more data and more light dose than needed",
-            f"use ≤ {ideal:.0f} nm {'steps' if axis == 'z' else 'pixels'} next time",
-        )
-    return f"{head}: adequate", ""
+        message = _("{head}: oversampled, more data and more light dose than needed")
+        if axis == "z":
+            advice = _("use z-steps up to {limit} nm next time (fewer planes)")
+        else:
+            advice = _(
+                "use pixels up to {limit} nm next time (less zoom or magnification, "
+                "or binning)"
+            )
+        return message.format(head=head), advice.format(limit=limit)
+    return _("{head}: adequate").format(head=head), ""

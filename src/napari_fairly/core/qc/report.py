@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from napari_fairly.core.i18n import current_language
 from napari_fairly.core.model import FrozenModel
 from napari_fairly.core.qc.nyquist import NyquistChannel
 from napari_fairly.core.qc.overrides import QcInputs
@@ -49,7 +50,8 @@ class QcReport(FrozenModel):
     scene: int
     scene_name: str | None = None
     source_sha256: str | None = None
-    language: str = "fr"
+    # the language of ``message`` and ``advice`` (verdicts are codes)
+    language: str = Field(default_factory=current_language)
     rows: tuple[CheckResult, ...]
     nyquist: tuple[NyquistChannel, ...] = ()
     snr: tuple[SnrResult, ...] = ()

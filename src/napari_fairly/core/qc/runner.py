@@ -7,10 +7,11 @@ import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from napari_fairly.core.i18n import current_language, texts_in
 from napari_fairly.core.progress import Progress, drive
 from napari_fairly.core.qc.consistency import check_consistency
 from napari_fairly.core.qc.nyquist import NyquistChannel, check_channel_sampling
@@ -35,6 +36,8 @@ from napari_fairly.core.qc.stats import (
 
 if TYPE_CHECKING:
     from napari_fairly.core.reading import Acquisition
+
+T = TypeVar("T")
 
 
 def channel_names(acq: Acquisition, inputs: QcInputs) -> list[str | None]:
@@ -160,8 +163,11 @@ class EarlySnr:
         cache: SnrPlaneCache,
         accumulator: PlaneStatsAccumulator,
         settings: SnrSettings,
+        language: str | None = None,
     ) -> None:
         self.settings = settings
+        # the reasons an SNR is not reliable are texts: written in this language
+        self.language = language or current_language()
         self._accumulator = accumulator
         self._lock = threading.Lock()
         self._futures: dict[tuple[int, int, int], Future[SnrResult]] = {}
@@ -174,7 +180,10 @@ class EarlySnr:
             for key in sorted(planes):
                 plane = planes[key]
                 self._futures[key] = self._pool.submit(
-                    self.settings.measure, key, plane, ceiling
+                    in_language(self.language, self.settings.measure),
+                    key,
+                    plane,
+                    ceiling,
                 )
 
     def futures(self) -> dict[tuple[int, int, int], Future[SnrResult]]:
@@ -193,7 +202,7 @@ def run_qc_steps(
     thresholds: dict[str, float] | None = None,
     stats: PixelStatistics | None = None,
     *,
-    lang: str = "fr",
+    language: str | None = None,
     source_sha256: str | None = None,
     snr_planes: dict[tuple[int, int, int], np.ndarray] | None = None,
     early_snr: EarlySnr | None = None,
@@ -213,8 +222,10 @@ def run_qc_steps(
     stats
         Statistics from a pass already made (the save's); else one pass is run here.
         SNR still re-reads its few selected planes (see ``snr`` module).
-    lang
-        Language of operator messages: "fr" (default) or "en".
+    language
+        Language of the report's messages and advice (``"fr"``, ``"en"``); default:
+        the language texts are shown in (``core.i18n.current_language``). Verdicts
+        and every other value are codes and numbers, the same in any language.
     source_sha256
         The raw file's SHA-256 when already known (the save computes it).
     snr_planes
@@ -224,6 +235,7 @@ def run_qc_steps(
         With ``stats``: SNR measurements the caller's pass started (see
         :class:`EarlySnr`); used when made with the settings these checks use.
     """
+    language = language or current_language()
     limits = resolve_thresholds(thresholds)
     data = tczyx_view(acq)
     shape = tuple(int(s) for s in data.shape)
@@ -237,7 +249,7 @@ def run_qc_steps(
             accumulator = PlaneStatsAccumulator(
                 data.dtype, shape, significant_bits=acq.metadata.significant_bits.value
             )
-            early_snr = own_early = EarlySnr(cache, accumulator, settings)
+            early_snr = own_early = EarlySnr(cache, accumulator, settings, language)
             stats = yield from pixel_statistics_steps(
                 acq, keep=cache, accumulator=accumulator
             )
@@ -248,25 +260,30 @@ def run_qc_steps(
             )
         started = (
             early_snr.futures()
-            if early_snr is not None and early_snr.settings == settings
+            if early_snr is not None
+            and early_snr.settings == settings
+            and early_snr.language == language
             else {}
         )
-        snr_results = yield from _measure_snr(acq, data, stats, settings, kept, started)
+        snr_results = yield from _measure_snr(
+            acq, data, stats, settings, kept, started, language
+        )
     finally:
         if own_early is not None:
             own_early.close()
     names = channel_names(acq, inputs)
     stats = stats.with_snr(snr_results)
-    nyquist, rows = _nyquist(acq, inputs, limits, shape[1])
-    rows += check_snr(snr_results.values(), names, limits)
-    rows += check_saturation(stats, names, limits, lang=lang)
-    rows += check_consistency(acq.metadata, inputs, shape, stats, thresholds=limits)
+    with texts_in(language):  # no yield inside: the language stays this block's
+        nyquist, rows = _nyquist(acq, inputs, limits, shape[1])
+        rows += check_snr(snr_results.values(), names, limits)
+        rows += check_saturation(stats, names, limits)
+        rows += check_consistency(acq.metadata, inputs, shape, stats, thresholds=limits)
     return QcReport(
         source_path=str(acq.path),
         scene=acq.scene_index,
         scene_name=acq.metadata.scene_name,
         source_sha256=source_sha256,
-        language=lang,
+        language=language,
         rows=tuple(rows),
         nyquist=tuple(nyquist),
         snr=tuple(snr_results.values()),
@@ -283,6 +300,7 @@ def _measure_snr(
     settings: SnrSettings,
     kept: dict[tuple[int, int, int], np.ndarray],
     started: dict[tuple[int, int, int], Future[SnrResult]],
+    language: str,
 ) -> Generator[Progress, None, dict[tuple[int, int, int], SnrResult]]:
     """SNR of the selected planes: started early, kept from the pass, or read again."""
     keys = select_snr_planes(stats)
@@ -308,7 +326,8 @@ def _measure_snr(
     pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="fairly-snr")
     try:
         futures = dict(started)
-        futures.update({key: pool.submit(measure, key) for key in todo})
+        job = in_language(language, measure)
+        futures.update({key: pool.submit(job, key) for key in todo})
         for i, key in enumerate(keys):
             if key not in snr_results:
                 snr_results[key] = futures[key].result()
@@ -316,6 +335,16 @@ def _measure_snr(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return snr_results
+
+
+def in_language(language: str, job: Callable[..., T]) -> Callable[..., T]:
+    """``job`` writing its texts in ``language``, on whichever thread runs it."""
+
+    def run(*args: Any) -> T:
+        with texts_in(language):
+            return job(*args)
+
+    return run
 
 
 def run_qc(

@@ -1,8 +1,8 @@
 """Saturation and clipping per channel and plane, from the pixel statistics (SPEC 6).
 
 The ceiling is chosen by :func:`napari_fairly.core.qc.stats.infer_ceiling`; here the
-counts at the ceiling and at zero become check rows with the SPEC's bands. Messages are
-in French by default (the operators' language), English on request.
+counts at the ceiling and at zero become check rows with the SPEC's bands. Messages
+are in the current language (``core.i18n``: the catalogues); verdicts are codes.
 """
 
 from __future__ import annotations
@@ -12,123 +12,79 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import N_, _, decimal
 from napari_fairly.core.qc.results import CheckResult, Severity
 
 if TYPE_CHECKING:
     from napari_fairly.core.qc.stats import ChannelStats, PixelStatistics, PlaneStats
 
-Lang = str  # "fr" or "en"
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "ceiling_none": {
-        "fr": "{who} : aucun pixel au plafond ({ceiling}).",
-        "en": "{who}: no pixel at the ceiling ({ceiling}).",
-    },
-    "ceiling_info": {
-        "fr": "{who} : {pct} des pixels à {ceiling} sur {n} des {total} plans (pire : "
-        "{worst}) : "
-        "quelques pixels au maximum (pixels chauds ou petits points brillants).",
-        "en": "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
-        "(worst: {worst}): "
-        "a few pixels at the maximum (hot pixels or small bright spots).",
-    },
-    "ceiling_clipped": {
-        "fr": "{who} : {pct} des pixels à {ceiling} sur {n} des {total} plans (pire : "
-        "{worst}). "
-        "Intensités tronquées : baissez l'exposition, la puissance laser ou le gain.",
-        "en": "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
-        "(worst: {worst}). "
-        "Intensities clipped: reduce exposure, laser power or gain.",
-    },
-    "ceiling_invalid": {
-        "fr": "{who} : {pct} des pixels à {ceiling} sur {n} des {total} plans (pire : "
-        "{worst}). "
-        "Mesures d'intensité invalides dans les régions tronquées : baissez "
-        "l'exposition, "
-        "la puissance laser ou le gain.",
-        "en": "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
-        "(worst: {worst}). "
-        "Intensity measurements are invalid in clipped regions: reduce exposure, "
-        "laser power "
-        "or gain.",
-    },
-    "ceiling_float": {
-        "fr": "{who} : données en virgule flottante, pas de plafond ; seul le test "
-        "d'accumulation s'applique.",
-        "en": "{who}: floating-point data, no ceiling; only the pile-up test applies.",
-    },
-    "zero_ok": {
-        "fr": "{who} : {pct} des pixels à 0.",
-        "en": "{who}: {pct} of the pixels at 0.",
-    },
-    "zero_clipped": {
-        "fr": "{who} : {pct} des pixels à 0 sur {n} des {total} plans (pire : "
-        "{worst}). "
-        "Valeurs tronquées à 0 : offset trop bas ou fond soustrait à l'acquisition.",
-        "en": "{who}: {pct} of the pixels at 0 on {n} of {total} planes (worst: "
-        "{worst}). "
-        "Values clipped at 0: offset too low or background subtracted at acquisition.",
-    },
-    "pileup": {
-        "fr": "{who} : accumulation à {value} sur {n} des {total} plans (pire : "
-        "{worst}) : "
-        "probablement un plafond que le fichier n'indique pas.",
-        "en": "{who}: pile-up at {value} on {n} of {total} planes (worst: {worst}): "
-        "probably "
-        "a clipping level the file does not state.",
-    },
-    "pileup_min": {
-        "fr": "{who} : accumulation au minimum {value} sur {n} des {total} plans : "
-        "valeurs probablement tronquées en bas.",
-        "en": "{who}: pile-up at the minimum {value} on {n} of {total} planes: values "
-        "probably clipped at the bottom.",
-    },
-    "range_low": {
-        "fr": "{who} : le 99,9e centile ({p999}) n'utilise que {pct} de la dynamique "
-        "({ceiling}) : peu de la dynamique utilisée.",
-        "en": "{who}: the 99.9th percentile ({p999}) uses only {pct} of the range "
-        "({ceiling}): little of the dynamic range used.",
-    },
-    "range_ok": {
-        "fr": "{who} : le 99,9e centile ({p999}) utilise {pct} de la dynamique "
-        "({ceiling}).",
-        "en": "{who}: the 99.9th percentile ({p999}) uses {pct} of the range "
-        "({ceiling}).",
-    },
-    "advice_clipped": {
-        "fr": "baissez l'exposition, la puissance laser ou le gain",
-        "en": "reduce exposure, laser power or gain",
-    },
-    "advice_zero": {
-        "fr": "augmentez l'offset de la caméra ; ne soustrayez pas le fond à "
-        "l'acquisition",
-        "en": "raise the camera offset; do not subtract background at acquisition",
-    },
-    "advice_range": {
-        "fr": "augmentez l'exposition ou le gain si l'échantillon le supporte",
-        "en": "increase exposure or gain if the sample tolerates it",
-    },
+MESSAGES: dict[str, str] = {
+    "ceiling_none": N_("{who}: no pixel at the ceiling ({ceiling})."),
+    "ceiling_info": N_(
+        "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
+        "(worst: {worst}): a few pixels at the maximum (hot pixels or small "
+        "bright spots)."
+    ),
+    "ceiling_clipped": N_(
+        "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
+        "(worst: {worst}). Intensities clipped: reduce exposure, laser power or"
+        " gain."
+    ),
+    "ceiling_invalid": N_(
+        "{who}: {pct} of the pixels at {ceiling} on {n} of {total} planes "
+        "(worst: {worst}). Intensity measurements are invalid in clipped "
+        "regions: reduce exposure, laser power or gain."
+    ),
+    "ceiling_float": N_(
+        "{who}: floating-point data, no ceiling; only the pile-up test applies."
+    ),
+    "zero_ok": N_("{who}: {pct} of the pixels at 0."),
+    "zero_clipped": N_(
+        "{who}: {pct} of the pixels at 0 on {n} of {total} planes (worst: "
+        "{worst}). Values clipped at 0: offset too low or background subtracted"
+        " at acquisition."
+    ),
+    "pileup": N_(
+        "{who}: pile-up at {value} on {n} of {total} planes (worst: {worst}): "
+        "probably a clipping level the file does not state."
+    ),
+    "pileup_min": N_(
+        "{who}: pile-up at the minimum {value} on {n} of {total} planes: values"
+        " probably clipped at the bottom."
+    ),
+    "range_low": N_(
+        "{who}: the 99.9th percentile ({p999}) uses only {pct} of the range "
+        "({ceiling}): little of the dynamic range used."
+    ),
+    "range_ok": N_(
+        "{who}: the 99.9th percentile ({p999}) uses {pct} of the range ({ceiling})."
+    ),
+    "advice_clipped": N_("reduce exposure, laser power or gain"),
+    "advice_zero": N_(
+        "raise the camera offset; do not subtract background at acquisition"
+    ),
+    "advice_range": N_("increase exposure or gain if the sample tolerates it"),
 }
 
 
-def message(key: str, lang: Lang = "fr", **values: Any) -> str:
-    """One operator message in ``lang`` ("fr" default, "en")."""
-    table = MESSAGES[key]
-    return table.get(lang, table["en"]).format(**values)
+def message(key: str, **values: Any) -> str:
+    """One operator message, in the current language."""
+    return _(MESSAGES[key]).format(**values)
 
 
-def format_percent(frac: float, lang: Lang = "fr") -> str:
-    """``0.023`` → ``"2,3 %"`` in French, ``"2.3 %"`` in English."""
+def format_percent(frac: float) -> str:
+    """``0.023`` → ``"2.3 %"`` (``"2,3 %"`` in French)."""
     pct = 100.0 * frac
     text = f"{pct:.2g}" if 0 < pct < 0.1 else f"{pct:.1f}"
     if "e" in text:
         text = f"{pct:.4f}".rstrip("0")
-    return (text.replace(".", ",") if lang == "fr" else text) + " %"
+    return decimal(text) + " %"
 
 
-def _who(channel: int, name: str | None, lang: Lang) -> str:
-    label = "Canal" if lang == "fr" else "Channel"
-    return f"{label} {channel}" + (f" ({name})" if name else "")
+def _who(channel: int, name: str | None) -> str:
+    if name:
+        return _("Channel {number} ({name})").format(number=channel, name=name)
+    return _("Channel {number}").format(number=channel)
 
 
 def _where(p: PlaneStats, size_t: int) -> str:
@@ -165,24 +121,25 @@ def check_saturation(
     stats: PixelStatistics,
     channel_names: Sequence[str | None],
     thresholds: dict[str, float],
-    lang: Lang = "fr",
 ) -> list[CheckResult]:
     """Saturation, zero clipping, pile-up and dynamic range rows, per channel and plane.
 
     The channel row (z and t None) carries the fraction over the whole channel and the
-    severity of its worst plane; one row per plane follows for the tidy table.
+    severity of its worst plane; one row per plane follows for the tidy table. Value
+    and threshold of a row are in one unit (fractions of the pixels: the ceiling
+    itself, a grey level, is in the message and the report's ``saturation`` block).
     """
     rows: list[CheckResult] = []
     size_t = stats.shape_tczyx[0]
     for ch in stats.channels:
         name = channel_names[ch.c] if ch.c < len(channel_names) else None
-        who = _who(ch.c, name, lang)
+        who = _who(ch.c, name)
         base = {"channel": ch.c, "channel_name": name}
         planes = stats.channel_planes(ch.c)
         total = len(planes)
-        rows.extend(_ceiling_rows(ch, planes, who, base, thresholds, lang, size_t))
-        rows.extend(_zero_rows(ch, planes, who, base, thresholds, lang, size_t))
-        rows.extend(_pileup_rows(ch, planes, who, base, lang, size_t, total))
+        rows.extend(_ceiling_rows(ch, planes, who, base, thresholds, size_t))
+        rows.extend(_zero_rows(ch, planes, who, base, thresholds, size_t))
+        rows.extend(_pileup_rows(ch, planes, who, base, size_t, total))
         if ch.ceiling.value is not None and ch.ceiling.source in (
             "ome",
             "inferred",
@@ -192,10 +149,9 @@ def check_saturation(
             low = used < thresholds["dynamic_range_info_frac"]
             text = message(
                 "range_low" if low else "range_ok",
-                lang,
                 who=who,
                 p999=f"{ch.p99_9_adu:g}",
-                pct=format_percent(used, lang),
+                pct=format_percent(used),
                 ceiling=_ceiling_text(ch),
             )
             rows.append(
@@ -208,7 +164,7 @@ def check_saturation(
                     verdict="little_range_used" if low else "range_used",
                     severity=Severity.INFO if low else Severity.OK,
                     message=text,
-                    advice=message("advice_range", lang) if low else "",
+                    advice=message("advice_range") if low else "",
                 )
             )
     return rows
@@ -220,7 +176,6 @@ def _ceiling_rows(
     who: str,
     base: dict[str, Any],
     thresholds: dict[str, float],
-    lang: Lang,
     size_t: int,
 ) -> list[CheckResult]:
     if ch.ceiling.value is None or ch.frac_ceiling is None:
@@ -230,7 +185,7 @@ def _ceiling_rows(
                 **base,
                 verdict="no_ceiling",
                 severity=Severity.INFO,
-                message=message("ceiling_float", lang, who=who),
+                message=message("ceiling_float", who=who),
             )
         ]
     rows = []
@@ -240,7 +195,7 @@ def _ceiling_rows(
     verdict, severity = ceiling_severity(worst_frac, thresholds)
     values = {
         "who": who,
-        "pct": format_percent(ch.frac_ceiling, lang),
+        "pct": format_percent(ch.frac_ceiling),
         "ceiling": _ceiling_text(ch),
         "n": len(hit),
         "total": len(planes),
@@ -252,21 +207,17 @@ def _ceiling_rows(
         Severity.WARNING: "ceiling_clipped",
         Severity.ERROR: "ceiling_invalid",
     }[severity]
-    text = message(key, lang, **values)
+    text = message(key, **values)
     if ch.ceiling.note:
         text += f" [{ch.ceiling.note}]"
-    advice = (
-        message("advice_clipped", lang)
-        if severity.rank >= Severity.WARNING.rank
-        else ""
-    )
+    advice = message("advice_clipped") if severity.rank >= Severity.WARNING.rank else ""
     rows.append(
         CheckResult(
             check="saturation",
             **base,
             value=round(ch.frac_ceiling, 8),
             unit="1",
-            threshold=ch.ceiling.value,
+            threshold=thresholds["ceiling_warning_frac"],
             verdict=verdict,
             severity=severity,
             message=text,
@@ -284,7 +235,7 @@ def _ceiling_rows(
                 t=p.t,
                 value=round(frac, 8),
                 unit="1",
-                threshold=ch.ceiling.value,
+                threshold=thresholds["ceiling_warning_frac"],
                 verdict=verdict,
                 severity=severity,
                 message=f"{who}, {_where(p, size_t)}: {p.count_at_ceiling} px ≥ "
@@ -300,7 +251,6 @@ def _zero_rows(
     who: str,
     base: dict[str, Any],
     thresholds: dict[str, float],
-    lang: Lang,
     size_t: int,
 ) -> list[CheckResult]:
     worst_plane = max(planes, key=lambda p: p.frac_zero)
@@ -308,13 +258,13 @@ def _zero_rows(
     hit = [p for p in planes if p.count_zero > 0]
     values = {
         "who": who,
-        "pct": format_percent(ch.frac_zero, lang),
+        "pct": format_percent(ch.frac_zero),
         "n": len(hit),
         "total": len(planes),
         "worst": _where(worst_plane, size_t),
     }
     text = message(
-        "zero_clipped" if severity is Severity.WARNING else "zero_ok", lang, **values
+        "zero_clipped" if severity is Severity.WARNING else "zero_ok", **values
     )
     rows = [
         CheckResult(
@@ -326,7 +276,7 @@ def _zero_rows(
             verdict=verdict,
             severity=severity,
             message=text,
-            advice=message("advice_zero", lang) if severity is Severity.WARNING else "",
+            advice=message("advice_zero") if severity is Severity.WARNING else "",
         )
     ]
     for p in planes:
@@ -353,7 +303,6 @@ def _pileup_rows(
     planes: list[PlaneStats],
     who: str,
     base: dict[str, Any],
-    lang: Lang,
     size_t: int,
     total: int,
 ) -> list[CheckResult]:
@@ -377,14 +326,13 @@ def _pileup_rows(
                 severity=Severity.WARNING,
                 message=message(
                     "pileup",
-                    lang,
                     who=who,
                     value=f"{worst.max_adu:g}",
                     n=len(top),
                     total=total,
                     worst=_where(worst, size_t),
                 ),
-                advice=message("advice_clipped", lang),
+                advice=message("advice_clipped"),
             )
         )
     bottom = [p for p in planes if p.pileup_at_min and p.min_adu > 0]
@@ -400,13 +348,12 @@ def _pileup_rows(
                 severity=Severity.WARNING,
                 message=message(
                     "pileup_min",
-                    lang,
                     who=who,
                     value=f"{worst.min_adu:g}",
                     n=len(bottom),
                     total=total,
                 ),
-                advice=message("advice_zero", lang),
+                advice=message("advice_zero"),
             )
         )
     return rows

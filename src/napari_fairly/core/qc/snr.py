@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_fairly.core.i18n import N_, _, decimal
 from napari_fairly.core.qc.compiled import compiled_kernel
 from napari_fairly.core.qc.results import CheckResult, Severity, SnrResult
 from napari_fairly.core.qc.stats import (
@@ -48,7 +49,7 @@ CLIPPED_SIGNAL_MAX = 0.01  # above: SNR reported but flagged as biased
 MIN_SIDE = 8  # smaller planes (line scans) leave no eroded interior
 IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64) / 6.0
 HIGH_PASS_SCALE = 6.0  # the high-pass is taken x 6: integer taps, exact on integers
-NOT_RELIABLE = "no separable signal — SNR not reliable"
+NOT_RELIABLE = N_("no separable signal — SNR not reliable")
 
 
 def _tiles(image: np.ndarray, max_tiles: int = MAX_TILES) -> list[tuple[slice, slice]]:
@@ -348,19 +349,25 @@ def _unreliable(
 ) -> str:
     """Why the validity gate refuses a number (first reason that applies); "" if not."""
     if min(shape) < MIN_SIDE:
-        return f"{NOT_RELIABLE} (plane {shape[0]}×{shape[1]} px is too small)"
-    if min(found.signal_frac, found.background_frac) < min_class_frac:
-        region = "signal" if found.signal_frac < found.background_frac else "background"
-        return f"{NOT_RELIABLE} (no {region} region)"
-    if not (found.sigma_signal > 0 and found.sigma_background > 0):
-        where = "background" if not found.sigma_background > 0 else "signal"
-        return (
-            f"{NOT_RELIABLE} ({where} noise not measurable: flat or clipped, "
-            "e.g. values at 0)"
+        why = _("plane {height}×{width} px is too small").format(
+            height=shape[0], width=shape[1]
         )
-    if found.cnr < cnr_min:
-        return f"{NOT_RELIABLE} (CNR {found.cnr:.2f} < {cnr_min:g})"
-    return ""
+    elif min(found.signal_frac, found.background_frac) < min_class_frac:
+        no_signal = found.signal_frac < found.background_frac
+        why = _("no signal region") if no_signal else _("no background region")
+    elif not (found.sigma_signal > 0 and found.sigma_background > 0):
+        why = (
+            _("background noise not measurable: flat or clipped, e.g. values at 0")
+            if not found.sigma_background > 0
+            else _("signal noise not measurable: flat or clipped, e.g. values at 0")
+        )
+    elif found.cnr < cnr_min:
+        why = _("CNR {cnr} < {minimum}").format(
+            cnr=decimal(f"{found.cnr:.2f}"), minimum=decimal(f"{cnr_min:g}")
+        )
+    else:
+        return ""
+    return f"{_(NOT_RELIABLE)} ({why})"
 
 
 def _photon_snr(
@@ -598,7 +605,6 @@ def check_snr(
 ) -> list[CheckResult]:
     """SNR, CNR (and Poisson SNR) rows per measured plane, with the SPEC 5.2 bands."""
     rows: list[CheckResult] = []
-    rose = thresholds["rose_cnr"]
     for r in results:
         name = channel_names[r.c] if r.c < len(channel_names) else None
         base = {"channel": r.c, "channel_name": name, "z": r.z, "t": r.t}
@@ -610,69 +616,14 @@ def check_snr(
                     verdict="not_reliable",
                     severity=Severity.WARNING,
                     message=r.reason,
-                    advice="check focus, exposure and that the plane holds signal",
+                    advice=_("check focus, exposure and that the plane holds signal"),
                 )
             )
             continue
         if r.snr is None or r.cnr is None:  # valid results always carry both
             continue
-        if r.cnr < thresholds["rose_cnr"]:
-            cnr_v, cnr_s = "below_rose", Severity.WARNING
-            cnr_m = (
-                f"CNR {r.cnr:.1f} below the Rose criterion ({rose:g}): "
-                "objects may not be detectable"
-            )
-            cnr_a = "increase exposure or excitation, or average frames"
-        else:
-            cnr_v, cnr_s, cnr_a = "detectable", Severity.OK, ""
-            cnr_m = f"CNR {r.cnr:.1f}: objects detectable (Rose criterion {rose:g})"
-        rows.append(
-            CheckResult(
-                check="cnr",
-                **base,
-                value=round(r.cnr, 3),
-                unit="1",
-                threshold=thresholds["rose_cnr"],
-                verdict=cnr_v,
-                severity=cnr_s,
-                message=cnr_m,
-                advice=cnr_a,
-            )
-        )
-        if r.snr < thresholds["snr_poor"]:
-            v, s, a = (
-                "poor",
-                Severity.WARNING,
-                "more photons: longer exposure, more excitation, binning",
-            )
-            m = f"SNR {r.snr:.1f}: poor intensity precision"
-        elif r.snr <= thresholds["snr_good"]:
-            v, s, a, m = "fair_good", Severity.OK, "", f"SNR {r.snr:.1f}: fair to good"
-        else:
-            v, s = "good", Severity.OK
-            m = f"SNR {r.snr:.1f}: good"
-            a = "if the question is counting or segmentation, fewer photons may suffice"
-        if r.clipped_frac > 0:
-            m += (
-                f" ({100 * r.clipped_frac:.1f} % of the signal clipped, left out "
-                "of the noise; the mean is biased low)"
-            )
-        if r.clipped_frac > CLIPPED_SIGNAL_MAX:
-            v, s = "biased_by_clipping", Severity.WARNING
-            a = "reduce exposure, laser power or gain: SNR of clipped signal is biased"
-        rows.append(
-            CheckResult(
-                check="snr",
-                **base,
-                value=round(r.snr, 3),
-                unit="1",
-                threshold=thresholds["snr_poor"],
-                verdict=v,
-                severity=s,
-                message=m,
-                advice=a,
-            )
-        )
+        rows.append(_cnr_row(r, base, thresholds))
+        rows.append(_snr_row(r, base, thresholds))
         if r.snr_poisson is not None:
             rows.append(
                 CheckResult(
@@ -682,8 +633,96 @@ def check_snr(
                     unit="1",
                     verdict="computed",
                     severity=Severity.INFO,
-                    message=f"Poisson-limited SNR √N = {r.snr_poisson:.1f} "
-                    f"(N = {r.photons_per_px:.0f} photons/px, gain and offset known)",
+                    message=_(
+                        "Poisson-limited SNR √N = {snr} (N = {photons} photons/px, "
+                        "gain and offset known)"
+                    ).format(
+                        snr=_number(r.snr_poisson, ".1f"),
+                        photons=f"{r.photons_per_px:.0f}",
+                    ),
                 )
             )
     return rows
+
+
+def _number(value: float, spec: str) -> str:
+    """``value`` formatted with ``spec``, with the current language's decimal mark."""
+    return decimal(format(value, spec))
+
+
+def _cnr_row(
+    r: SnrResult, base: dict[str, Any], thresholds: dict[str, float]
+) -> CheckResult:
+    """The CNR row of a valid measurement: detectable or below the Rose criterion."""
+    rose = thresholds["rose_cnr"]
+    values = {"cnr": _number(r.cnr or 0.0, ".1f"), "rose": _number(rose, "g")}
+    if (r.cnr or 0.0) < rose:
+        verdict, severity = "below_rose", Severity.WARNING
+        text = _(
+            "CNR {cnr} below the Rose criterion ({rose}): objects may not be detectable"
+        ).format(**values)
+        advice = _("increase exposure or excitation, or average frames")
+    else:
+        verdict, severity, advice = "detectable", Severity.OK, ""
+        text = _("CNR {cnr}: objects detectable (Rose criterion {rose})").format(
+            **values
+        )
+    return CheckResult(
+        check="cnr",
+        **base,
+        value=round(r.cnr or 0.0, 3),
+        unit="1",
+        threshold=rose,
+        verdict=verdict,
+        severity=severity,
+        message=text,
+        advice=advice,
+    )
+
+
+def _snr_row(
+    r: SnrResult, base: dict[str, Any], thresholds: dict[str, float]
+) -> CheckResult:
+    """The SNR row of a valid measurement, in the SPEC 5.2 bands."""
+    snr = r.snr or 0.0
+    value = _number(snr, ".1f")
+    pct = _number(100 * r.clipped_frac, ".1f")
+    if snr < thresholds["snr_poor"]:
+        v, s = "poor", Severity.WARNING
+        a = _("more photons: longer exposure, more excitation, binning")
+        m = _("SNR {snr}: poor intensity precision").format(snr=value)
+    elif snr <= thresholds["snr_good"]:
+        v, s, a = "fair_good", Severity.OK, ""
+        m = _("SNR {snr}: fair to good").format(snr=value)
+    else:
+        v, s = "good", Severity.OK
+        m = _("SNR {snr}: good").format(snr=value)
+        a = _("if the question is counting or segmentation, fewer photons may suffice")
+    if r.clipped_frac > CLIPPED_SIGNAL_MAX:
+        # a clipped signal has no noise where it clips: the number is not a
+        # verdict on the image, so it is not called good
+        v, s = "biased_by_clipping", Severity.WARNING
+        m = _(
+            "SNR {snr}: not trustworthy, {pct} % of the signal clipped (left out "
+            "of the noise; the mean is biased low)"
+        ).format(snr=value, pct=pct)
+        a = _(
+            "reduce exposure, laser power or gain, then measure again: the SNR "
+            "of a clipped signal is biased"
+        )
+    elif r.clipped_frac > 0:
+        m += " " + _(
+            "({pct} % of the signal clipped, left out of the noise; the mean is "
+            "biased low)"
+        ).format(pct=pct)
+    return CheckResult(
+        check="snr",
+        **base,
+        value=round(snr, 3),
+        unit="1",
+        threshold=thresholds["snr_poor"],
+        verdict=v,
+        severity=s,
+        message=m,
+        advice=a,
+    )

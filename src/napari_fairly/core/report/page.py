@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from napari_fairly.core.i18n import LANGUAGES, N_, gettext_in
+from napari_fairly.core.i18n import LANGUAGES, N_, gettext_in, texts_in
 from napari_fairly.core.methods import Piece, format_number, methods_pieces
 from napari_fairly.core.model import Sourced, Status
 from napari_fairly.core.report.images import ChannelView, ImageViews
@@ -574,7 +574,13 @@ def _footer(page: _Page) -> str:
 
 
 def render(facts: DatasetFacts, views: ImageViews, language: str) -> str:
-    """The whole page in ``language``."""
+    """The whole page in ``language`` (plain words and labels too: every ``_()``
+    answers in it while the page is written)."""
+    with texts_in(language):
+        return _render(facts, views, language)
+
+
+def _render(facts: DatasetFacts, views: ImageViews, language: str) -> str:
     page = _Page(facts, views, language)
     title = esc(page.t(N_("Dataset report")) + " — " + facts.name)
     sections = [
