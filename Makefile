@@ -2,6 +2,7 @@
 #   make demo   napari with the FAIR assistant and the demo acquisition
 #   make test   ruff, mypy, then the whole test suite, headless (virtual X server at
 #               1366x768, the acquisition-PC screen the panels must fit)
+#   make corpus every case of the bad-input corpus through every entry point
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -13,7 +14,7 @@ SYSTEM_PACKAGES := python3-venv xvfb xauth libgl1 libegl1 libglib2.0-0 libfontco
 	libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 \
 	libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 chromium
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test corpus lint system-deps clean
 
 system-deps:
 	@if command -v dpkg-query >/dev/null; then \
@@ -33,6 +34,9 @@ demo: system-deps $(STAMP)
 
 test: system-deps $(STAMP) lint
 	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) -m pytest
+
+corpus: system-deps $(STAMP)
+	FAIRLY_CORPUS=full $(PY) -m pytest -s tests/corpus
 
 # the style and the types CI holds every change to (mypy: core and cli.py, strict)
 lint: $(STAMP)

@@ -124,7 +124,8 @@ def test_sigkill_mid_write_leaves_only_a_partial_that_the_next_save_reports(
         deadline = time.monotonic() + 120
         chunks: list[Path] = []
         while time.monotonic() < deadline and process.poll() is None:
-            partials = list(out.glob(f".{NAME}.partial-*")) if out.is_dir() else []
+            found = out.glob(f".{NAME}.partial-*") if out.is_dir() else []
+            partials = [p for p in found if p.is_dir()]  # not its .lock file
             if partials:
                 chunks = [
                     p
@@ -145,7 +146,9 @@ def test_sigkill_mid_write_leaves_only_a_partial_that_the_next_save_reports(
             process.stderr.close()
     assert process.returncode == -signal.SIGKILL
     entries = sorted(p.name for p in out.iterdir())
-    assert len(entries) == 1 and entries[0].startswith(f".{NAME}.partial-")
+    # the temporary folder and its lock file, whose lock died with the process
+    assert len(entries) == 2 and entries[0].startswith(f".{NAME}.partial-")
+    assert entries[1] == entries[0] + ".lock"
     assert not (out / NAME).exists()
     leftover = out / entries[0]
     leftover_files = sorted(p for p in leftover.rglob("*"))
@@ -159,10 +162,17 @@ def test_sigkill_mid_write_leaves_only_a_partial_that_the_next_save_reports(
     )
     assert run.returncode == 0, run.stderr
     assert "interrupted save" in run.stderr and leftover.name in run.stderr
-    assert "remove it once checked" in run.stderr  # the advice for that kind of note
+    assert f"fairly verify --cleanup {out}" in run.stderr  # what to do about it
     assert sorted(p for p in leftover.rglob("*")) == leftover_files
     assert (out / NAME.replace("v01", "v02")).is_dir()
     assert (sha256_file(big), big.stat().st_mtime_ns) == before
+
+    # on request the interrupted save goes, and its version number with it
+    assert main(["verify", "--cleanup", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [NAME.replace("v01", "v02")]
+    assert main(["verify", "--cleanup", str(out)]) == 0  # nothing left: says so
+    assert _save(form_json, out) == 0
+    assert (out / NAME).is_dir()  # v01 was free again
 
 
 def test_labels_file_gives_objects_csv(form_json: Path, tmp_path: Path) -> None:

@@ -14,9 +14,15 @@ choice") stay in English: argparse takes them from a catalogue Python does not s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import logging
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from napari_fairly import __version__
@@ -27,11 +33,13 @@ from napari_fairly.commands import (
     exit_code_table,
 )
 from napari_fairly.core.errors import (
+    BadInputError,
     FairlyError,
     InvalidFormValueError,
     QcNotAcceptedError,
 )
 from napari_fairly.core.i18n import _
+from napari_fairly.core.textcheck import undecodable
 
 # order = order in `fairly --help`
 COMMAND_MODULES = (
@@ -138,23 +146,105 @@ def exit_code_for(err: FairlyError) -> int:
     return EXIT_BAD_INPUT
 
 
+# a reader that closed our stdout (``fairly inspect F | head``): what a program
+# killed by SIGPIPE exits with, as other command-line tools do
+EXIT_PIPE_CLOSED = 128 + 13
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse arguments that are not text: bytes that are not UTF-8 (a Latin-1 ``é``
+    typed in a terminal) reach Python as lone surrogates, which no document can hold.
+    """
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str | Path):
+                continue
+            found = undecodable(str(item))
+            if found is None:
+                continue
+            shown = str(item).encode("utf-8", "backslashreplace").decode("ascii")
+            what = "--set" if name in ("values", "overrides") else name
+            raise BadInputError(
+                _("{what} '{shown}' is not UTF-8 text (byte {byte}).").format(
+                    what=what, shown=shown[:120], byte=found
+                ),
+                fix=_(
+                    "Type it again in a UTF-8 terminal, or rename the file with "
+                    "UTF-8 characters."
+                ),
+            )
+
+
+def _stdout_closed() -> None:
+    """Point stdout at the null device: what is still buffered for a reader that is
+    gone (a closed pipe, a full disk) must not fail again when Python exits."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def _libraries_quiet() -> Iterator[None]:
+    """Reader libraries' log lines and warnings stay off stderr: the operator reads
+    one line per problem, ours. ``FAIRLY_DEBUG=1`` lets them through."""
+    if os.environ.get("FAIRLY_DEBUG"):
+        yield
+        return
+    root = logging.getLogger()
+    quiet = logging.NullHandler() if not root.handlers else None
+    if quiet is not None:  # else logging's last resort prints WARNING lines
+        root.addHandler(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if quiet is not None:
+            root.removeHandler(quiet)
+
+
+def _os_error(command: str, err: OSError) -> int:
+    """One line for an OSError no layer turned into a FairlyError; its exit code."""
+    if err.errno == errno.EPIPE:
+        _stdout_closed()
+        return EXIT_PIPE_CLOSED
+    why = err.strerror or str(err)
+    if err.filename is None:  # writing our own output failed (stdout on a full disk)
+        _stdout_closed()
+        print(
+            f"fairly {command}: "
+            + _("cannot write the output ({why}).").format(why=why),
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    print(f"fairly {command}: {os.fsdecode(err.filename)}: {why}.", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: an operator's problem is a message on stderr and its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except FairlyError as err:
-        print(f"fairly {args.command}: {err}", file=sys.stderr)
-        return exit_code_for(err)
-    except KeyboardInterrupt:
-        print(
-            _("fairly {command}: cancelled; nothing was left half-written.").format(
-                command=args.command
-            ),
-            file=sys.stderr,
-        )
-        return 130
+    with _libraries_quiet():
+        try:
+            _check_text(args)
+            code: int = args.func(args)
+            sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
+        except FairlyError as err:
+            print(f"fairly {args.command}: {err}", file=sys.stderr)
+            return exit_code_for(err)
+        except KeyboardInterrupt:
+            print(
+                _("fairly {command}: cancelled; nothing was left half-written.").format(
+                    command=args.command
+                ),
+                file=sys.stderr,
+            )
+            return 130
+        except OSError as err:
+            return _os_error(args.command, err)
     return code
 
 

@@ -21,6 +21,7 @@ from napari_fairly.core.export import (
     verify_dataset,
     zarr_writer,
 )
+from napari_fairly.core.export.leftovers import is_running
 from napari_fairly.core.progress import Note, NoteKind, Progress, drive
 from napari_fairly.core.reading import Acquisition, open_acquisition
 
@@ -217,8 +218,11 @@ def test_cancel_removes_only_our_temporary_folder(
     for step in job:
         if isinstance(step, Progress) and "writing" in step.step:
             break
-    ours = [p for p in tmp_path.iterdir() if p != other]
-    assert len(ours) == 1 and ours[0].name.startswith(".")
+    ours = sorted(p for p in tmp_path.iterdir() if p != other)
+    # the temporary folder and the lock the running save holds on it
+    assert [p.name for p in ours] == [ours[0].name, ours[0].name + ".lock"]
+    assert ours[0].name.startswith(f".{NAME[:-2]}02.partial-")
+    assert is_running(ours[0]) and not is_running(other)
     job.close()  # what a worker's quit() does at the next yield
     assert list(tmp_path.iterdir()) == [other]
 
@@ -317,3 +321,69 @@ def test_save_on_a_local_disk_goes_past_the_cache_and_verifies(
     report = verify_dataset(result.datasets[0].folder)
     assert report.ok, report.problems
     assert _raw_state(RAW) == before
+
+
+def test_cleanup_removes_interrupted_saves_and_leaves_running_ones(
+    tmp_path: Path,
+) -> None:
+    from napari_fairly.core.export.leftovers import (
+        SaveLock,
+        find_leftovers,
+        lock_of,
+        remove_leftover,
+    )
+
+    name = "2024-01-15_TNT_Toxo_ALebon_Controle_RAW_v01"
+    running = tmp_path / f".{name}.partial-aaa"
+    interrupted = tmp_path / "project" / f".{name}.partial-bbb"
+    lock = SaveLock.create(lock_of(running))
+    try:
+        running.mkdir()
+        interrupted.mkdir(parents=True)
+        (interrupted / "chunk").write_bytes(b"x" * 1000)
+        lock_of(interrupted).write_text("12345\n")  # its process is gone
+        found = {item.path: item for item in find_leftovers(tmp_path)}
+        assert set(found) == {running, interrupted}
+        assert found[running].kind == "running" and found[running].name == name
+        assert found[interrupted].kind == "interrupted"
+        assert found[interrupted].size_bytes == 1000
+        assert remove_leftover(found[running]) is False
+        assert remove_leftover(found[interrupted]) is True
+        assert running.is_dir() and lock_of(running).is_file()
+        assert not interrupted.exists() and not lock_of(interrupted).exists()
+    finally:
+        lock.release()
+    assert not lock_of(running).exists()
+
+
+def test_a_lost_name_race_picks_the_next_version_before_writing(
+    tmp_path: Path,
+) -> None:
+    """Two saves that chose v01 at the same time: the later one sees the other's
+    held lock once its own folder exists, gives way and chooses again, so what it
+    writes names the folder it is published as."""
+    from napari_fairly.core.export.leftovers import SaveLock, claim_partial, lock_of
+    from napari_fairly.core.naming import next_free_version
+
+    name = "2024-01-15_TNT_Toxo_ALebon_Controle_RAW_v01"
+    rival = tmp_path / f".{name}.partial-rival"
+    rival_lock = SaveLock.create(lock_of(rival))
+    rival.mkdir()
+    chosen: list[str] = []
+
+    def plan() -> str:  # the first choice was made before the rival's folder existed
+        chosen.append(name if not chosen else next_free_version(name, tmp_path))
+        return chosen[-1]
+
+    try:
+        picked, partial, lock = claim_partial(plan, lambda n: (tmp_path, n))
+        assert chosen == [name, name.replace("v01", "v02")]
+        assert picked == name.replace("v01", "v02")
+        assert partial.name.startswith(f".{picked}.partial-") and partial.is_dir()
+        # the folder it gave way with is gone; the rival's is untouched
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [rival.name, rival.name + ".lock", partial.name, partial.name + ".lock"]
+        )
+        lock.release()
+    finally:
+        rival_lock.release()

@@ -57,6 +57,7 @@ def test_opening_a_tiff_imports_no_other_format_module(tmp_path: Path) -> None:
     command = [sys.executable, "-c", code]
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == [
+        "napari_fairly.core.formats._bounds",
         "napari_fairly.core.formats._common",
         "napari_fairly.core.formats.base",
         "napari_fairly.core.formats.ome",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -90,10 +91,10 @@ def _typed(pairs: list[str], channels: int) -> dict[str, str]:
 
 def _own_form(out: Path, metadata: Any) -> bool:
     """True when ``out`` is a form this command wrote for the same acquisition."""
-    from napari_fairly.core.form import form_source_problem
+    from napari_fairly.core.form import form_file_text, form_source_problem
 
     try:
-        text = out.read_text(encoding="utf-8")
+        text = form_file_text(out)  # a regular file of a form's size, never a FIFO
         old = (
             form_from_csv(text)
             if out.suffix.lower() == ".csv"
@@ -107,20 +108,31 @@ def _own_form(out: Path, metadata: Any) -> bool:
 
 
 def _write_atomically(out: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``out``, then rename it into place."""
+    """Write ``text`` to a temporary file beside ``out``, then rename it into place.
+
+    Whatever stops the write (a full disk, text that cannot be encoded), the
+    temporary file goes and ``out`` is left as it was: never a file half written.
+    """
+    data = text.encode("utf-8")  # before anything is created
+    temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{out.name}.", suffix=".partial", dir=out.parent or Path(".")
         )
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, out)
+        temporary = None
     except OSError as err:
         raise OutputError(
             f"cannot write the form ({err.strerror or err}).",
             fix="Choose a writable --out folder.",
             path=out,
         ) from err
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def _write(out: Path, form: FairForm, metadata: Any) -> None:
@@ -134,6 +146,12 @@ def _write(out: Path, form: FairForm, metadata: Any) -> None:
             fix="Add a file name to the path.",
             path=out,
         )
+    if out.exists() and not out.is_file():
+        raise OutputError(
+            _("--out exists and is not a file (a pipe or a device); nothing written."),
+            fix=_("Choose another --out path."),
+            path=out,
+        )
     if out.exists() and not _own_form(out, metadata):
         raise OutputError(
             "the output file exists and is not a form made for this acquisition; "
@@ -143,6 +161,9 @@ def _write(out: Path, form: FairForm, metadata: Any) -> None:
         )
     _write_atomically(out, text)
     print(f"form written to {out}", file=sys.stderr)
+    from napari_fairly.commands.inspect import pixels_not_read
+
+    print(pixels_not_read(), file=sys.stderr)
 
 
 def _with_identity(form: FairForm, acquisition: Any) -> FairForm:

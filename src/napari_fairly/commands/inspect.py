@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from napari_fairly.commands import add_scene_argument, scene_index
@@ -41,4 +42,13 @@ def handle(args: argparse.Namespace) -> int:
         print(strict_json.dumps(payload))
     else:
         print(summary_text(acq.metadata, acq.scene_names))
+        print(pixels_not_read(), file=sys.stderr)
     return 0
+
+
+def pixels_not_read() -> str:
+    """What a command that reads the metadata only says: damage in the pixels is
+    not seen here (``qc`` and ``save`` read every plane)."""
+    from napari_fairly.core.i18n import _
+
+    return _("note: pixels not read; 'fairly qc FILE' reads and checks them.")

@@ -130,10 +130,13 @@ def _join(values: dict[str, str]) -> str:
 
 
 def _check(name: str, dest: Path | None, lang: str) -> int:
+    from napari_fairly.core.errors import shown_path
+
     issues = validate_name(name, dest_dir=dest, lang=lang)  # type: ignore[arg-type]
     errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        print(f"invalid: {name}")
+    shown = shown_path(name)
+    if errors:  # a pasted page of text is shown by its start and end
+        print(f"invalid: {shown}")
         for issue in issues:
             print(
                 f"  {issue.severity} [{issue.component}/{issue.code}] {issue.message}"

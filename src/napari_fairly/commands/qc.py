@@ -176,24 +176,36 @@ def open_session(
 
 
 def read_form_file(path: Path) -> Any:
-    """The form in ``path`` (JSON or CSV); FormFileError names the file."""
-    from napari_fairly.core.errors import FormFileError
-    from napari_fairly.core.form import form_from_csv, form_from_json
+    """The form in ``path`` (JSON or CSV); errors name the file.
+
+    A file that is not a form is bad input (FormFileError, exit 2); a form whose
+    values do not fit their fields is a verdict naming them (FormNotReadyError, 1).
+    """
+    from napari_fairly.core.errors import (
+        FormFileError,
+        FormNotReadyError,
+        InvalidFormValueError,
+    )
+    from napari_fairly.core.form import load_form_file, text_issues
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        why = getattr(err, "strerror", None) or "not UTF-8 text"
-        raise FormFileError(
-            f"the form cannot be read ({why}).",
-            fix="Give the JSON written by 'fairly form' or the FAIR form panel.",
-            path=path,
+        form = load_form_file(path)
+        hostile = text_issues(form)
+        if hostile:  # whatever the command, such a form is not used
+            raise FormNotReadyError(
+                _("the form holds text no field may hold."),
+                problems=[(issue.field, issue.message) for issue in hostile],
+                fix=_(
+                    "Correct it (fairly form FILE --set FIELD=VALUE, or the FAIR "
+                    "form panel)."
+                ),
+            )
+        return form
+    except FormNotReadyError as err:
+        raise FormNotReadyError(
+            err.problem, problems=err.problems, fix=err.fix, path=path
         ) from None
-    try:
-        if path.suffix.lower() == ".csv":
-            return form_from_csv(text)
-        return form_from_json(text)
-    except FormFileError as err:
+    except (FormFileError, InvalidFormValueError) as err:
         raise FormFileError(err.problem, fix=err.fix, path=path) from None
 
 
@@ -264,7 +276,16 @@ def _write_csv(report: Any, out: Path) -> None:
             _("folder {path} does not exist.").format(path=out.parent),
             fix=_("Create it first."),
         )
+    from pandas.api.types import is_numeric_dtype
+
+    from napari_fairly.core.csvcell import safe_cell
+
     frame = report.to_dataframe()
+    for column in frame.columns:  # channel names and messages: never a formula
+        if not is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: safe_cell(v) if isinstance(v, str) else v
+            )
     try:
         with open(out, "x", encoding="utf-8", newline="") as handle:
             frame.to_csv(handle, index=False, lineterminator="\n")

@@ -115,7 +115,20 @@ def register(subparsers: Subparsers) -> None:
         epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("dir", type=Path, help=_("dataset folder <out>/<name>"))
+    verify.add_argument(
+        "dir",
+        type=Path,
+        help=_("dataset folder <out>/<name> (with --cleanup: <out>)"),
+    )
+    verify.add_argument(
+        "--cleanup",
+        action="store_true",
+        help=_(
+            "list the temporary folders of saves under DIR and remove the "
+            "interrupted ones (a running save's folder is left alone); their version "
+            "numbers are free again"
+        ),
+    )
     verify.set_defaults(func=run_verify)
 
 
@@ -207,7 +220,7 @@ def run_save(args: argparse.Namespace) -> int:
 
 # what the operator may do about a note, by kind
 NOTE_ADVICE = {
-    NoteKind.LEFTOVER_PARTIAL: "not used, not deleted: remove it once checked",
+    NoteKind.LEFTOVER_PARTIAL: "not used, not deleted",
 }
 
 
@@ -248,12 +261,46 @@ def _run_with_bar(request: SaveRequest, err_console: Console) -> SaveResult:
         return drive(save_steps(request), on_progress, on_note)
 
 
+def run_cleanup(folder: Path) -> int:
+    """``fairly verify --cleanup``: remove interrupted saves' folders under ``folder``.
+
+    A folder whose save still runs (its lock is held) is listed and left alone.
+    """
+    from napari_fairly.core.errors import UnreadableFileError
+    from napari_fairly.core.export.leftovers import find_leftovers, remove_leftover
+    from napari_fairly.core.i18n import _
+
+    if not folder.is_dir():
+        raise UnreadableFileError(
+            _("is not a folder: --cleanup looks in an output folder."),
+            fix=_("Give the --out folder of the saves."),
+            path=folder,
+        )
+    leftovers = find_leftovers(folder)
+    for leftover in leftovers:
+        where = leftover.path.relative_to(folder)
+        if leftover.running or not remove_leftover(leftover):
+            print(_("left alone (a save is running in it): {path}").format(path=where))
+            continue
+        size = leftover.size_bytes / 2**20
+        print(
+            _("removed ({kind}, {size:.1f} MiB): {path}").format(
+                kind=leftover.kind, size=size, path=where
+            )
+        )
+    if not leftovers:
+        print(_("no temporary folder of a save under {folder}").format(folder=folder))
+    return EXIT_OK
+
+
 def run_verify(args: argparse.Namespace) -> int:
     """Handler of ``fairly verify``."""
     from napari_fairly.core.errors import UnreadableFileError
     from napari_fairly.core.export import verify_dataset
 
     folder = Path(args.dir)
+    if args.cleanup:
+        return run_cleanup(folder)
     name = folder.name
     if not folder.is_dir() or not (
         (folder / f"{name}.sha256").is_file() or (folder / f"{name}.json").is_file()

@@ -8,6 +8,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# a path longer than this is shown by its start and its end: the line stays one
+# an operator can read (a path over PATH_MAX has thousands of characters)
+SHOWN_PATH_CHARS = 300
+
+
+def shown_path(path: Path | str) -> str:
+    """``path`` (or any text from outside) as a message shows it, on one line.
+
+    Control characters (a newline in a file name) and direction overrides are shown
+    as escapes (``\\n``, ``\\u202e``) so the line reads as it is; a long text is
+    shown by its start and end around '…'.
+    """
+    text = str(path)
+    if len(text) > SHOWN_PATH_CHARS:
+        text = f"{text[:80]}…{text[-(SHOWN_PATH_CHARS - 81) :]}"
+    if any(_hidden(char) for char in text):
+        text = "".join(
+            char.encode("unicode_escape").decode("ascii") if _hidden(char) else char
+            for char in text
+        )
+    return text
+
+
+def _hidden(char: str) -> bool:
+    """A character a terminal would not show as itself."""
+    import unicodedata
+
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs") and char != "\u200d"
+
 
 class FairlyError(Exception):
     """Base class: a problem the operator can act on (not a bug)."""
@@ -21,13 +50,17 @@ class FairlyError(Exception):
         self.path = Path(path) if path is not None else None
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{shown_path(self.path)}: " if self.path else ""
         fix = f" {self.fix}" if self.fix else ""
         return f"{where}{self.problem}{fix}"
 
 
 class UnreadableFileError(FairlyError, OSError):
     """The raw file is missing, corrupt, truncated or of an unsupported format."""
+
+
+class BadInputError(FairlyError, ValueError):
+    """An argument or a path that cannot be used as given (not UTF-8 text)."""
 
 
 class MissingMetadataError(FairlyError, LookupError):

@@ -21,6 +21,7 @@ import difflib
 import io
 import json
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,8 +35,10 @@ from napari_fairly.core.corrections import (
     effective_metadata,
     is_correction,
 )
+from napari_fairly.core.csvcell import safe_cell, text_of_cell
 from napari_fairly.core.errors import (
     FormFileError,
+    FormNotReadyError,
     InvalidFormValueError,
     TemplateError,
 )
@@ -53,6 +56,7 @@ from napari_fairly.core.naming import (
 )
 from napari_fairly.core.resources import resource_path
 from napari_fairly.core.settings import FacilityTemplate, OperatorProfile
+from napari_fairly.core.textcheck import field_text_problem, first_undecodable, strings
 from napari_fairly.core.vocabularies import (
     FBBI_PATTERN,
     NCBI_TAXON_PATTERN,
@@ -683,13 +687,16 @@ def _validate(data: Mapping[str, Any]) -> FairForm:
     try:
         return FairForm.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in err.errors()[:5]
-        )
-        raise InvalidFormValueError(
-            f"form values rejected ({problems}).",
-            fix="Correct these fields; numbers use '.' as decimal separator.",
+        errors = err.errors()
+        fields = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in errors]
+        problems = "; ".join(f"{where}: {msg}" for where, msg in fields[:5])
+        fix = "Correct these fields; numbers use '.' as decimal separator."
+        if any(e["type"] == "extra_forbidden" for e in errors):  # not our fields
+            raise InvalidFormValueError(
+                f"form values rejected ({problems}).", fix=fix
+            ) from err
+        raise FormNotReadyError(
+            f"form values rejected ({problems}).", problems=fields, fix=fix
         ) from err
 
 
@@ -929,6 +936,25 @@ def _date_issues(form: FairForm) -> list[FormIssue]:
     return out
 
 
+def text_issues(form: FairForm) -> list[FormIssue]:
+    """Text no field may hold: control characters, direction overrides, pages of it
+    (:mod:`~napari_fairly.core.textcheck`)."""
+    out = []
+    data = form.model_dump(mode="json", exclude={"sources"})
+    for where, text in strings(data):
+        problem = field_text_problem(text)
+        if problem is not None:
+            out.append(
+                FormIssue(
+                    where,
+                    "error",
+                    f"{problem[:1].upper()}{problem[1:]}.",
+                    "Type it again without it; paste plain text.",
+                )
+            )
+    return out
+
+
 def _path_issues(form: FairForm) -> list[FormIssue]:
     out = []
     for path in FILE_NAME_FIELDS:
@@ -979,6 +1005,7 @@ def form_issues(form: FairForm) -> list[FormIssue]:
         for name, problem in form.corrections.problems()
     ]
     out += _naming_issues(form)
+    out += text_issues(form)
     out += _path_issues(form)
     out += _study_issues(form)
     out += _term_issues(form)
@@ -1355,6 +1382,68 @@ def form_to_json(form: FairForm) -> str:
     return strict_json.dumps(form.model_dump(mode="json")) + "\n"
 
 
+# a form is a few kilobytes; a file far larger is not one (and is not read whole);
+# below this, a too long value is named by its field (a verdict, not a bad file)
+MAX_FORM_BYTES = 16 * 2**20
+
+
+def form_file_text(path: Path) -> str:
+    """The text of the form file ``path``: a regular file, small, UTF-8.
+
+    A FIFO is never opened (the read would wait for a writer forever), a huge file
+    never read whole; FormFileError names the file.
+    """
+    fix = _("Give the JSON written by 'fairly form' or the FAIR form panel.")
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise FormFileError(
+                _("the form is not a file (a folder, a pipe or a device)."),
+                fix=fix,
+                path=path,
+            )
+        if status.st_size > MAX_FORM_BYTES:
+            raise FormFileError(
+                _(
+                    "the form file has {size:,} bytes: a form has a few thousand."
+                ).format(size=status.st_size),
+                fix=fix,
+                path=path,
+            )
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        if isinstance(err, FormFileError):
+            raise
+        why = getattr(err, "strerror", None) or _("not UTF-8 text")
+        raise FormFileError(
+            _("the form cannot be read ({why}).").format(why=why), fix=fix, path=path
+        ) from None
+
+
+def load_form_file(path: Path | str) -> FairForm:
+    """The form saved in ``path`` (JSON, or CSV by its suffix), read safely.
+
+    Raises
+    ------
+    FormFileError
+        Naming the file, when it is not a form.
+    FormNotReadyError
+        When its values do not fit their fields (a verdict on the form).
+    """
+    path = Path(path)
+    text = form_file_text(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            return form_from_csv(text)
+        return form_from_json(text)
+    except FormNotReadyError as err:  # a form, with values that do not fit
+        raise FormNotReadyError(
+            err.problem, problems=err.problems, fix=err.fix, path=path
+        ) from None
+    except (FormFileError, InvalidFormValueError) as err:
+        raise FormFileError(err.problem, fix=err.fix, path=path) from None
+
+
 def form_from_json(text: str | bytes) -> FairForm:
     """Read a form saved by :func:`form_to_json` (older versions too).
 
@@ -1377,8 +1466,22 @@ def form_from_json(text: str | bytes) -> FairForm:
         raise FormFileError(
             "the form file must hold a JSON object.", fix="Choose a saved form."
         )
+    found = first_undecodable(data)
+    if found is not None:
+        raise FormFileError(
+            f"the form file holds text that is not valid Unicode in {found[0]} "
+            f"({found[1]}).",
+            fix="Write the form again (fairly form, or the FAIR form panel).",
+        )
     try:
         return _validate(_migrated(data))
+    except FormNotReadyError as err:  # our form, with values of the wrong type
+        raise FormNotReadyError(
+            "the form has values that do not fit their fields.",
+            problems=err.problems,
+            fix="Correct them (fairly form FILE --set FIELD=VALUE, or the FAIR form "
+            "panel).",
+        ) from None
     except InvalidFormValueError as err:
         raise FormFileError(
             f"the file is not a napari-fairly form: {err.problem}",
@@ -1476,7 +1579,8 @@ def form_to_csv(form: FairForm) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("field", "value", "source"))
-    writer.writerows(form_to_csv_rows(form))
+    for path, value, source in form_to_csv_rows(form):  # no cell runs as a formula
+        writer.writerow((path, safe_cell(value), safe_cell(source)))
     return buffer.getvalue()
 
 
@@ -1505,7 +1609,7 @@ def form_from_csv(text: str) -> FairForm:
                 f"CSV line {line} has {len(row)} cells instead of 3.",
                 fix="Quote values that contain commas.",
             )
-        path, value, source = row
+        path, value, source = row[0], text_of_cell(row[1]), text_of_cell(row[2])
         tokens = _TOKEN.findall(path)
         if (
             not tokens

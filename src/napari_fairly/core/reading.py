@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
-from napari_fairly.core.formats._common import READ_FIX, PlaneArray, SceneData
+from napari_fairly.core.formats._bounds import MAX_NOTE_CHARS, bounded, check_array
+from napari_fairly.core.formats._common import (
+    PIXEL_SIZE,
+    READ_FIX,
+    PlaneArray,
+    SceneData,
+    error_detail,
+)
 from napari_fairly.core.formats.base import (
     format_for_content,
     format_for_folder,
@@ -19,6 +29,7 @@ from napari_fairly.core.formats.base import (
     known_suffixes,
     reader_named,
 )
+from napari_fairly.core.i18n import _
 from napari_fairly.core.metadata import (
     AcquisitionMetadata,
     ChannelMetadata,
@@ -26,6 +37,7 @@ from napari_fairly.core.metadata import (
     stack_axes,
 )
 from napari_fairly.core.model import Reason, Sourced
+from napari_fairly.core.textcheck import undecodable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -125,20 +137,85 @@ def _magic(path: Path, size: int = 128) -> bytes:
         return handle.read(size)
 
 
-def detect_format(path: Path) -> str:
-    """The format family of ``path``: suffix and first bytes must agree.
-
-    Raises UnreadableFileError for a missing path, an empty file, a plain folder, an
-    unsupported suffix, or content that does not match the suffix.
-    """
-    if not path.exists():
-        raise UnreadableFileError(
+def path_problem(err: OSError, path: Path) -> UnreadableFileError:
+    """What a failed look at ``path`` means for the operator, in one line."""
+    if err.errno == errno.ENAMETOOLONG:
+        return UnreadableFileError(
+            _(
+                "the path is too long (a name of more than 255 bytes, or more than "
+                "4,096 in all)."
+            ),
+            fix=_("Move or rename the file to a shorter path."),
+            path=path,
+        )
+    if err.errno == errno.ELOOP:
+        return UnreadableFileError(
+            _("is a symbolic link that leads back to itself."),
+            fix=_("Give the path of the file the link should point to."),
+            path=path,
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return UnreadableFileError(
+            _("cannot be opened for reading (permission denied)."),
+            fix=_("Check that you may read it and that no other program locks it."),
+            path=path,
+        )
+    if err.errno in (errno.ENOENT, errno.ENOTDIR):
+        return UnreadableFileError(
             "no such file or folder.",
             fix="Check the path (spelling, drive, network share).",
             path=path,
         )
-    if path.is_dir():
-        folder_format = format_for_folder(path)
+    return UnreadableFileError(
+        _("cannot be reached ({why}).").format(why=err.strerror or err),
+        fix=_("Check the path (spelling, drive, network share)."),
+        path=path,
+    )
+
+
+def _kind(path: Path) -> os.stat_result:
+    """``path``'s status (following links); UnreadableFileError for what is not a
+    file or folder that can be read (a FIFO, a device, a socket, a link loop)."""
+    try:
+        status = path.stat()
+    except OSError as err:
+        raise path_problem(err, path) from err
+    if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode)):
+        raise UnreadableFileError(
+            _(
+                "is not a regular file but a pipe, a device or a socket: nothing was "
+                "read from it."
+            ),
+            fix=_("Give the path of the acquisition file itself."),
+            path=path,
+        )
+    return status
+
+
+def detect_format(path: Path) -> str:
+    """The format family of ``path``: suffix and first bytes must agree.
+
+    Raises UnreadableFileError for a missing path, a path too long, a link loop,
+    something that is not a regular file (a FIFO is never opened: it would block),
+    an empty file, a plain folder, an unsupported suffix, or content that does not
+    match the suffix.
+    """
+    byte = undecodable(str(path))
+    if byte is not None:
+        raise UnreadableFileError(
+            _(
+                "its path is not UTF-8 text (byte {byte}): the dataset's documents "
+                "could not name it."
+            ).format(byte=byte),
+            fix=_("Rename the file (or its folder) with UTF-8 characters."),
+            path=path,
+        )
+    status = _kind(path)
+    if stat.S_ISDIR(status.st_mode):
+        try:
+            folder_format = format_for_folder(path)
+        except OSError as err:
+            raise path_problem(err, path) from err
         if folder_format is not None:
             return folder_format.name
         raise UnreadableFileError(
@@ -146,8 +223,7 @@ def detect_format(path: Path) -> str:
             fix=f"Choose a file ({SUPPORTED}) or an .ome.zarr folder.",
             path=path,
         )
-    size = path.stat().st_size
-    if size == 0:
+    if status.st_size == 0:
         raise UnreadableFileError(
             "the file is empty (0 bytes).",
             fix="The copy or the acquisition did not finish; copy it again from "
@@ -196,11 +272,9 @@ def is_supported_suffix(path: Path) -> bool:
 
 
 def _wrap(err: Exception, path: Path, fmt: str) -> UnreadableFileError:
-    detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
     what = format_label(fmt)
     return UnreadableFileError(
-        f"cannot be read as {what} "
-        f"({type(err).__name__}{': ' + detail if detail else ''}).",
+        f"cannot be read as {what} ({error_detail(err, path)}).",
         fix=READ_FIX,
         path=path,
     )
@@ -211,7 +285,7 @@ def list_scenes(path: Path | str) -> list[str]:
     path = Path(path)
     fmt = detect_format(path)
     try:
-        return list(reader_named(fmt).scene_names(path))
+        return [bounded(name, 256) for name in reader_named(fmt).scene_names(path)]
     except FairlyError:
         raise
     except Exception as err:
@@ -246,10 +320,39 @@ def _stack_axis(shape: dict[str, int], fmt: str) -> Sourced[str]:
     return named_stack_axis(shape, f"{what} dimensions (the file names its axes)")
 
 
+# a pixel size or z-step outside this range (µm) is no microscope's: 0.1 nm to 1 cm
+PLAUSIBLE_PIXEL_UM = (1e-4, 1e4)
+
+
+def _plausible_sizes(fields: dict[str, Any], notes: list[str]) -> None:
+    """Pixel sizes no microscope has (``PhysicalSizeX="1e9"``) become invalid."""
+    low, high = PLAUSIBLE_PIXEL_UM
+    for key in PIXEL_SIZE.values():
+        stated = fields.get(key)
+        if not isinstance(stated, Sourced) or not isinstance(stated.value, float):
+            continue
+        if low <= stated.value <= high:
+            continue
+        fields[key] = Sourced.invalid(
+            f"{stated.value:g} µm",
+            stated.source,
+            Reason.INVALID_VALUE.value,
+            unit="µm",
+        )
+        notes.append(
+            _(
+                "{field} of {value:g} µm is outside what a microscope samples "
+                "({low:g} to {high:g} µm): recorded as invalid."
+            ).format(field=key, value=stated.value, low=low, high=high)
+        )
+
+
 def _metadata(found: SceneData, path: Path, fmt: str) -> AcquisitionMetadata:
     """The scene's metadata: what the reader states, plus what every file has."""
     shape = dict(zip(found.dims, (int(n) for n in found.data.shape), strict=False))
-    fields = dict(found.fields)
+    fields: dict[str, Any] = dict(found.fields)
+    notes = list(found.notes)
+    _plausible_sizes(fields, notes)
     channels = list(found.fields.get("channels", ()))
     channels += [ChannelMetadata(index=i) for i in range(len(channels), shape["C"])]
     fields["channels"] = tuple(channels[: shape["C"]])
@@ -262,12 +365,12 @@ def _metadata(found: SceneData, path: Path, fmt: str) -> AcquisitionMetadata:
         format=fmt,
         reader=found.reader,
         scene_index=index,
-        scene_name=found.scene_names[index],
+        scene_name=bounded(found.scene_names[index], 256),
         scene_count=len(found.scene_names),
         dims=found.dims,
         shape=shape,
         dtype=str(found.data.dtype),
-        notes=tuple(found.notes),
+        notes=tuple(bounded(note, MAX_NOTE_CHARS) for note in notes),
         **fields,
     )
 
@@ -293,6 +396,9 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
     found: SceneData | None = None
     try:
         found = reader_named(fmt).open_scene(path, scene)
+        data = found.data
+        # every reader checks what its format states; this holds for all of them
+        check_array(path, data.shape, data.chunks, data.dtype, len(found.dims) - 3)
         metadata = _metadata(found, path, found.format or fmt)
     except Exception as err:
         for close in found.closers if found is not None else ():
@@ -307,7 +413,7 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
     return Acquisition(
         path=path,
         scene_index=found.scene_index,
-        scene_names=found.scene_names,
+        scene_names=tuple(bounded(name, 256) for name in found.scene_names),
         data=data,
         dims=found.dims,
         metadata=metadata,

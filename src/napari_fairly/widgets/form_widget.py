@@ -52,10 +52,10 @@ from napari_fairly.core.form import (
     FormIssue,
     field_kind,
     field_label,
-    form_from_json,
     form_issues,
     form_to_json,
     get_field,
+    load_form_file,
     prefill_form,
     profile_from_form,
 )
@@ -493,7 +493,7 @@ class FairFormWidget(PanelWidget):
         if session is None:
             return
         try:
-            form = form_from_json(Path(path).read_text(encoding="utf-8"))
+            form = load_form_file(path)  # never a FIFO, a huge file, bad UTF-8
             session.set_form(form)
         except (FairlyError, OSError) as err:
             self._status_label.setText(_("Form not loaded: {error}").format(error=err))

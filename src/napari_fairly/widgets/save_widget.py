@@ -48,7 +48,7 @@ from napari_fairly.core.export import (
     save_steps,
 )
 from napari_fairly.core.flow import name_status, row_words
-from napari_fairly.core.form import field_label, form_from_json, missing_required
+from napari_fairly.core.form import field_label, load_form_file, missing_required
 from napari_fairly.core.i18n import _, ngettext
 from napari_fairly.core.progress import Note, Progress
 from napari_fairly.core.why import why_step
@@ -307,7 +307,8 @@ class SaveDatasetWidget(PanelWidget):
             self._status.setText(_("Open an acquisition first."))
             return
         try:
-            session.set_form(form_from_json(Path(path).read_text(encoding="utf-8")))
+            # never a FIFO, a huge file or bad UTF-8
+            session.set_form(load_form_file(path))
         except (OSError, FairlyError) as err:
             self._status.setText(_("Form not loaded: {error}").format(error=err))
             notify_error(err)

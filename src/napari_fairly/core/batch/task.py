@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -157,15 +156,19 @@ def remove_interrupted(parent: Path, requested: str) -> list[str]:
     Only called for an item the state file says this batch started and never
     finished, under the destination's lock: those folders are its own.
     """
-    from napari_fairly.core.export import find_partials
+    from napari_fairly.core.export.leftovers import find_leftovers, remove_leftover
 
     sibling = _sibling_pattern(requested)
     removed = []
-    for partial in find_partials(parent):
-        match = re.fullmatch(r"\.(.+)\.partial-.*", partial.name)
-        if match and sibling.fullmatch(match.group(1)):
-            shutil.rmtree(partial, ignore_errors=True)
-            removed.append(partial.name)
+    # the folders and their lock files (a lock file holds the version too); a
+    # folder whose save still runs (its lock is held) is not this item's leftover
+    for leftover in find_leftovers(parent, depth=0):
+        if (
+            sibling.fullmatch(leftover.name)
+            and not leftover.running
+            and remove_leftover(leftover)
+        ):
+            removed.append(leftover.path.name)
     return removed
 
 

@@ -19,10 +19,16 @@ from types import TracebackType
 
 from napari_fairly.core.checksums import sha256_file
 from napari_fairly.core.errors import OutputError
+from napari_fairly.core.export.leftovers import (
+    PARTIAL_MARK as PARTIAL_MARK,
+)
+from napari_fairly.core.export.leftovers import (
+    find_partials as find_partials,
+)
+from napari_fairly.core.i18n import _
 
 HASH_BLOCK_BYTES = 8 * 2**20
 FREE_SPACE_FACTOR = 1.2  # free space needed, as a multiple of the uncompressed size
-PARTIAL_MARK = ".partial-"
 
 
 @dataclass(frozen=True)
@@ -159,15 +165,6 @@ def check_destination_outside_source(dest: Path, source: Path) -> None:
         )
 
 
-def find_partials(dest: Path) -> list[Path]:
-    """Folders left by interrupted saves in ``dest`` (reported, never reused)."""
-    if not dest.is_dir():
-        return []
-    return sorted(
-        p for p in dest.iterdir() if p.name.startswith(".") and PARTIAL_MARK in p.name
-    )
-
-
 def explain_os_error(err: OSError, path: Path) -> OutputError:
     """Turn an OSError into a message that says what happened and what to do."""
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -180,6 +177,14 @@ def explain_os_error(err: OSError, path: Path) -> OutputError:
         return OutputError(
             "the output folder is read-only.",
             fix="Choose another output folder or ask for write access.",
+            path=path,
+        )
+    if err.errno in (errno.EEXIST, errno.ENOTDIR):
+        return OutputError(
+            _("a file stands where the output needs a folder ({why}).").format(
+                why=err.strerror or err
+            ),
+            fix=_("Choose another output folder."),
             path=path,
         )
     if err.errno == errno.ENAMETOOLONG:
@@ -197,6 +202,12 @@ def explain_os_error(err: OSError, path: Path) -> OutputError:
 
 def probe_destination(dest: Path, needed_bytes: int) -> None:
     """Create ``dest`` if needed; check free space and that a file can be written."""
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(
+            _("the output folder is a file, not a folder; nothing was written."),
+            fix=_("Give a folder (it is created when missing)."),
+            path=dest,
+        )
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -223,16 +234,6 @@ def probe_destination(dest: Path, needed_bytes: int) -> None:
     finally:
         os.close(fd)
         probe.unlink(missing_ok=True)
-
-
-def make_partial(dest: Path, name: str) -> Path:
-    """Create ``<dest>/.<name>.partial-<uuid>/`` on the destination's filesystem."""
-    partial = dest / f".{name}{PARTIAL_MARK}{uuid.uuid4().hex}"
-    try:
-        partial.mkdir()
-    except OSError as err:
-        raise explain_os_error(err, dest) from err
-    return partial
 
 
 def flush_tree(folder: Path) -> None:
@@ -288,29 +289,32 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _appeared(final: Path) -> OutputError:
+    return OutputError(
+        _(
+            "'{name}' appeared in the output folder while saving (another program "
+            "wrote it); nothing was replaced and this save kept nothing."
+        ).format(name=final.name),
+        fix=_("Save again: the next version is free."),
+        path=final.parent,
+    )
+
+
 def publish(partial: Path, final: Path) -> Path:
     """Rename the verified temporary folder to its final name, never over anything.
 
-    A target that appeared since the name was chosen is not replaced: the save stops
-    with the temporary folder kept, so nothing is lost.
+    Two saves never pick the same name (``leftovers.claim_partial``); a target that
+    appeared anyway (another program wrote it) is not replaced, and this save's
+    folder is not renamed to another name: its documents name ``final``. The save
+    stops; its temporary folder is removed by the caller, the raw file is intact.
     """
     if final.exists() or final.is_symlink():
-        raise OutputError(
-            f"'{final.name}' appeared in the output folder while saving; "
-            "nothing was replaced.",
-            fix=f"The complete dataset is kept in '{partial.name}'; rename it by hand.",
-            path=final.parent,
-        )
+        raise _appeared(final)
     try:
         os.rename(partial, final)
     except OSError as err:
         if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
-            raise OutputError(
-                f"'{final.name}' appeared in the output folder while saving; "
-                "nothing was replaced.",
-                fix=f"The complete dataset is kept in '{partial.name}'.",
-                path=final.parent,
-            ) from err
+            raise _appeared(final) from err
         raise explain_os_error(err, final.parent) from err
     _fsync_dir(final.parent)
     return final

@@ -38,6 +38,12 @@ from napari_fairly.core.export.labels import (
     prepared_labels,
     write_labels,
 )
+from napari_fairly.core.export.leftovers import (
+    SaveLock,
+    claim_partial,
+    is_running,
+    mark_failed,
+)
 from napari_fairly.core.export.pixel_pass import (
     VERIFY_SAMPLE_PLANES as VERIFY_SAMPLE_PLANES,
 )
@@ -62,7 +68,6 @@ from napari_fairly.core.export.safety import (
     explain_os_error,
     find_partials,
     flush_tree,
-    make_partial,
     probe_destination,
     publish,
 )
@@ -108,6 +113,7 @@ class _Prepared:
     label: str  # how progress names this scene
     planes: int  # its number of level-0 planes
     acceptance: Acceptance | None  # failed checks accepted for it
+    lock: SaveLock | None = None  # held until it is published or removed
 
 
 class _Flusher:
@@ -207,12 +213,16 @@ def save_steps(request: SaveRequest) -> SaveEvents:
             ready = prepared[0]
             result.datasets.append(_publish(ready))
             prepared.pop(0)
+            if ready.lock is not None:
+                ready.lock.release()
             if ready.acceptance is not None:
                 yield _accepted_note(ready.dataset, ready.acceptance)
             yield Progress(ready.planes, ready.planes, f"{ready.label}: saved")
     finally:
         for ready in prepared:  # written and verified, but the save did not finish
             shutil.rmtree(ready.partial, ignore_errors=True)
+            if ready.lock is not None:
+                ready.lock.release()
     return result
 
 
@@ -240,16 +250,28 @@ def _accepted_note(dataset: SavedDataset, acceptance: Acceptance) -> Note:
 def _leftover_notes(
     parent: Path, result: SaveResult, prepared: list[_Prepared]
 ) -> Generator[Note, None, None]:
-    """Folders interrupted saves left in ``parent``: reported once, never touched."""
+    """Temporary folders of other saves in ``parent``: reported once, never touched.
+
+    A running save's folder (its lock is held) is said to be one, not an
+    interrupted save; an interrupted one keeps its version until removed.
+    """
     ours = {ready.partial for ready in prepared}
     for leftover in find_partials(parent):
-        if leftover not in result.leftovers and leftover not in ours:
-            result.leftovers.append(leftover)
-            yield Note(
-                NoteKind.LEFTOVER_PARTIAL,
-                f"found an interrupted save, left untouched: {leftover.name}",
-                leftover,
+        if leftover in result.leftovers or leftover in ours:
+            continue
+        result.leftovers.append(leftover)
+        if is_running(leftover):
+            text = _("another save is writing here, left alone: {name}")
+        else:
+            text = _(
+                "found an interrupted save, left untouched: {name} (fairly verify "
+                "--cleanup {folder} removes it)"
             )
+        yield Note(
+            NoteKind.LEFTOVER_PARTIAL,
+            text.format(name=leftover.name, folder=parent),
+            leftover,
+        )
 
 
 def _refuse_taken_name(plan: DatasetPlan, request: SaveRequest) -> None:
@@ -293,16 +315,24 @@ def _prepare_steps(
     provenance = Provenance(sidecar.software_versions(), sidecar.os_user(), started)
     # the raw file is fingerprinted in the background while the pixels are written
     with RawFileWatch(acq.path) as raw:
-        partial = make_partial(plan.parent, plan.name)
+        # the name is claimed with the folder: a running save of the same name
+        # makes this one pick the next version (its documents say the name it gets)
+        plan, partial, lock = claim_partial(
+            lambda: _planned(request, session),
+            lambda chosen: (chosen.parent, chosen.name),
+        )
         keep = False
         try:
             ready = yield from _write_steps(
                 request, session, plan, partial, raw, label, provenance, notes, extras
             )
+            ready.lock = lock
             keep = True  # verified: published (or removed) by save_steps
             return ready
-        except ReadBackError:
-            keep = True  # kept for inspection
+        except ReadBackError as err:
+            keep = True  # kept for inspection, marked as such; no save runs in it
+            mark_failed(partial, [err.problem])
+            lock.release()
             raise
         except OSError as err:
             if isinstance(err, FairlyError):
@@ -312,6 +342,14 @@ def _prepare_steps(
             if not keep:
                 # our own unfinished folder (cancelled, failed): remove it, no other
                 shutil.rmtree(partial, ignore_errors=True)
+                lock.release()
+
+
+def _planned(request: SaveRequest, session: Session) -> DatasetPlan:
+    """The dataset's plan as the destination is now (a taken name refused if asked)."""
+    plan = plan_dataset(request, session)
+    _refuse_taken_name(plan, request)
+    return plan
 
 
 def _extras_steps(

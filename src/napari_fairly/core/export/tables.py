@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from napari_fairly.core.csvcell import safe_cell, text_of_cell
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -120,6 +122,8 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float | np.floating):
         return "" if not math.isfinite(float(value)) else repr(float(value))
+    if isinstance(value, str):  # from people or files: never a formula
+        return safe_cell(value)
     return str(value)
 
 
@@ -134,11 +138,17 @@ def render_csv(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> 
 
 
 def read_csv(path: Path, columns: Sequence[Column]) -> Any:
-    """Load a table we wrote, with pandas and the declared dtypes."""
+    """Load a table we wrote, with pandas and the declared dtypes (text as written)."""
     import pandas as pd
 
     dtypes = {c.name: c.dtype for c in columns}
-    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    for column in columns:
+        if column.dtype == "string" and column.name in frame:
+            frame[column.name] = frame[column.name].map(
+                lambda v: text_of_cell(v) if isinstance(v, str) else v
+            )
+    return frame
 
 
 def measurement_rows(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import re
 import sys
 import threading
 import uuid
@@ -22,6 +23,7 @@ from dask.tokenize import tokenize
 
 from napari_fairly.core import units
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
+from napari_fairly.core.formats._bounds import MAX_TEXT_CHARS, bounded
 from napari_fairly.core.metadata import ChannelMetadata, Objective, Position
 from napari_fairly.core.model import Reason, Sourced
 
@@ -118,10 +120,19 @@ def fnum(text: Any) -> float | None:
 
 
 def text(value: Any, looked_for: str, source: str | None = None) -> Sourced[str]:
-    """A stated non-empty string, else missing."""
+    """A stated non-empty string, else missing; invalid past 1,024 characters.
+
+    A name or a model a page long is no metadata value: it is kept cut in ``raw``
+    (``_bounds.MAX_TEXT_CHARS``), never copied whole into tables and documents.
+    """
     if value is None or not str(value).strip():
         return Sourced.missing(looked_for)
-    return Sourced.found(str(value).strip(), source or looked_for)
+    stated = str(value).strip()
+    if len(stated) > MAX_TEXT_CHARS:
+        return Sourced.invalid(
+            bounded(stated, 120), source or looked_for, Reason.INVALID_VALUE.value
+        )
+    return Sourced.found(stated, source or looked_for)
 
 
 def number(
@@ -242,9 +253,15 @@ def resolve_scene(names: Sequence[str], scene: int | str | None, path: Path) -> 
 
 
 def to_tczyx(arr: da.Array, axes: str) -> da.Array:
-    """Reorder ``arr`` (axes named by ``axes``) to TCZYX(+S), adding size-1 axes."""
+    """Reorder ``arr`` (axes named by ``axes``) to TCZYX(+S), adding size-1 axes.
+
+    One blockwise layer: each block is reordered as it is computed, so nothing is
+    built per chunk until a plane is asked for. Slicing with ``np.newaxis`` and
+    dropping an axis by indexing build one task per chunk at once: 6 GB for an
+    array of 10⁸ chunks before a single pixel is read.
+    """
     axes = axes.upper()
-    if len(axes) != arr.ndim:
+    if len(axes) != arr.ndim or len(set(axes)) != len(axes):
         raise ValueError(f"axes {axes!r} do not match an array of {arr.ndim} dims")
     target = AXES + ("S" if "S" in axes else "")
     extra = [a for a in axes if a not in target]
@@ -253,14 +270,28 @@ def to_tczyx(arr: da.Array, axes: str) -> da.Array:
             raise ValueError(
                 f"axis {a} of size {arr.shape[axes.index(a)]} has no place"
             )
-        arr = arr[tuple(0 if ax == a else slice(None) for ax in axes)]
-        axes = axes.replace(a, "")
-    for a in target:
-        if a not in axes:
-            arr = arr[..., np.newaxis]
-            axes += a
-    # dask.array's Array methods are unannotated: the result is a dask Array
-    out: da.Array = arr.transpose([axes.index(a) for a in target])  # type: ignore[no-untyped-call]
+    if axes == target:
+        return arr
+    kept = [a for a in axes if a not in extra]
+    added = [a for a in target if a not in axes]
+    order = [(kept + added).index(a) for a in target]
+    drop = tuple(0 if a in extra else slice(None) for a in axes)
+
+    def reorder(block: np.ndarray) -> np.ndarray:
+        block = block[drop]
+        return block.reshape(block.shape + (1,) * len(added)).transpose(order)
+
+    out: da.Array = da.blockwise(  # type: ignore[no-untyped-call]  # unannotated
+        reorder,
+        target.lower(),
+        arr,
+        axes.lower(),
+        new_axes=dict.fromkeys((a.lower() for a in added), 1),
+        concatenate=True,
+        dtype=arr.dtype,
+        meta=np.empty((0,) * len(target), arr.dtype),
+        name=f"tczyx-{tokenize(arr.name, axes)}",
+    )
     return out
 
 
@@ -318,12 +349,32 @@ def block_slices(
     return index
 
 
+_BYTES_REPR = re.compile(r"""b(['"])(?:\\.|(?!\1).)*\1""")
+
+
+def error_detail(err: BaseException, path: Path | None = None) -> str:
+    """``TypeName: first line`` of a library's error, fit for one line to a person.
+
+    Byte strings (``b'\\x00\\x00…'``) and control characters are left out and the
+    file's own path (the message names it already) is said once: libraries put raw
+    header bytes and the whole path in their messages.
+    """
+    text = str(err).strip()
+    if path is not None:
+        for quoted in (f"'{path}'", f'"{path}"', str(path)):
+            text = text.replace(quoted, "(the file)")
+    text = _BYTES_REPR.sub("(bytes)", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    line = " ".join(text.split())[:200]
+    return f"{type(err).__name__}: {line}" if line else type(err).__name__
+
+
 def read_failed(
     err: Exception, path: Path, what: str = "pixels"
 ) -> UnreadableFileError:
     """The error a failed pixel read raises: what failed, the file, what to do."""
     return UnreadableFileError(
-        f"{what} cannot be read ({type(err).__name__}: {err}).", fix=READ_FIX, path=path
+        f"{what} cannot be read ({error_detail(err, path)}).", fix=READ_FIX, path=path
     )
 
 

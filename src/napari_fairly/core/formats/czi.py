@@ -51,8 +51,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from napari_fairly.core.errors import UnreadableFileError
+from napari_fairly.core.formats._bounds import check_plane
 from napari_fairly.core.formats._common import (
     PIXEL_SIZE,
+    READ_FIX,
     SceneData,
     SceneFields,
     checked_planes,
@@ -67,6 +69,7 @@ from napari_fairly.core.formats._common import (
     wavelength_nm,
 )
 from napari_fairly.core.formats.base import FormatReader
+from napari_fairly.core.i18n import _
 from napari_fairly.core.metadata import ChannelMetadata, Detector, Objective
 from napari_fairly.core.model import Reason, Sourced
 
@@ -165,8 +168,10 @@ def _open_scene(path: Path, scene: int | str | None, pool: _HandlePool) -> Scene
     notes: list[str] = []
     where = (ids[index], rects[ids[index]]) if rects else None
     planes = _Planes(path, box, where, ptypes, pool)
-    notes += planes.notes()
+    check_plane(path, planes.shape, planes.dtype)
     lead = [box.get(a, (0, 1))[1] for a in "TCZ"]
+    _check_stored(path, root, box, ids[index] if rects else None)
+    notes += planes.notes()
     data = delayed_planes(planes, lead, planes.shape, planes.dtype, path)
     shapes = [(r.w, r.h) for r in rects.values()]
     shapes = shapes or [(planes.shape[1], planes.shape[0])]  # X, Y of the whole box
@@ -187,6 +192,76 @@ def _open_scene(path: Path, scene: int | str | None, pool: _HandlePool) -> Scene
         scene_index=index,
         closers=[pool.close],
         plane_reader=checked_planes(planes, planes.shape, planes.dtype, path),
+    )
+
+
+def _check_stored(
+    path: Path, root: ET.Element, box: dict[str, tuple[int, int]], scene: int | None
+) -> None:
+    """Refuse a CZI whose planes are not all stored, or whose XML states other sizes.
+
+    libCZI composes a plane no subblock covers as background (0): a damaged subblock
+    directory would give a plane of zeros where the file declares an image. Every
+    (T, C, Z) of the bounding box must have a full-resolution subblock in the scene,
+    and the sizes the XML states must be the box's.
+    """
+    image = root.find("Metadata/Information/Image")
+    for axis in "TCZ":
+        stated = fnum(_find(image, f"Size{axis}"))
+        found = box.get(axis, (0, 1))[1]
+        if stated is not None and int(stated) != found:
+            raise _contradiction(
+                path,
+                _(
+                    "its metadata states Size{axis}={stated:g} but its subblocks span "
+                    "{found} along {axis}"
+                ).format(axis=axis, stated=stated, found=found),
+            )
+    try:
+        stored, end, size = _stored_planes(path)
+    except (OSError, ValueError, struct.error) as err:
+        raise UnreadableFileError(
+            _("its subblock directory cannot be read ({why}).").format(why=err),
+            fix=READ_FIX,
+            path=path,
+        ) from err
+    if end > size:
+        raise UnreadableFileError(
+            _(
+                "is truncated: its pixel data ends at byte {end:,} but the file has "
+                "{size:,} bytes."
+            ).format(end=end, size=size),
+            fix=_("The copy did not finish: copy it again from the acquisition PC."),
+            path=path,
+        )
+    ranges = [range(lo, lo + n) for lo, n in (box.get(a, (0, 1)) for a in "TCZ")]
+    want = scene if scene is not None else next(iter(stored), (0,))[0]
+    for t, c, z in itertools.product(*ranges):
+        if (want, t, c, z) not in stored:
+            raise _contradiction(
+                path,
+                _(
+                    "its subblocks hold no pixels for plane T={t} C={c} Z={z} of the "
+                    "{shape} it declares"
+                ).format(
+                    t=t,
+                    c=c,
+                    z=z,
+                    shape=" x ".join(
+                        f"{a}{len(r)}" for a, r in zip("TCZ", ranges, strict=True)
+                    ),
+                ),
+            )
+
+
+def _contradiction(path: Path, problem: str) -> UnreadableFileError:
+    return UnreadableFileError(
+        _("contradicts itself: {problem}; nothing was read.").format(problem=problem),
+        fix=_(
+            "The file is damaged or was written wrong: copy it again, or export it "
+            "again from the acquisition software."
+        ),
+        path=path,
     )
 
 
@@ -614,6 +689,70 @@ def _attachments(fh: BinaryIO, size: int) -> list[tuple[str, str, int]]:
         if schema == b"A1":
             out.append((_cstr(name), _cstr(kind), pos))
     return out
+
+
+# subblock directory (CZI specification 1.2; czifile): the file header's data holds
+# its position at byte 52; its data is the entry count, 124 bytes reserved, then DV
+# entries: schema, pixel type, position, part, compression, pyramid type, 5 spare
+# bytes, dimension count, then that many 20-byte dimension entries (name, start,
+# size, start coordinate, stored size)
+_DIR_ENTRY = struct.Struct("<2siqiiB5xi")
+_DIM_ENTRY = struct.Struct("<4siifi")
+_MAX_SUBBLOCKS = 1 << 24
+
+
+def _stored_planes(path: Path) -> tuple[set[tuple[int, int, int, int]], int, int]:
+    """(S, T, C, Z) of every full-resolution subblock in the directory, where the
+    last subblock ends, and the file's size.
+
+    Every read is bounded by the sizes the file states and by the file itself; a
+    directory that does not fit raises ValueError.
+    """
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        _stated, header = _segment(fh, 0, b"ZISRAWFILE", 80, size)
+        (position,) = struct.unpack_from("<q", header, 52)
+        stated, head = _segment(fh, position, b"ZISRAWDIRECTORY", 128, size)
+        (count,) = struct.unpack_from("<i", head)
+        if not 0 <= count <= min(_MAX_SUBBLOCKS, (stated - 128) // _DIR_ENTRY.size):
+            raise ValueError(f"the subblock directory states {count} entries")
+        raw = fh.read(stated - 128)
+        stored, last = _directory_entries(raw, count)
+        end = 0
+        if last >= 0:  # the last subblock's segment: its size, as stated
+            fh.seek(last)
+            found, _allocated, used = _SEGMENT.unpack(fh.read(_SEGMENT.size))
+            if found.rstrip(b"\0") != b"ZISRAWSUBBLOCK":
+                raise ValueError(f"no subblock at byte {last:,}")
+            end = last + _SEGMENT.size + used
+    return stored, end, size
+
+
+def _directory_entries(
+    raw: bytes, count: int
+) -> tuple[set[tuple[int, int, int, int]], int]:
+    """(S, T, C, Z) of the full-resolution entries, and the last entry's position."""
+    stored: set[tuple[int, int, int, int]] = set()
+    at, last = 0, -1
+    for _k in range(count):
+        _schema, _type, position, *_head, dims = _DIR_ENTRY.unpack_from(raw, at)
+        last = max(last, position)
+        end = at + _DIR_ENTRY.size + _DIM_ENTRY.size * dims
+        if dims < 0 or end > len(raw):
+            raise ValueError(f"subblock entry {_k} reaches past the directory")
+        where = {b"S": 0, b"T": 0, b"C": 0, b"Z": 0}
+        full = True
+        for d in range(dims):
+            name, start, n, _coord, kept = _DIM_ENTRY.unpack_from(
+                raw, at + _DIR_ENTRY.size + _DIM_ENTRY.size * d
+            )
+            name = name.rstrip(b"\0")
+            where[name] = start
+            full = full and not (name in (b"X", b"Y") and n != kept)
+        if full:
+            stored.add((where[b"S"], where[b"T"], where[b"C"], where[b"Z"]))
+        at = end
+    return stored, last
 
 
 def _cstr(raw: bytes) -> str:

@@ -52,6 +52,10 @@ class OmeXmlError(ValueError):
     """OME-XML the ElementTree reader leaves to ome-types (other schema, not XML)."""
 
 
+class NotXmlError(OmeXmlError):
+    """Text that is not well-formed XML (cut short, damaged, an entity bomb)."""
+
+
 def parse_ome_xml(xml: str | bytes) -> ET.Element:
     """The root ``OME`` element of a 2016-06 OME-XML document.
 
@@ -61,7 +65,7 @@ def parse_ome_xml(xml: str | bytes) -> ET.Element:
     try:
         root = ET.fromstring(xml)  # noqa: S314  (expat limits entity expansion)
     except ET.ParseError as err:
-        raise OmeXmlError(f"not XML ({err})") from err
+        raise NotXmlError(f"not XML: {err}") from err
     if root.tag != OME_TAG + "OME":
         raise OmeXmlError(f"root element {root.tag!r} is not a 2016-06 OME")
     return root

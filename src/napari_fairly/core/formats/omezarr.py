@@ -42,6 +42,7 @@ import numpy as np
 from dask.array.core import normalize_chunks
 
 from napari_fairly.core.errors import UnreadableFileError
+from napari_fairly.core.formats._bounds import check_array
 from napari_fairly.core.formats._common import (
     PIXEL_SIZE,
     SceneData,
@@ -57,6 +58,7 @@ from napari_fairly.core.formats._common import (
     to_tczyx,
 )
 from napari_fairly.core.formats.base import FormatReader
+from napari_fairly.core.i18n import _
 from napari_fairly.core.metadata import ChannelMetadata
 from napari_fairly.core.model import Reason, Sourced
 from napari_fairly.core.units import time_factor, to_um
@@ -303,6 +305,17 @@ def _read_image(
         array = zarr.open_array(str(folder / ds0["path"]), mode="r")
     if not axes:  # NGFF 0.1-0.3 without axes: TCZYX
         axes = list("tczyx")[-array.ndim :]
+    if len(axes) != array.ndim:
+        raise UnreadableFileError(
+            _(
+                "its metadata names {n_axes} axes for an array of {n_dims} dimensions: "
+                "the folder contradicts itself."
+            ).format(n_axes=len(axes), n_dims=array.ndim),
+            fix=_("Copy the folder again, or write it again from the raw file."),
+            path=path,
+        )
+    # sizes come from the array's metadata alone: checked before any task is built
+    check_array(path, array.shape, array.chunks, array.dtype)
     data = to_tczyx(_chunks(array, path), "".join(axes).upper())
     notes: list[str] = []
     source = f"ngff:{where}/multiscales[0]/datasets[0]/coordinateTransformations scale"
