@@ -25,8 +25,9 @@ and the median of the rounds is reported. Goals, per case: ``write_image`` /
 start-up <= 1.0 s.
 
 Usage: ``python benchmarks/bench_save.py [--profiles noise blobs] [--sizes 0.4 1.6]
-[--rounds 3] [--keep DIR] [--profile-fairly]``. ``--profile-fairly`` also runs one
-``fairly save`` under cProfile per case and prints where the time goes.
+[--rounds 3] [--keep DIR] [--ngff 0.5] [--profile-fairly]``. Each tool's file count
+and bytes written are printed (``--ngff 0.5`` shards the chunks). ``--profile-fairly``
+also runs one ``fairly save`` under cProfile per case and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ def make_form(source: Path, form: Path) -> None:
         raise RuntimeError(f"fairly form failed:\n{run.stdout}\n{run.stderr}")
 
 
+NGFF = ["--ngff", "0.4"]  # --ngff 0.5 saves sharded Zarr v3
+
+
 def command_of(tool: str, source: Path, form: Path, out: Path) -> list[str]:
     if tool == "fairly":
         return [
@@ -174,6 +178,7 @@ def command_of(tool: str, source: Path, form: Path, out: Path) -> list[str]:
             "--accept-qc-failures",
             "--operator",
             "ABench",
+            *NGFF,
         ]
     if tool == "write_image":
         return [sys.executable, "-c", WRITE_IMAGE_SCRIPT, str(source), str(out)]
@@ -208,6 +213,9 @@ def run_tool(tool: str, source: Path, form: Path, out: Path) -> dict[str, float]
     }
     if tool == "fairly":
         result["startup_s"] = float(marker.read_text()) - start_wall
+    files = [path for path in out.rglob("*") if path.is_file()]
+    result["files"] = len(files)
+    result["written_gb"] = sum(path.stat().st_size for path in files) / 1e9
     return result
 
 
@@ -276,7 +284,8 @@ def report_case(label: str, runs: dict[str, list[dict[str, float]]]) -> list[str
         print(
             f"{tool:>14}: {_median(tool_runs, 'seconds'):6.1f} s wall ({each})  "
             f"{_median(tool_runs, 'cpu_seconds'):6.1f} s CPU  "
-            f"peak RSS {max(r['peak_rss_mb'] for r in tool_runs):5.0f} MB"
+            f"peak RSS {max(r['peak_rss_mb'] for r in tool_runs):5.0f} MB  "
+            f"{tool_runs[0]['files']} files, {tool_runs[0]['written_gb']:.2f} GB"
         )
     ours = _median(runs["fairly"], "seconds")
     missed = []
@@ -304,7 +313,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="work folder (generated files kept)")
     parser.add_argument("--profile-fairly", action="store_true")
+    parser.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4")
     args = parser.parse_args()
+    NGFF[1] = args.ngff
     work = args.keep or Path(tempfile.mkdtemp(prefix="fairly-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"nproc {os.cpu_count()}; load {os.getloadavg()}", flush=True)

@@ -9,6 +9,7 @@ import numpy as np
 
 from conftest import DATA, naming_form, sessions
 from napari_fairly.core.export import (
+    IMAGE_PARTS,
     OutputRole,
     SaveRequest,
     plan_dataset,
@@ -49,8 +50,18 @@ def test_planned_outputs_are_exactly_what_the_save_writes(tmp_path: Path) -> Non
         for p in dataset.folder.rglob("*")
         if p.is_file() and ".ome.zarr/" not in p.as_posix()
     }
-    assert {o.path for o in planned if o.role is not OutputRole.IMAGE} == top
+    documents = {
+        o.path
+        for o in planned
+        if o.role is not OutputRole.IMAGE and o.role not in IMAGE_PARTS
+    }
+    assert documents == top
     assert (tmp_path / planned[0].path).is_dir()
+    # the parts of the OME-Zarr the plan names are where it says
+    by_role = {o.role: tmp_path / o.path for o in planned}
+    assert by_role[OutputRole.OME_METADATA].is_file()
+    assert by_role[OutputRole.LABELS].name == "labels"  # no name, no file: default
+    assert (by_role[OutputRole.LABELS] / "zarr.json").is_file()
     # the sidecar lists the outputs written before it, with the planned roles
     side = json.loads(dataset.sidecar_path.read_text())
     assert [o["role"] for o in side["outputs"]] == [
@@ -62,8 +73,9 @@ def test_planned_outputs_are_exactly_what_the_save_writes(tmp_path: Path) -> Non
         "datacite",
         "datacite_xml",
     ]
+    listed = [o for o in planned if o.role not in IMAGE_PARTS]
     assert [o["path"] for o in side["outputs"]] == [
-        o.path.removeprefix(f"TNT/{NAME}/") for o in planned[:7]
+        o.path.removeprefix(f"TNT/{NAME}/") for o in listed[:7]
     ]
 
 
@@ -74,6 +86,7 @@ def test_the_plan_names_the_next_free_version_before_the_save(tmp_path: Path) ->
     assert first.folder == tmp_path / "TNT" / NAME
     assert [o.role for o in first.outputs] == [
         OutputRole.IMAGE,
+        OutputRole.OME_METADATA,
         OutputRole.ZARR_MANIFEST,
         OutputRole.MEASUREMENTS,
         OutputRole.DATACITE,

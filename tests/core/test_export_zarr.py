@@ -154,7 +154,14 @@ def test_writer_round_trips_pixels_levels_and_metadata(
         assert "version" in ms
     else:
         assert group["0"].metadata.dimension_names == ("t", "c", "z", "y", "x")
-        assert (target / "0" / "c" / "1" / "2" / "3" / "1" / "0").is_file()
+        # the whole level (68 MB of pixels) is one shard: one file of 2×3×4×2 chunks
+        assert group["0"].shards == (2, 3, 4, 2048, 700)
+        level0_files = [p for p in (target / "0").rglob("*") if p.is_file()]
+        assert sorted(p.relative_to(target).as_posix() for p in level0_files) == [
+            "0/c/0/0/0/0/0",
+            "0/zarr.json",
+        ]
+        assert written.files_written == 3  # one shard per level
         assert meta["version"] == "0.5"
         assert "version" not in ms
 

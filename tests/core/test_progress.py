@@ -38,4 +38,5 @@ def test_note_kinds_are_stable_strings() -> None:
         "long_path",
         "same_disk",
         "accepted_failures",
+        "no_ome_model",
     }

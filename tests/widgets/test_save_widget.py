@@ -74,7 +74,11 @@ def test_widget_saves_and_opens_the_result(
     assert str(folder) in widget._done_label.text()
     # the panel listed exactly what the save wrote (the core's plan, not a copy)
     written = {p.relative_to(folder.parent).as_posix() for p in folder.iterdir()}
-    assert {o.split()[0] for o in outputs} == written
+    listed = {o.split()[0] for o in outputs}
+    inside = {p for p in listed if ".ome.zarr/" in p}  # parts of the OME-Zarr
+    assert listed - inside == written
+    assert inside == {f"{NAME}/{NAME}.ome.zarr/OME/METADATA.ome.xml"}
+    assert all((folder.parent / p).exists() for p in inside)
     side = json.loads((folder / f"{NAME}.json").read_text())
     assert side["source"]["scene"] == 0
     assert side["qc"]["rows"]
@@ -158,3 +162,33 @@ def test_form_typed_in_the_fair_form_widget_reaches_the_save_widget(
     editor.clear()
     qtbot.keyClicks(editor, "Treated")
     assert save_widget.name() == NAME.replace("Controle", "Treated")
+
+
+def test_labels_layer_is_saved_as_ngff_labels_under_its_name(
+    viewer_with_session, qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import zarr
+
+    viewer, session = viewer_with_session
+    labels = np.zeros((256, 256), np.uint16)
+    labels[30:70, 100:160] = 7
+    viewer.add_labels(labels, name="nuclei")
+    widget = SaveDatasetWidget(viewer)
+    qtbot.addWidget(widget)
+    session.set_form(naming_form(session.source, "Cells"))
+    widget.setDestination(tmp_path / "out")
+    widget._labels.setCurrentIndex(widget._labels.findText("nuclei"))
+    assert widget._labels.currentText() == "nuclei"
+    outputs = [o.split()[0] for o in widget.outputs()]
+    assert f"{NAME}/{NAME}.ome.zarr/labels/nuclei" in outputs
+    widget._save_button.click()  # stops at the failed Nyquist checks
+    qtbot.waitUntil(lambda: widget.worker() is None, timeout=60_000)
+    widget._accept.setChecked(True)
+    with qtbot.waitSignal(widget.valueChanged, timeout=60_000):
+        widget._save_button.click()
+    qtbot.waitUntil(lambda: widget.worker() is None, timeout=10_000)
+    saved = tmp_path / "out" / NAME / f"{NAME}.ome.zarr"
+    image = zarr.open_group(str(saved), mode="r")
+    assert image["labels"].attrs["labels"] == ["nuclei"]
+    np.testing.assert_array_equal(image["labels/nuclei/0"][...], labels)

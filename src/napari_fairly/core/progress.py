@@ -34,6 +34,7 @@ class NoteKind(enum.StrEnum):
     LONG_PATH = "long_path"  # a path too long for some Windows tools (SPEC 1.2)
     SAME_DISK = "same_disk"  # the output shares the raw data's disk: not a backup
     ACCEPTED_FAILURES = "accepted_failures"  # saved with failed checks accepted
+    NO_OME_MODEL = "no_ome_model"  # pixels OME has no type for: no METADATA.ome.xml
 
 
 @dataclass(frozen=True, slots=True)

@@ -507,9 +507,10 @@ class SaveDatasetWidget(QWidget):
 
     def _request(self, session: Session, preview: bool = False) -> SaveRequest:
         """The save the panel's inputs describe (``preview``: labels not copied)."""
-        labels = None
+        labels, labels_name = None, None
         if self._labels.currentIndex() > 0:
-            labels = self._viewer.layers[self._labels.currentText()].data
+            labels_name = self._labels.currentText()  # the NGFF label image's name
+            labels = self._viewer.layers[labels_name].data
             labels = labels[0] if isinstance(labels, list) else labels
             if not preview:
                 labels = np.asarray(labels)
@@ -520,6 +521,7 @@ class SaveDatasetWidget(QWidget):
             ngff_version=self._ngff.currentText(),  # type: ignore[arg-type]
             on_exists=self._on_exists.currentData(),
             labels=labels,
+            labels_name=labels_name,
             copy_raw=self._copy_raw.isChecked(),
         )
 

@@ -1,10 +1,12 @@
-"""Save acquisitions as FAIR datasets: OME-Zarr, sidecar, CSVs, RO-Crate, checksums.
+"""Save acquisitions as FAIR datasets: OME-Zarr (with its OME model and labels),
+sidecar, CSVs, RO-Crate, checksums.
 
 :func:`save_steps` runs a :class:`SaveRequest`; :func:`planned_outputs` lists, before
 a save, the files it will write; :func:`verify_dataset` checks a saved dataset.
 """
 
 from napari_fairly.core.export.plan import (
+    IMAGE_PARTS,
     DatasetPlan,
     OutputRole,
     PlannedOutput,
@@ -25,6 +27,7 @@ from napari_fairly.core.export.zarr_writer import (
 )
 
 __all__ = [
+    "IMAGE_PARTS",
     "ChannelDisplay",
     "DatasetPlan",
     "OutputRole",

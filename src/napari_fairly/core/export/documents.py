@@ -16,7 +16,7 @@ from pathlib import Path
 from napari_fairly.core.errors import OutputError
 from napari_fairly.core.export import datacite, rocrate, tables
 from napari_fairly.core.export.describe import OME_ZARR_MEDIA_TYPE
-from napari_fairly.core.export.plan import OutputRole
+from napari_fairly.core.export.plan import IMAGE_PARTS, OutputRole
 from napari_fairly.core.export.record import DatasetRecord, zarr_hashes
 from napari_fairly.core.export.safety import copy_verified, write_new_file
 from napari_fairly.core.export.sidecar import build_sidecar, now_iso
@@ -220,8 +220,8 @@ def write_documents_steps(
     hashes = image_hashes(record, partial)
     for output in record.plan.outputs:
         role = output.role
-        if role is OutputRole.IMAGE:
-            continue
+        if role is OutputRole.IMAGE or role in IMAGE_PARTS:
+            continue  # written with the pixels; in the OME-Zarr's manifest
         if role is OutputRole.MEASUREMENTS:
             yield Progress(total, total, f"{label}: tables")
         if role is OutputRole.RAW_COPY:

@@ -3,7 +3,9 @@
 Each plane is read once (SPEC 7): the writer compresses it while the statistics
 accumulator and the SNR plane cache see the same plane, and the planes the read-back
 compares are hashed as they pass. SNR of a channel is measured as soon as the pass
-has read all of it (see ``EarlySnr``), while the next channels are written.
+has read all of it (see ``EarlySnr``), while the next channels are written. The
+OME-Zarr is written with its OME model (``OME/METADATA.ome.xml``, :mod:`.ome_xml`),
+sharded at NGFF 0.5; its labels follow the pass (:mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from napari_fairly.core.export.zarr_writer import (
     WrittenZarr,
     ZarrSpec,
     emission_colour,
+    write_ome_companion,
     write_ome_zarr_steps,
 )
-from napari_fairly.core.progress import Progress
+from napari_fairly.core.i18n import _
+from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -58,6 +62,7 @@ class PixelPass:
     plane_hashes: dict[str, str]  # "t,c,z" → sha256 of the planes hashed while read
     verified_planes: list[PlaneIndex]  # the planes the read-back compares
     total: int  # level-0 planes
+    ome_xml: bool = False  # OME/METADATA.ome.xml written
 
 
 class QcFeed:
@@ -196,6 +201,40 @@ def _scale(acq: Acquisition) -> tuple[float | None, ...]:
     )
 
 
+def no_ome_model(name: str, pixels: Any) -> Note | None:
+    """A note when the pixels' type has no OME name (64-bit integers, 16-bit
+    floats): the image is then saved without its OME model. None otherwise."""
+    from napari_fairly.core.export.ome_xml import OME_PIXEL_TYPES
+
+    dtype = np.dtype(pixels.dtype)
+    if dtype.name in OME_PIXEL_TYPES:
+        return None
+    text = _(
+        "{name}: OME/METADATA.ome.xml not written: OME has no pixel type for "
+        "{dtype} data"
+    ).format(name=name, dtype=dtype.name)
+    return Note(NoteKind.NO_OME_MODEL, text)
+
+
+def _write_ome_model(session: Session, name: str, pixels: Any, target: Path) -> None:
+    """Build the image's OME model (:mod:`.ome_xml`) and write it beside the image.
+
+    After the pass: ome-types weighs ~40 MB once imported, which then adds to what
+    the pass holds in memory only if it is loaded before it.
+
+    Raises
+    ------
+    OmeModelError
+        When no valid OME model can be built (a bug: the save stops).
+    """
+    from napari_fairly.core.export.ome_xml import dataset_ome_xml
+
+    shape = tuple(int(n) for n in pixels.shape)
+    names = tuple(tables.channel_names(session.acquisition, shape[1]))
+    xml = dataset_ome_xml(session, name, shape, np.dtype(pixels.dtype), names)
+    write_ome_companion(target, xml)
+
+
 def relabelled(
     job: Generator[Progress, None, R], total: int, step: str
 ) -> Generator[Progress, None, R]:
@@ -220,8 +259,11 @@ def pixel_pass_steps(
     feed: QcFeed,
     raw: RawFileWatch,
     label: str,
+    with_ome_model: bool = True,
 ) -> Generator[Progress, None, PixelPass]:
-    """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes.
+    """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes,
+    then the image's OME model (unless ``with_ome_model`` is False: see
+    :func:`no_ome_model`).
 
     When nothing reads the raw file after the pass (no labels, no raw copy, and the
     checks keep their planes), its second hash starts with the last plane read.
@@ -235,7 +277,6 @@ def pixel_pass_steps(
         ngff_version=request.ngff_version,
         scale_tczyx=_scale(acq),
         channels=channel_displays(acq, dtype),
-        ome_xml=acq.ome_xml,
         fsync=False,  # the whole dataset folder is flushed once, before the rename
     )
     reads_last = not request.reads_raw_later and feed.reads_no_plane_again
@@ -259,5 +300,8 @@ def pixel_pass_steps(
     )
     total = shape[0] * shape[1] * shape[2]
     written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
+    if with_ome_model:
+        yield Progress(total, total, _("{scene}: OME metadata").format(scene=label))
+        _write_ome_model(session, plan.name, pixels, written.path)
     hashes = {plane_key(*k): v for k, v in sorted(written.plane_sha256.items())}
-    return PixelPass(written, hashes, verified, total)
+    return PixelPass(written, hashes, verified, total, with_ome_model)

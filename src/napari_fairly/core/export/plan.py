@@ -8,6 +8,7 @@ exactly those, in that order, and the Save panel shows the same list
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
@@ -30,6 +31,8 @@ class OutputRole(enum.StrEnum):
     """What a file of the dataset is; the sidecar's ``outputs[].role``."""
 
     IMAGE = "image"
+    OME_METADATA = "ome_metadata"  # inside the OME-Zarr: OME/METADATA.ome.xml
+    LABELS = "labels"  # inside the OME-Zarr: labels/<label name>
     ZARR_MANIFEST = "zarr_manifest"
     MEASUREMENTS = "measurements"
     OBJECTS = "objects"
@@ -55,6 +58,22 @@ SIDECAR_OUTPUTS = frozenset(
         OutputRole.DATACITE_XML,
     }
 )
+
+
+# parts of the OME-Zarr, written with it: listed for the operator, hashed in the
+# OME-Zarr's manifest (not documents of their own)
+IMAGE_PARTS = frozenset({OutputRole.OME_METADATA, OutputRole.LABELS})
+DEFAULT_LABELS_NAME = "labels"
+
+
+def labels_name(request: SaveRequest) -> str:
+    """The NGFF label image's name: the one asked for, else the labels file's stem,
+    else ``labels``; letters, digits, ``.``, ``_`` and ``-`` only (a path part)."""
+    name = request.labels_name or ""
+    if not name and isinstance(request.labels, str | Path):
+        name = Path(request.labels).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return name or DEFAULT_LABELS_NAME
 
 
 class PlannedOutput(NamedTuple):
@@ -149,13 +168,22 @@ def _outputs(
     role = OutputRole
     zarr_name = f"{name}.ome.zarr"
     outputs = [
+        PlannedOutput(role.IMAGE, zarr_name, _image_description(request)),
         PlannedOutput(
-            role.IMAGE,
-            zarr_name,
-            _("OME-Zarr image (OME-NGFF {version})").format(
-                version=request.ngff_version
-            ),
+            role.OME_METADATA,
+            f"{zarr_name}/OME/METADATA.ome.xml",
+            _("OME-XML: instrument, channels, planes (bioformats2raw convention)"),
         ),
+    ]
+    if request.labels is not None:
+        outputs.append(
+            PlannedOutput(
+                role.LABELS,
+                f"{zarr_name}/labels/{labels_name(request)}",
+                _("label image (NGFF labels of the image)"),
+            )
+        )
+    outputs += [
         PlannedOutput(
             role.ZARR_MANIFEST,
             f"{zarr_name}.sha256",
@@ -195,6 +223,12 @@ def _outputs(
         PlannedOutput(role.CHECKSUMS, f"{name}.sha256", _("sha256 of every file")),
     ]
     return tuple(outputs)
+
+
+def _image_description(request: SaveRequest) -> str:
+    if request.ngff_version == "0.5":
+        return _("OME-Zarr image (OME-NGFF 0.5, sharded: one file per shard)")
+    return _("OME-Zarr image (OME-NGFF {version})").format(version=request.ngff_version)
 
 
 def plan_dataset(request: SaveRequest, session: Session) -> DatasetPlan:

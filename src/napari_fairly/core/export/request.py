@@ -30,6 +30,10 @@ class SaveRequest:
         report the session already holds is used as it is (no check runs again).
     destination
         Output folder; the template's ``destination_layout`` sub-folders go below it.
+    labels
+        A label image (a TIFF or ``.npy`` file, or an integer array) of the image:
+        saved as the NGFF label image ``labels_name`` inside the OME-Zarr, and
+        measured object by object in the objects table.
     accept_qc_failures_by
         Who accepts, for this save, checks that fail during it (``fairly save
         --accept-qc-failures``; a batch policy): recorded in the sidecar. Without it,
@@ -42,6 +46,7 @@ class SaveRequest:
     ngff_version: NgffVersion = "0.4"
     on_exists: OnExists = "bump"
     labels: Labels | None = None
+    labels_name: str | None = None  # the NGFF label image's name (else from the file)
     copy_raw: bool = False
     accept_qc_failures_by: str | None = None
     fsync: bool = True

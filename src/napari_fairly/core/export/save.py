@@ -3,12 +3,15 @@
 A save is a sequence of typed steps, per scene:
 
 1. the plan (:mod:`.plan`): name, folder and files, the refusals, storage notes;
-2. the pixel pass (:mod:`.pixel_pass`): the OME-Zarr, QC statistics and plane
-   hashes from one read of the pixels;
+   the labels checked against the image before anything is written;
+2. the pixel pass (:mod:`.pixel_pass`): the OME-Zarr, QC statistics and plane hashes
+   from one read of the pixels, then the image's OME model (:mod:`.ome_xml`,
+   ``OME/METADATA.ome.xml``);
 3. the checks: the QC report on those statistics, and the operator's acceptance of
    failed checks (else the save stops, nothing written);
-4. the documents (:mod:`.documents`), built from one :class:`DatasetRecord`;
-5. the read-back check, through readers independent of the writer.
+4. the labels (:mod:`.labels`), as NGFF labels inside the OME-Zarr;
+5. the documents (:mod:`.documents`), built from one :class:`DatasetRecord`;
+6. the read-back check, through readers independent of the writer.
 
 Every dataset is written into ``<dest>/.<name>.partial-<uuid>/`` and verified there;
 only when every scene is are they renamed to ``<dest>/<name>/`` (published).
@@ -24,24 +27,31 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.export import sidecar, tables
 from napari_fairly.core.export.documents import write_documents_steps
+from napari_fairly.core.export.labels import (
+    WrittenLabels,
+    prepared_labels,
+    write_labels,
+)
 from napari_fairly.core.export.pixel_pass import (
     VERIFY_SAMPLE_PLANES as VERIFY_SAMPLE_PLANES,
 )
 from napari_fairly.core.export.pixel_pass import (
     PixelPass,
     QcFeed,
+    no_ome_model,
     pixel_pass_steps,
 )
 from napari_fairly.core.export.plan import (
     DatasetPlan,
     OutputRole,
+    labels_name,
     plan_dataset,
     storage_notes,
 )
@@ -57,10 +67,18 @@ from napari_fairly.core.export.safety import (
     probe_destination,
     publish,
 )
-from napari_fairly.core.export.verify import check_documents, check_zarr
+from napari_fairly.core.export.verify import (
+    check_documents,
+    check_labels,
+    check_ome_xml,
+    check_zarr,
+)
+from napari_fairly.core.i18n import _
 from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from napari_fairly.core.form import FairForm
     from napari_fairly.core.qc import PixelStatistics, QcReport
     from napari_fairly.core.session import Acceptance, Session
@@ -70,6 +88,15 @@ SaveEvents = Generator[Progress | Note, None, SaveResult]
 
 class ReadBackError(OutputError):
     """The dataset failed its read-back check; its temporary folder is kept."""
+
+
+@dataclass(frozen=True)
+class _Extras:
+    """What a dataset holds besides the pixels, made before anything is written."""
+
+    ome_model: bool  # OME/METADATA.ome.xml written (OME names the pixel type)
+    labels: NDArray[Any] | None  # T×Z×Y×X, checked against the image
+    labels_name: str
 
 
 @dataclass
@@ -128,6 +155,7 @@ def preload() -> None:
     import importlib
 
     # writer and read-back, the crate check, the SNR estimator
+    # not ome-types (~40 MB): the save imports it after the pixels are written
     for module in (
         "zarr",
         "datacite.schema45",
@@ -263,6 +291,7 @@ def _prepare_steps(
     probe_destination(plan.parent, uncompressed + (raw_size if request.copy_raw else 0))
     notes = storage_notes(plan, acq.path, pixels.shape)
     yield from notes
+    extras = yield from _extras_steps(request, session, plan, pixels)
     provenance = Provenance(sidecar.software_versions(), sidecar.os_user(), started)
     # the raw file is fingerprinted in the background while the pixels are written
     with RawFileWatch(acq.path) as raw:
@@ -270,7 +299,7 @@ def _prepare_steps(
         keep = False
         try:
             ready = yield from _write_steps(
-                request, session, plan, partial, raw, label, provenance, notes
+                request, session, plan, partial, raw, label, provenance, notes, extras
             )
             keep = True  # verified: published (or removed) by save_steps
             return ready
@@ -287,6 +316,27 @@ def _prepare_steps(
                 shutil.rmtree(partial, ignore_errors=True)
 
 
+def _extras_steps(
+    request: SaveRequest,
+    session: Session,
+    plan: DatasetPlan,
+    pixels: Any,
+) -> Generator[Note, None, _Extras]:
+    """The labels, checked against the image; a note when OME cannot describe the
+    pixels' type.
+
+    Raises
+    ------
+    InvalidFormValueError
+        Labels that are not integers or do not match the image.
+    """
+    labels = prepared_labels(request, session.acquisition)
+    note = no_ome_model(plan.name, pixels)
+    if note is not None:
+        yield note
+    return _Extras(note is None, labels, labels_name(request))
+
+
 def _write_steps(
     request: SaveRequest,
     session: Session,
@@ -296,8 +346,10 @@ def _write_steps(
     label: str,
     provenance: Provenance,
     notes: list[Note],
+    extras: _Extras,
 ) -> Generator[Progress, None, _Prepared]:
-    """Pixel pass, checks, documents and read-back of one dataset, in ``partial``."""
+    """Pixel pass, checks, labels, documents and read-back of one dataset, in
+    ``partial``."""
     acq = session.acquisition
     pixels = tables.pixels_tczyx(acq)
     shape = tuple(int(n) for n in pixels.shape)
@@ -307,12 +359,23 @@ def _write_steps(
     ):
         _import_meanwhile(DOCUMENT_MODULES)
         passed = yield from pixel_pass_steps(
-            request, session, plan, partial, feed, raw, label
+            request, session, plan, partial, feed, raw, label, extras.ome_model
         )
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))
         report = yield from _checks_steps(session, feed, passed, label)
         acceptance = _decide(session, report, request)
+        written_labels = None
+        if extras.labels is not None:
+            yield Progress(
+                passed.total, passed.total, _("{scene}: labels").format(scene=label)
+            )
+            written_labels = write_labels(
+                partial / plan.path(OutputRole.IMAGE),
+                extras.labels,
+                extras.labels_name,
+                passed.written,
+            )
         if not request.reads_raw_later:
             # the last read of the raw file is done (labels and --copy-raw read it
             # later): hash it again while the documents are written and checked
@@ -329,7 +392,7 @@ def _write_steps(
             qc_report=report,
             acceptance=acceptance,
             ngff_version=request.ngff_version,
-            labels=request.labels,
+            labels=extras.labels,
             storage_notes=tuple(note.text for note in notes),
             provenance=provenance,
             disclosure=_disclosure(request),
@@ -339,7 +402,7 @@ def _write_steps(
         yield Progress(passed.total, passed.total, f"{label}: verifying")
         raw.start_rehash()  # --labels or --copy-raw read the file until now
         flusher.flush(partial)  # every file is written: flushed while the checks run
-        _read_back(request, record, partial, raw)
+        _read_back(request, record, partial, raw, written_labels)
         flusher.wait()  # durable before it is published
         yield Progress(passed.total, passed.total, f"{label}: verified")
     checksums = plan.path(OutputRole.CHECKSUMS)
@@ -469,7 +532,11 @@ def _check_form_hash(form: FairForm, source_sha: str, path: Path) -> None:
 
 
 def _read_back(
-    request: SaveRequest, record: DatasetRecord, partial: Path, raw: RawFileWatch
+    request: SaveRequest,
+    record: DatasetRecord,
+    partial: Path,
+    raw: RawFileWatch,
+    labels: WrittenLabels | None,
 ) -> None:
     """Decode the sampled planes and parse every document; the raw file unchanged.
 
@@ -491,6 +558,12 @@ def _read_back(
         workers=request.workers if request.verify_all_planes else 1,
         planes=record.pixels.verified_planes,
     )
+    zarr_path = partial / record.plan.path(OutputRole.IMAGE)
+    problems += check_ome_xml(
+        zarr_path, written.shape_tczyx, required=record.pixels.ome_xml
+    )
+    if labels is not None:
+        problems += check_labels(zarr_path, request.ngff_version, labels)
     problems += check_documents(partial, record.name)
     if raw.changed():
         problems.append("the raw file changed or vanished during the save")

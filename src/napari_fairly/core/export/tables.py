@@ -285,7 +285,7 @@ def object_rows(
     are read one channel stack at a time.
     """
     size_c = acq_tcz(acq)[1]
-    lab = _labels_tzyx(labels, acq)
+    lab = labels_tzyx(labels, acq)
     meta = acq.metadata
     px = meta.pixel_size_x_um.value
     py = meta.pixel_size_y_um.value
@@ -321,7 +321,7 @@ def object_rows(
     return columns, rows
 
 
-def _labels_tzyx(labels: NDArray[Any], acq: Acquisition) -> NDArray[Any]:
+def labels_tzyx(labels: NDArray[Any], acq: Acquisition) -> NDArray[Any]:
     """``labels`` as T×Z×Y×X; refused unless they match the image's Y×X (and Z).
 
     Raises

@@ -3,7 +3,10 @@
 The OME-Zarr is reopened through zarr's own reader, an independent path from the
 writer, and level-0 planes are hashed again and compared with the hashes taken while
 the source was read: a sample spread over T, C and Z by default (the save hashes only
-those), every plane when the save was asked to verify them all.
+those), every plane when the save was asked to verify them all. Its OME model
+(``OME/METADATA.ome.xml``) is checked against the OME schema and the image's sizes,
+and its label images against the NGFF labels layout and the image's levels (and, at
+the save, against the labels given, pixel for pixel).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from napari_fairly.core.export.safety import HASH_BLOCK_BYTES
 
 if TYPE_CHECKING:
     import zarr
+
+    from napari_fairly.core.export.labels import WrittenLabels
+
+OME_XML = ("OME", "METADATA.ome.xml")
 
 
 @dataclass
@@ -249,8 +256,8 @@ def check_zarr(
     expected = _Expected(tuple(shape_tczyx), dtype, plane_sha256, scale0)
     try:
         problems = _level0_problems(group, axes, datasets, expected)
-    except (KeyError, TypeError) as err:
-        return [f"level 0 cannot be opened ({err})"], 0
+    except Exception as err:  # missing, or metadata that no longer parses
+        return [f"level 0 cannot be opened ({type(err).__name__}: {err})"], 0
     if problems:
         return problems, 0
     check = _PlaneCheck(_array(group, datasets[0]["path"]), axes, plane_sha256)
@@ -258,6 +265,131 @@ def check_zarr(
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         problems = [problem for problem in pool.map(check, keys) if problem]
     return problems, len(keys)
+
+
+def check_ome_xml(
+    zarr_path: Path, shape_tczyx: Sequence[int], required: bool = True
+) -> list[str]:
+    """``OME/METADATA.ome.xml``: valid OME-XML, one Image, the image's sizes.
+
+    ``required`` False (``fairly verify`` of a dataset saved before it was written
+    for every source): a missing file is not a problem.
+    """
+    from ome_types import from_xml
+
+    path = zarr_path.joinpath(*OME_XML)
+    if not path.is_file():
+        return ["OME/METADATA.ome.xml is missing"] if required else []
+    try:
+        ome = from_xml(path.read_bytes(), validate=True)
+    except Exception as err:  # lxml, xmlschema and pydantic raise their own types
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        return [f"OME/METADATA.ome.xml is not valid OME-XML ({first})"]
+    if len(ome.images) != 1:
+        return [f"OME/METADATA.ome.xml describes {len(ome.images)} images, not 1"]
+    pixels = ome.images[0].pixels
+    stated = (pixels.size_t, pixels.size_c, pixels.size_z, pixels.size_y, pixels.size_x)
+    if tuple(stated) != tuple(int(n) for n in shape_tczyx):
+        return [
+            f"OME/METADATA.ome.xml sizes TCZYX {stated} != image {tuple(shape_tczyx)}"
+        ]
+    return []
+
+
+def _labels_group(zarr_path: Path, ngff_version: str) -> tuple[Any, list[str]] | str:
+    """The ``labels`` group and the label image names it lists; else the problem."""
+    import zarr
+
+    try:
+        root = zarr.open_group(
+            store=str(zarr_path),
+            mode="r",
+            zarr_format=2 if ngff_version == "0.4" else 3,
+        )
+        group = root["labels"]
+        attrs: dict[str, Any] = dict(group.attrs)
+    except Exception as err:  # any reader failure is a verification failure
+        return f"the labels group cannot be opened ({type(err).__name__}: {err})"
+    meta: dict[str, Any] = attrs.get("ome", attrs) if ngff_version == "0.5" else attrs
+    names = meta.get("labels")
+    if not isinstance(names, list) or not names:
+        return "the labels group lists no label image"
+    return group, [str(n) for n in names]
+
+
+def _label_problems(
+    group: zarr.Group, name: str, ngff_version: str, levels: int
+) -> list[str]:
+    """One label image: image-label metadata pointing back, the image's levels."""
+    import zarr
+
+    try:
+        image = group[name]
+        attrs: dict[str, Any] = dict(image.attrs)
+    except Exception as err:  # a listed label image that does not open
+        return [f"label image '{name}' cannot be opened ({type(err).__name__})"]
+    if not isinstance(image, zarr.Group):
+        return [f"label image '{name}' is an array, not a multiscale image"]
+    meta: dict[str, Any] = attrs.get("ome", attrs) if ngff_version == "0.5" else attrs
+    problems = []
+    source: dict[str, Any] = (meta.get("image-label") or {}).get("source") or {}
+    if source.get("image") != "../../":
+        problems.append(f"label image '{name}' does not point back at its image")
+    multiscales: list[dict[str, Any]] = meta.get("multiscales") or [{}]
+    datasets: list[dict[str, Any]] = multiscales[0].get("datasets") or []
+    if len(datasets) != levels:
+        problems.append(
+            f"label image '{name}' has {len(datasets)} levels, the image {levels}"
+        )
+    for dataset in datasets:
+        path = str(dataset.get("path"))
+        if path not in image:
+            problems.append(f"label image '{name}' level {path} is missing")
+    return problems
+
+
+def labels_problems(
+    zarr_path: Path, ngff_version: str, levels: int, required: bool = False
+) -> list[str]:
+    """The NGFF labels of the image: layout and levels (no labels: none, unless
+    ``required``)."""
+    if not (zarr_path / "labels").is_dir():
+        return ["the labels group is missing"] if required else []
+    opened = _labels_group(zarr_path, ngff_version)
+    if isinstance(opened, str):
+        return [opened]
+    group, names = opened
+    problems: list[str] = []
+    for name in names:
+        problems += _label_problems(group, name, ngff_version, levels)
+    return problems
+
+
+def check_labels(
+    zarr_path: Path, ngff_version: str, written: WrittenLabels
+) -> list[str]:
+    """The label image just written: layout, levels, and level 0 decoded to the
+    labels given (sha256 of the bytes)."""
+    import zarr
+
+    problems = labels_problems(zarr_path, ngff_version, written.levels, required=True)
+    if problems:
+        return problems
+    try:
+        root = zarr.open_group(
+            store=str(zarr_path / written.path),
+            mode="r",
+            zarr_format=2 if ngff_version == "0.4" else 3,
+        )
+        level0 = np.ascontiguousarray(_array(root, "0")[...])
+    except Exception as err:  # a corrupt chunk fails in the codec: report it
+        return [f"label image '{written.name}' cannot be read ({err})"]
+    level0 = level0.astype(level0.dtype.newbyteorder("<"), copy=False)
+    if tuple(level0.shape) != written.shape:
+        return [f"label image '{written.name}' shape {level0.shape} != {written.shape}"]
+    if hashlib.sha256(level0.data.cast("B")).hexdigest() != written.sha256:
+        return [f"label image '{written.name}' differs from the labels given"]
+    return []
 
 
 def _xml_problem(path: Path) -> str | None:
@@ -381,6 +513,13 @@ def _image_problems(folder: Path, sidecar_path: Path, report: VerifyReport) -> b
     )
     report.problems.extend(problems)
     report.planes_checked = checked
+    zarr_path = folder / image.path
+    # datasets saved before every source had one may lack it (the checksums tell
+    # whether a file that was saved has gone)
+    report.problems.extend(check_ome_xml(zarr_path, shape, required=False))
+    report.problems.extend(
+        labels_problems(zarr_path, image.ngff_version, len(image.levels))
+    )
     return True
 
 

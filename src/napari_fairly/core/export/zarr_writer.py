@@ -10,7 +10,9 @@ the size of the file. Every heavy step releases the GIL (Blosc, sha256, the comp
 
 Array metadata (``.zarray`` / ``zarr.json``) is written by zarr itself; chunk bytes are
 written as files at the keys zarr expects, with the exact codec zarr would use, and the
-read-back check opens the result through zarr, an independent path.
+read-back check opens the result through zarr, an independent path. NGFF 0.5 images
+are sharded (Zarr v3 ``sharding_indexed``): the chunks go into one file per shard as
+they are compressed (:mod:`.shards`), so a gigabyte is a handful of files, not hundreds.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from numpy.typing import NDArray
 
 from napari_fairly.core.errors import FairlyError, OutputError
 from napari_fairly.core.export.new_files import NewFileWriter
+from napari_fairly.core.export.shards import (
+    SHARD_TARGET_BYTES,
+    ShardedLevel,
+    ShardSet,
+    shard_shape,
+)
+from napari_fairly.core.i18n import _
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.qc import compiled_kernel
 
@@ -155,8 +164,10 @@ class ZarrSpec:
     # physical size per T, C, Z, Y, X (s, -, µm, µm, µm); None: scale 1, no unit
     scale_tczyx: tuple[float | None, ...] = (None, None, None, None, None)
     channels: tuple[ChannelDisplay, ...] = ()
-    ome_xml: str | None = None
+    ome_xml: str | None = None  # OME/METADATA.ome.xml (bioformats2raw convention)
     fsync: bool = True  # flush the whole folder to disk once, at the end
+    # NGFF 0.5: pixels per shard, at most (0: one file per chunk, unsharded)
+    shard_target_bytes: int = SHARD_TARGET_BYTES
     # chunks past the page cache (O_DIRECT); None: where the filesystem allows it
     direct_io: bool | None = None
 
@@ -187,6 +198,7 @@ class WrittenZarr:
     files_written: int = 0
     unknown_scale_axes: tuple[str, ...] = ()
     chunk_sha256: dict[str, str] = field(default_factory=dict)  # relative path → sha256
+    shard_shapes: list[tuple[int, ...]] = field(default_factory=list)  # per level
 
 
 class _WindowHistogram:
@@ -291,6 +303,12 @@ class _Layout:
     units: dict[str, str]
     unknown: tuple[str, ...]  # axes whose physical size the source does not state
     zarr_format: Literal[2, 3]
+    shard_target_bytes: int = 0  # 0: unsharded
+
+    @property
+    def sharded(self) -> bool:
+        """True for a Zarr v3 image written in shards."""
+        return self.zarr_format == 3 and self.shard_target_bytes > 0
 
     @property
     def planes(self) -> int:
@@ -306,6 +324,34 @@ class _Layout:
         """Shape of the array of ``level`` (kept axes only)."""
         full = (*self.shape[:3], *self.levels[level])
         return tuple(full["tczyx".index(a)] for a in self.axes)
+
+    def chunks(self, level: int) -> tuple[int, ...]:
+        """Chunk shape of ``level``: one plane's Y×X tile (z, c, t of 1)."""
+        return tuple(1 for _axis in self.axes[:-2]) + self.chunk_yx(level)
+
+    def shards(self, level: int) -> tuple[int, ...] | None:
+        """Shard shape of ``level``; None when unsharded."""
+        if not self.sharded:
+            return None
+        return shard_shape(
+            self.level_shape(level),
+            self.chunks(level),
+            self.dtype.itemsize,
+            self.shard_target_bytes,
+        )
+
+    def sharded_level(self, level: int) -> ShardedLevel:
+        """The chunk and shard grid of ``level`` (sharded images only)."""
+        shards = self.shards(level)
+        if shards is None:
+            raise ValueError("the image is not sharded")
+        chunks = self.chunks(level)
+        shape = self.level_shape(level)
+        return ShardedLevel(
+            key_prefix=f"{level}/c/",
+            grid=tuple(math.ceil(n / c) for n, c in zip(shape, chunks, strict=True)),
+            per_shard=tuple(s // c for s, c in zip(shards, chunks, strict=True)),
+        )
 
 
 def _layout(data: da.Array, spec: ZarrSpec) -> _Layout:
@@ -335,7 +381,15 @@ def _layout(data: da.Array, spec: ZarrSpec) -> _Layout:
         scales.append(level_scale)
     zarr_format: Literal[2, 3] = 2 if spec.ngff_version == "0.4" else 3
     return _Layout(
-        shape, dtype, axes, levels, scales, units, tuple(unknown), zarr_format
+        shape,
+        dtype,
+        axes,
+        levels,
+        scales,
+        units,
+        tuple(unknown),
+        zarr_format,
+        spec.shard_target_bytes if zarr_format == 3 else 0,
     )
 
 
@@ -347,11 +401,11 @@ def _create_arrays(target: Path, layout: _Layout) -> zarr.Group:
     root = zarr.open_group(store=str(target), mode="w-", zarr_format=layout.zarr_format)
     itemsize = layout.dtype.itemsize
     for k in range(len(layout.levels)):
-        chunks = tuple(1 for _ in layout.axes[:-2]) + layout.chunk_yx(k)
         kwargs: dict[str, Any] = {
             "name": str(k),
             "shape": layout.level_shape(k),
-            "chunks": chunks,
+            "chunks": layout.chunks(k),
+            "shards": layout.shards(k),
             "dtype": layout.dtype,
             "fill_value": 0,
         }
@@ -402,6 +456,13 @@ class _PlaneWriter:
         self.files_written = 0
         self._planes_read = 0
         self._lock = threading.Lock()
+        self.shards = (
+            ShardSet(
+                target, [layout.sharded_level(k) for k in range(len(layout.levels))]
+            )
+            if layout.sharded
+            else None
+        )
 
     def plane_read(self) -> None:
         """Count one plane read from the source; the last one calls ``source_read``."""
@@ -430,7 +491,7 @@ class _PlaneWriter:
             self.result.plane_max[t, c, z] = float(plane.max())
             self.result.plane_mean[t, c, z] = float(plane.mean(dtype=np.float64))
         index = {"t": t, "c": c, "z": z}
-        lead = "".join(f"{index[a]}/" for a in self.layout.axes[:-2])
+        lead = tuple(index[a] for a in self.layout.axes[:-2])
         level = plane
         for k in range(len(self.layout.levels)):
             if k:
@@ -446,28 +507,51 @@ class _PlaneWriter:
         self.plane_read()
         return plane
 
-    def _write_level(self, k: int, lead: str, level: NDArray[Any]) -> None:
+    def _write_level(self, k: int, lead: tuple[int, ...], level: NDArray[Any]) -> None:
         cy, cx = self.layout.chunk_yx(k)
         rows, cols = self.grid[k]
+        prefix = "".join(f"{i}/" for i in lead)
         for iy in range(rows):
-            row = f"{k}/{self.key_prefix}{lead}{iy}"
-            os.makedirs(f"{self.root_dir}/{row}", exist_ok=True)
+            row = f"{k}/{self.key_prefix}{prefix}{iy}"
+            if self.shards is None:
+                os.makedirs(f"{self.root_dir}/{row}", exist_ok=True)
             for ix in range(cols):
                 block = level[iy * cy : (iy + 1) * cy, ix * cx : (ix + 1) * cx]
                 if block.shape != (cy, cx):  # edge chunks are stored full size
                     padded = np.zeros((cy, cx), self.layout.dtype)
                     padded[: block.shape[0], : block.shape[1]] = block
                     block = padded
-                self._write_chunk(f"{row}/{ix}", np.ascontiguousarray(block))
+                encoded = self.codec.encode(np.ascontiguousarray(block))
+                if self.shards is None:
+                    self._write_chunk(f"{row}/{ix}", encoded)
+                else:
+                    self._add_to_shard(k, (*lead, iy, ix), encoded)
 
-    def _write_chunk(self, relative: str, chunk: NDArray[Any]) -> None:
-        encoded = self.codec.encode(chunk)
+    def _write_chunk(self, relative: str, encoded: bytes) -> None:
         self.files.write(relative, encoded)
         digest = hashlib.sha256(encoded).hexdigest()
         with self._lock:
             self.bytes_written += len(encoded)
             self.files_written += 1
             self.result.chunk_sha256[relative] = digest
+
+    def _add_to_shard(self, k: int, chunk: tuple[int, ...], encoded: bytes) -> None:
+        if self.shards is None:  # pragma: no cover - only called when sharded
+            raise ValueError("the image is not sharded")
+        done = self.shards.add(k, chunk, encoded)
+        if done is not None:
+            with self._lock:
+                self.bytes_written += done.size
+                self.files_written += 1
+                self.result.chunk_sha256[done.relative] = done.sha256
+
+    def close(self) -> int:
+        """Close the shards left unfinished (a failed or cancelled write); how many."""
+        if self.shards is None:
+            return 0
+        unfinished = self.shards.unfinished
+        self.shards.close()
+        return unfinished
 
 
 @dataclass(frozen=True)
@@ -585,12 +669,10 @@ def _finish(
         result.channel_max.append(writer.window.maximum[c])
     try:
         _write_root_metadata(root, spec, result)
-        if spec.ome_xml:
-            root.create_group("OME")
-            xml_path = target / "OME" / "METADATA.ome.xml"
-            xml_path.write_text(spec.ome_xml, encoding="utf-8")
     except OSError as err:
         raise _ensure_writable(err, target) from err
+    if spec.ome_xml:
+        write_ome_companion(target, spec.ome_xml)
     if spec.fsync:
         from napari_fairly.core.export.safety import flush_tree
 
@@ -601,6 +683,19 @@ def _finish(
     )
     result.bytes_written = writer.bytes_written
     result.files_written = writer.files_written
+
+
+def write_ome_companion(target: Path, xml: str) -> None:
+    """``OME/METADATA.ome.xml`` in its own ``OME`` group, beside the image at
+    ``target`` (the bioformats2raw convention's place)."""
+    import zarr
+
+    try:
+        root = zarr.open_group(store=str(target), mode="r+")
+        root.create_group("OME")
+        (target / "OME" / "METADATA.ome.xml").write_text(xml, encoding="utf-8")
+    except OSError as err:
+        raise _ensure_writable(err, target) from err
 
 
 def write_ome_zarr_steps(
@@ -678,7 +773,19 @@ def write_ome_zarr_steps(
         yield from _feed_steps(data, tasks, direct_reads=read_plane is not None)
     finally:
         tasks.close()
+        unfinished = writer.close()
+    if unfinished:  # every chunk was written: every shard must be complete
+        raise OutputError(
+            _("{n} shard(s) of the image were left incomplete.").format(n=unfinished),
+            fix=_("This is a bug in napari-fairly: please report it."),
+            path=target,
+        )
     _finish(root, target, spec, writer, windows)
+    result.shard_shapes = [
+        shards
+        for k in range(len(layout.levels))
+        if (shards := layout.shards(k)) is not None
+    ]
     return result
 
 
