@@ -1,374 +1,338 @@
-"""Benchmark: our save vs ``ome_zarr.writer.write_image`` vs the compression floor.
+"""Benchmark: ``fairly save`` against the tools a user would pick instead.
 
-Generates a ~1.6 GB 16-bit OME-TIFF (3 channels, 64 z, 2048 x 2048) and, each in its own
-subprocess so peak RSS is measured per tool:
+What a user compares is the command, whole: each tool runs in its own process, start-up
+included, on the same generated OME-TIFF, and its wall time and peak RSS (``wait4``) are
+measured from outside.
 
-* ``ours``: the full save (OME-Zarr 0.4 + pyramid + QC statistics + plane hashes +
-  sidecar/CSV/RO-Crate + read-back verification), ``save_steps``;
-* ``writer``: our OME-Zarr writer alone, feeding the QC statistics accumulator;
-* ``ome_zarr``: ``ome_zarr.writer.write_image`` with default settings on the same dask
-  array (what napari users get today);
-* ``floor``: the same chunks (level 0 and the pyramid) compressed with the same codec
-  (Blosc zstd 5, bit-shuffle) in a thread pool, nothing else: the compression-bound
-  floor.
+* ``fairly``: ``fairly save SRC --form F --out DEST --accept-qc-failures`` (OME-Zarr
+  0.4 + pyramid + QC + plane hashes + sidecar, CSV, DataCite, RO-Crate + read-back
+  verification); the form is made beforehand with ``fairly form``, as a user does.
+  Its start-up (process start to the first plane read from the file) is measured too.
+* ``write_image``: a user's script, ``BioImage(SRC).get_image_dask_data("CZYX")``
+  written with ``ome_zarr.writer.write_image`` (ome-zarr-py, default settings);
+* ``bioio_convert``: ``bioio-convert SRC --destination DEST`` (bioio-conversion).
 
-Every tool's imports happen before its clock starts (``zarr`` and ``ome_zarr`` for
-ome-zarr-py; ``preload()`` for ours, which the Save widget runs when it opens), so the
-times compare the work of a save, not the start-up of a session.
+Data profiles (16-bit, 3 channels, 2048 x 2048 planes, Z sets the size: 16 z = 0.4 GB,
+64 z = 1.6 GB):
 
-Usage: ``python benchmarks/bench_save.py [--size 2048 --z 64 --channels 3]
-[--keep DIR] [--ngff 0.5]``. ``--ngff 0.5`` saves ours in NGFF 0.5 (Zarr v3 shards);
-the files each save wrote, and their count per GB, are printed either way (inode
-quotas count files).
-Goals: ours >= 5x faster than ome_zarr, peak RSS <= 512 MB, ours <= 2x the floor.
+* ``noise``: a camera background, Poisson noise around 100 counts, few faint blobs;
+* ``blobs``: dense smooth blobs, bright and dim, plus Poisson noise, like fluorescence.
+
+Each case runs ``--rounds`` rounds; in each round every tool runs once, in an order
+that rotates from round to round (these VMs change speed from one minute to the next),
+and the median of the rounds is reported. Goals, per case: ``write_image`` /
+``fairly`` >= 5, ``bioio_convert`` / ``fairly`` >= 3, ``fairly`` peak RSS <= 512 MB,
+start-up <= 1.0 s.
+
+Usage: ``python benchmarks/bench_save.py [--profiles noise blobs] [--sizes 0.4 1.6]
+[--rounds 3] [--keep DIR] [--ngff 0.5] [--profile-fairly]``. Each tool's file count
+and bytes written are printed (``--ngff 0.5`` shards the chunks). ``--profile-fairly``
+also runs one ``fairly save`` under cProfile per case and prints where the time goes.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+SIZES = {"0.4": 16, "1.6": 64}  # z planes per channel at 3 x 2048 x 2048 x 16 bit
+TOOLS = ("fairly", "write_image", "bioio_convert")
+GOALS = {"write_image": 5.0, "bioio_convert": 3.0}
+RSS_GOAL_MB = 512
+STARTUP_GOAL_S = 1.0
+PLANE = 2048
+CHANNELS = 3
 
-def generate(path: Path, channels: int, size_z: int, size: int) -> None:
-    """A 16-bit OME-TIFF with blobs over a noisy background, written plane by plane."""
-    import tifffile
+# Runs ``fairly`` as its console script does, and writes the wall-clock time of the
+# first plane read from the file (tifffile's page decode) to $BENCH_FIRST_PLANE.
+FAIRLY_WRAPPER = """
+import os, sys, time
+import tifffile
+_decode = tifffile.TiffPage.asarray
+def _first(self, *args, **kwargs):
+    path = os.environ.pop("BENCH_FIRST_PLANE", None)
+    if path:
+        with open(path, "w") as out:
+            out.write(repr(time.time()))
+    return _decode(self, *args, **kwargs)
+tifffile.TiffPage.asarray = _first
+from napari_fairly.cli import main
+sys.argv[0] = "fairly"
+sys.exit(main())
+"""
 
+WRITE_IMAGE_SCRIPT = """
+import sys
+import zarr
+from bioio import BioImage
+from ome_zarr.writer import write_image
+image = BioImage(sys.argv[1])
+data = image.get_image_dask_data("CZYX")
+group = zarr.open_group(sys.argv[2], mode="w")
+write_image(image=data, group=group, axes="czyx")
+"""
+
+FORM_VALUES = {
+    "naming.date": "2024-01-01",
+    "naming.project": "BENCH",
+    "naming.sample": "Blobs",
+    "naming.creator": "ABench",
+    "naming.condition": "Synthetic",
+    "naming.datatype": "RAW",
+    "naming.version": "v01",
+    "study.title": "Save benchmark",
+    "study.authors": "A. Bench",
+    "study.publisher": "Bench facility",
+    "study_component.imaging_method": "fluorescence microscopy",
+    "biosample.organism": "NCBITaxon:9606",
+    "biosample.biological_entity": "synthetic blobs",
+    "image_acquisition.instrument": "synthetic",
+    "image_acquisition.acquisition_datetime": "2024-01-01T10:00:00",
+}
+
+
+def _blob_field(
+    rng: np.random.Generator, count: int, radii: tuple[int, int]
+) -> np.ndarray:
+    """Sum of ``count`` Gaussian blobs on a PLANE x PLANE grid, built tile by tile."""
+    field = np.zeros((PLANE, PLANE), np.float32)
+    axis = np.arange(PLANE, dtype=np.float32)
+    for _ in range(count):
+        cy, cx = rng.integers(0, PLANE, 2)
+        radius = float(rng.integers(*radii))
+        gy = np.exp(-((axis - cy) ** 2) / (2 * radius**2))
+        gx = np.exp(-((axis - cx) ** 2) / (2 * radius**2))
+        field += rng.uniform(0.2, 1.0) * np.outer(gy, gx)
+    return field
+
+
+def _planes(profile: str, size_z: int) -> Iterator[np.ndarray]:
     rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:size, 0:size]
-    blobs = np.zeros((size, size), np.float32)
-    for _ in range(60):
-        cy, cx = rng.integers(0, size, 2)
-        radius = rng.integers(8, 40)
-        blobs += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2.0 * radius**2)).astype(
-            np.float32
-        )
-    del yy, xx
+    if profile == "noise":
+        field, background, peak = _blob_field(rng, 60, (8, 40)), 100.0, 800.0
+    else:
+        field, background, peak = _blob_field(rng, 1500, (4, 30)), 200.0, 6000.0
+    for c in range(CHANNELS):
+        for z in range(size_z):
+            weight = np.float32(np.exp(-(((z - size_z / 2) / (size_z / 3)) ** 2)))
+            signal = background + peak * (c + 1) / CHANNELS * weight * field
+            yield rng.poisson(signal).astype(np.uint16)
 
-    def planes():
-        for c in range(channels):
-            for z in range(size_z):
-                weight = np.float32(np.exp(-(((z - size_z / 2) / (size_z / 3)) ** 2)))
-                signal = 100.0 + (800.0 * (c + 1)) * weight * blobs
-                noisy = rng.poisson(signal).astype(np.uint16)
-                yield noisy
+
+def generate(path: Path, profile: str, size_z: int) -> None:
+    """A 16-bit OME-TIFF of the profile, written plane by plane."""
+    import tifffile
 
     with tifffile.TiffWriter(path, bigtiff=True, ome=True) as tif:
         tif.write(
-            planes(),
-            shape=(channels, size_z, size, size),
+            _planes(profile, size_z),
+            shape=(CHANNELS, size_z, PLANE, PLANE),
             dtype=np.uint16,
             metadata={
                 "axes": "CZYX",
                 "PhysicalSizeX": 0.065,
                 "PhysicalSizeY": 0.065,
                 "PhysicalSizeZ": 0.2,
-                "Channel": {"Name": [f"ch{c}" for c in range(channels)]},
+                "Channel": {"Name": [f"ch{c}" for c in range(CHANNELS)]},
             },
         )
 
 
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _fairly_bin() -> list[str]:
+    return [sys.executable, "-c", FAIRLY_WRAPPER]
 
 
-def _cpu_s() -> float:
-    """CPU time of this process (all threads): robust to other load on the machine."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def make_form(source: Path, form: Path) -> None:
+    """The form a user makes with ``fairly form`` (outside the clock)."""
+    command = [*_fairly_bin(), "form", str(source), "--out", str(form)]
+    for field, value in FORM_VALUES.items():
+        command += ["--set", f"{field}={value}"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"fairly form failed:\n{run.stdout}\n{run.stderr}")
 
 
-def _report(start: float, cpu_start: float, **extra: float) -> None:
-    print(
-        json.dumps(
-            {
-                "seconds": time.perf_counter() - start,
-                "cpu_seconds": _cpu_s() - cpu_start,
-                "peak_rss_mb": _peak_rss_mb(),
-                **extra,
-            }
-        )
-    )
+NGFF = ["--ngff", "0.4"]  # --ngff 0.5 saves sharded Zarr v3
 
 
-def run_ours(source: Path, out: Path, ngff: str = "0.4") -> None:
-    import datetime as dt
-
-    from napari_fairly.core.export import SaveRequest, preload, save_steps
-    from napari_fairly.core.progress import drive
-    from napari_fairly.core.reading import open_acquisition
-    from napari_fairly.core.session import Session
-
-    acq = open_acquisition(source)
-    session = Session(acq, _bench_form(acq.metadata, dt.date(2024, 1, 1)))
-    # synthetic blobs need not pass every check: the save's work is what is timed
-    request = SaveRequest(
-        (session,), out, ngff_version=ngff, accept_qc_failures_by="bench"
-    )
-    preload()  # imports and kernels, as the Save widget loads them when it opens
-    start, cpu_start = time.perf_counter(), _cpu_s()
-    drive(save_steps(request))
-    _report(start, cpu_start)
-
-
-def _bench_form(metadata, date):
-    from napari_fairly.core.form import prefill_form
-
-    return prefill_form(
-        metadata,
-        None,
-        None,
-        {
-            "naming.date": date.isoformat(),
-            "naming.project": "BENCH",
-            "naming.sample": "Blobs",
-            "naming.creator": "ABench",
-            "naming.condition": "Synthetic",
-            "naming.datatype": "RAW",
-            "naming.version": "v01",
-            # every field the save gate requires
-            "study.title": "Save benchmark",
-            "study.publisher": "Bench imaging facility",
-            "study.authors": [{"name": "A. Bench"}],
-            "study_component.imaging_method": "fluorescence microscopy",
-            "biosample.organism": {"id": "NCBITaxon:9606", "label": "Homo sapiens"},
-            "biosample.biological_entity": "synthetic blobs",
-            "image_acquisition.instrument": "synthetic",
-            "image_acquisition.acquisition_datetime": f"{date.isoformat()}T10:00:00",
-        },
-    )
-
-
-def run_writer(source: Path, out: Path) -> None:
-    """Only our OME-Zarr writer (with the QC statistics fed from the same planes)."""
-    from napari_fairly.core.export import ZarrSpec, preload, write_ome_zarr_steps
-    from napari_fairly.core.export.save import VERIFY_SAMPLE_PLANES
-    from napari_fairly.core.export.verify import spread_planes
-    from napari_fairly.core.progress import drive
-    from napari_fairly.core.qc import PlaneStatsAccumulator
-    from napari_fairly.core.reading import open_acquisition
-
-    acq = open_acquisition(source)
-    stats = PlaneStatsAccumulator(acq.data.dtype, acq.data.shape)
-    preload()
-    start, cpu_start = time.perf_counter(), _cpu_s()
-    drive(
-        write_ome_zarr_steps(
-            acq.data,
-            out / "x.ome.zarr",
-            ZarrSpec(name="x"),
-            plane_sink=stats.add_plane,
-            read_plane=acq.read_plane,  # as the save does for one page per plane
-            # the planes the save's read-back compares are hashed, as in the save
-            hash_planes=set(spread_planes(acq.data.shape, VERIFY_SAMPLE_PLANES)),
-        )
-    )
-    stats.result()
-    _report(start, cpu_start)
-
-
-def run_ome_zarr(source: Path, out: Path) -> None:
-    import zarr
-    from ome_zarr.writer import write_image
-
-    from napari_fairly.core.reading import open_acquisition
-
-    acq = open_acquisition(source)
-    data = acq.data[0, :, :, :, :]  # C, Z, Y, X
-    start, cpu_start = time.perf_counter(), _cpu_s()
-    group = zarr.open_group(str(out), mode="w")
-    write_image(image=data, group=group, axes="czyx")
-    _report(start, cpu_start)
-
-
-def run_floor(source: Path, out: Path) -> None:
-    """Compress the same chunks with the same codec on all cores, and nothing else.
-
-    The chunks are those we write: level 0 (1024 x 1024) and the pyramid levels, made
-    by the same 2x2 mean (0.2 ms a plane; averaged planes compress differently from
-    strided views of the noise, so views would not be the same chunks).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    import tifffile
-
-    from napari_fairly.core.export import preload
-    from napari_fairly.core.export.zarr_writer import (
-        MAX_CHUNK_PX,
-        blosc_codec,
-        downsample_plane,
-        pyramid_shapes,
-    )
-
-    del out
-    preload()  # the compiled 2x2 mean, loaded before the clock as for ours
-    codec = blosc_codec(2)
-    workers = os.cpu_count() or 2
-    with tifffile.TiffFile(source) as tif:
-        pages = tif.series[0].pages
-        start, cpu_start = time.perf_counter(), _cpu_s()
-
-        def compress(plane: np.ndarray) -> int:
-            size = 0
-            view = plane
-            for level in range(len(pyramid_shapes(*plane.shape))):
-                if level:
-                    view = downsample_plane(view)
-                for y in range(0, view.shape[0], MAX_CHUNK_PX):
-                    for x in range(0, view.shape[1], MAX_CHUNK_PX):
-                        block = np.ascontiguousarray(
-                            view[y : y + MAX_CHUNK_PX, x : x + MAX_CHUNK_PX]
-                        )
-                        size += len(codec.encode(block))
-            return size
-
-        with ThreadPoolExecutor(workers) as pool:
-            pending = []
-            total = 0
-            for page in pages:
-                pending.append(pool.submit(compress, page.asarray()))
-                if len(pending) >= 2 * workers:
-                    total += pending.pop(0).result()
-            total += sum(f.result() for f in pending)
-        _report(start, cpu_start, bytes=total)
-
-
-def _files(out: Path) -> dict[str, float]:
-    """Files under ``out`` and their bytes (what inode and size quotas count)."""
-    sizes = [p.stat().st_size for p in out.rglob("*") if p.is_file()]
-    return {"files": len(sizes), "bytes": sum(sizes)}
-
-
-def measure(
-    kind: str, source: Path, work: Path, run_index: int, ngff: str = "0.4"
-) -> dict[str, float]:
-    """One run of one tool in a fresh interpreter, into its own new folder.
-
-    Outputs are removed at the end of the benchmark, not between runs: for a few
-    minutes after thousands of files are deleted, ext4 allocates new inodes slowly
-    (it skips recently deleted ones), which would slow down whichever tool runs next.
-    """
-    out = work / "outputs" / f"{kind}-{run_index}"
-    out.parent.mkdir(exist_ok=True)
-    if kind in ("ours", "writer"):
-        out.mkdir()
-    run = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--run",
-            kind,
-            "--source",
+def command_of(tool: str, source: Path, form: Path, out: Path) -> list[str]:
+    if tool == "fairly":
+        return [
+            *_fairly_bin(),
+            "save",
             str(source),
+            "--form",
+            str(form),
             "--out",
             str(out),
-            "--ngff",
-            ngff,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+            "--accept-qc-failures",
+            "--operator",
+            "ABench",
+            *NGFF,
+        ]
+    if tool == "write_image":
+        return [sys.executable, "-c", WRITE_IMAGE_SCRIPT, str(source), str(out)]
+    convert = Path(sys.executable).with_name("bioio-convert")
+    return [str(convert), str(source), "--destination", str(out)]
+
+
+def run_tool(tool: str, source: Path, form: Path, out: Path) -> dict[str, float]:
+    """Run one tool in its own process; wall time, CPU, peak RSS and start-up."""
+    marker = out.with_suffix(".first-plane")
+    env = dict(os.environ, BENCH_FIRST_PLANE=str(marker))
+    if tool == "fairly":
+        out.mkdir(parents=True)
+    start_wall, start = time.time(), time.perf_counter()
+    process = subprocess.Popen(
+        command_of(tool, source, form, out),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    if run.returncode != 0:
-        raise RuntimeError(f"{kind} failed:\n{run.stderr[-3000:]}")
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    if kind != "floor" and out.exists():
-        result.update(_files(out))
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{tool} failed ({process.returncode}):\n{errors[-3000:]!r}")
+    result = {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
+    if tool == "fairly":
+        result["startup_s"] = float(marker.read_text()) - start_wall
+    files = [path for path in out.rglob("*") if path.is_file()]
+    result["files"] = len(files)
+    result["written_gb"] = sum(path.stat().st_size for path in files) / 1e9
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=2048)
-    parser.add_argument("--z", type=int, default=64)
-    parser.add_argument("--channels", type=int, default=3)
-    parser.add_argument("--keep", type=Path, default=None, help="work folder to reuse")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs per tool; the fastest is kept"
+def profile_fairly(source: Path, form: Path, out: Path, top: int = 25) -> None:
+    """One ``fairly save`` under cProfile: where the whole command spends its time."""
+    stats_file = out.with_suffix(".prof")
+    out.mkdir(parents=True)
+    command = command_of("fairly", source, form, out)
+    script = command[2]
+    wrapped = (
+        "import cProfile, sys\n"
+        f"sys.argv = ['fairly', *sys.argv[1:]]\n"
+        f"cProfile.run({script!r}, {str(stats_file)!r})\n"
     )
-    parser.add_argument(
-        "--run", choices=("ours", "writer", "ome_zarr", "floor"), default=None
+    subprocess.run(
+        [sys.executable, "-c", wrapped, *command[3:]],
+        check=False,
+        capture_output=True,
     )
-    parser.add_argument(
-        "--ngff", choices=("0.4", "0.5"), default="0.4", help="NGFF version of ours"
-    )
-    parser.add_argument("--source", type=Path)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    if args.run:
-        runs = {
-            "ours": run_ours,
-            "writer": run_writer,
-            "ome_zarr": run_ome_zarr,
-            "floor": run_floor,
-        }
-        if args.run == "ours":
-            run_ours(args.source, args.out, args.ngff)
-        else:
-            runs[args.run](args.source, args.out)
-        return
+    import pstats
 
+    print(f"--- where `fairly save` spends its time ({source.name}), cumulative:")
+    pstats.Stats(str(stats_file)).sort_stats("cumulative").print_stats(top)
+
+
+def run_case(
+    work: Path, profile: str, size: str, rounds: int, profile_it: bool
+) -> dict[str, list[dict[str, float]]]:
+    """All rounds of one (profile, size) case; outputs removed at the case's end."""
+    source = work / f"{profile}_{size}GB.ome.tif"
+    if not source.exists():
+        started = time.perf_counter()
+        generate(source, profile, SIZES[size])
+        print(
+            f"generated {source.name} ({source.stat().st_size / 1e9:.2f} GB) in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    form = work / f"{profile}_{size}GB.form.json"
+    if not form.exists():
+        make_form(source, form)
+    outputs = work / "outputs"
+    runs: dict[str, list[dict[str, float]]] = {tool: [] for tool in TOOLS}
+    try:
+        for index in range(rounds):
+            order = TOOLS[index % len(TOOLS) :] + TOOLS[: index % len(TOOLS)]
+            for tool in order:
+                out = outputs / f"{profile}-{size}-{tool}-{index}"
+                runs[tool].append(run_tool(tool, source, form, out))
+        if profile_it:
+            profile_fairly(source, form, outputs / f"{profile}-{size}-profile")
+    finally:
+        shutil.rmtree(outputs, ignore_errors=True)
+    return runs
+
+
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def report_case(label: str, runs: dict[str, list[dict[str, float]]]) -> list[str]:
+    """Print one case; returns the goals it misses."""
+    print(f"== {label}: median of {len(runs['fairly'])} alternated rounds")
+    for tool, tool_runs in runs.items():
+        each = ", ".join(f"{run['seconds']:.1f}" for run in tool_runs)
+        print(
+            f"{tool:>14}: {_median(tool_runs, 'seconds'):6.1f} s wall ({each})  "
+            f"{_median(tool_runs, 'cpu_seconds'):6.1f} s CPU  "
+            f"peak RSS {max(r['peak_rss_mb'] for r in tool_runs):5.0f} MB  "
+            f"{tool_runs[0]['files']} files, {tool_runs[0]['written_gb']:.2f} GB"
+        )
+    ours = _median(runs["fairly"], "seconds")
+    missed = []
+    for tool, goal in GOALS.items():
+        ratio = _median(runs[tool], "seconds") / ours
+        print(f"  {tool} / fairly: {ratio:.2f}x (goal >= {goal:g})")
+        if ratio < goal:
+            missed.append(f"{label} {tool} {ratio:.2f}x")
+    rss = max(run["peak_rss_mb"] for run in runs["fairly"])
+    startup = _median(runs["fairly"], "startup_s")
+    print(f"  fairly peak RSS {rss:.0f} MB (goal <= {RSS_GOAL_MB})")
+    goal = STARTUP_GOAL_S
+    print(f"  fairly start-up to first plane {startup:.2f} s (goal <= {goal})")
+    if rss > RSS_GOAL_MB:
+        missed.append(f"{label} RSS {rss:.0f} MB")
+    if startup > STARTUP_GOAL_S:
+        missed.append(f"{label} start-up {startup:.2f} s")
+    return missed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", nargs="+", default=["noise", "blobs"])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=SIZES)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="work folder (generated files kept)")
+    parser.add_argument("--profile-fairly", action="store_true")
+    parser.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4")
+    args = parser.parse_args()
+    NGFF[1] = args.ngff
     work = args.keep or Path(tempfile.mkdtemp(prefix="fairly-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    source = work / f"bench_{args.channels}c_{args.z}z_{args.size}.ome.tif"
-    results: dict[str, dict[str, float]] = {}
+    print(f"nproc {os.cpu_count()}; load {os.getloadavg()}", flush=True)
+    missed: list[str] = []
     try:
-        if not source.exists():
-            t0 = time.perf_counter()
-            generate(source, args.channels, args.z, args.size)
-            print(
-                f"generated {source} ({source.stat().st_size / 1e9:.2f} GB) "
-                f"in {time.perf_counter() - t0:.0f} s"
-            )
-        for index in range(args.repeat):
-            for kind in ("floor", "writer", "ours", "ome_zarr"):
-                run = measure(kind, source, work, index, args.ngff)
-                best = results.get(kind)
-                if best is None or run["seconds"] < best["seconds"]:
-                    results[kind] = run
+        for profile in args.profiles:
+            for size in args.sizes:
+                runs = run_case(work, profile, size, args.rounds, args.profile_fairly)
+                missed += report_case(f"{profile} {size} GB", runs)
+                sys.stdout.flush()
     finally:
-        shutil.rmtree(work / "outputs", ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(
-        f"nproc: {os.cpu_count()}; best of {args.repeat}; load {os.getloadavg()}; "
-        f"ours in NGFF {args.ngff}"
-    )
-    for kind, r in results.items():
-        files = ""
-        if "files" in r:
-            gb = r["bytes"] / 1e9
-            files = (
-                f"  {r['files']:.0f} files in {gb:.2f} GB "
-                f"({r['files'] / gb:.0f} per GB)"
-            )
-        print(
-            f"{kind:>9}: {r['seconds']:7.1f} s wall  {r['cpu_seconds']:7.1f} s CPU  "
-            f"peak RSS {r['peak_rss_mb']:6.0f} MB{files}"
-        )
-    for measure_key, label in (("seconds", "wall"), ("cpu_seconds", "CPU")):
-        ours = results["ours"][measure_key]
-        writer = results["writer"][measure_key]
-        floor = results["floor"][measure_key]
-        ome_zarr = results["ome_zarr"][measure_key]
-        print(
-            f"[{label}] ome_zarr / ours: {ome_zarr / ours:.2f}x (goal >= 5); "
-            f"ours / floor: {ours / floor:.2f}x (goal <= 2); "
-            f"writer alone / floor: {writer / floor:.2f}x; "
-            f"ome_zarr / writer alone: {ome_zarr / writer:.2f}x"
-        )
-    print(f"ours peak RSS: {results['ours']['peak_rss_mb']:.0f} MB (goal <= 512)")
+    print(f"load after: {os.getloadavg()}")
+    print("all goals met" if not missed else "goals missed: " + "; ".join(missed))
+    return 0 if not missed else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,6 +19,7 @@ only when every scene is are they renamed to ``<dest>/<name>/`` (published).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -152,9 +153,10 @@ def preload() -> None:
     """Import what a save uses and load its compiled kernels, ahead of the first save.
 
     Otherwise the first save of a session spends ~0.8 s (here) importing zarr, numba,
-    scikit-image and the RO-Crate library and loading the kernels from numba's cache.
-    The Save widget calls it in a background thread when it opens; safe to call
-    several times and from any thread.
+    scikit-image, the DataCite and RO-Crate libraries and loading the kernels from
+    numba's cache. The Save widget calls it in a background thread when it opens and
+    ``fairly save`` when it starts, so the imports overlap the file's opening and the
+    pixel pass; safe to call several times and from any thread.
     """
     import importlib
 
@@ -162,6 +164,7 @@ def preload() -> None:
     # not ome-types (~40 MB): the save imports it after the pixels are written
     for module in (
         "zarr",
+        "datacite.schema45",
         "rocrate.rocrate",
         "scipy.ndimage",
         "skimage.filters",
@@ -393,6 +396,7 @@ def _write_steps(
         _Flusher(request.fsync) as flusher,
         closing(QcFeed(session, shape, np.dtype(pixels.dtype))) as feed,
     ):
+        _import_meanwhile(DOCUMENT_MODULES)
         passed = yield from pixel_pass_steps(
             request, session, plan, partial, feed, raw, label, extras.ome_model
         )
@@ -458,6 +462,31 @@ def _write_steps(
         planes=passed.total,
         acceptance=acceptance,
     )
+
+
+# what the checks and documents import after the pixel pass: ~0.6 s of a command's
+# start-up, done while the pass's threads (mostly in compression) leave a core free
+DOCUMENT_MODULES = (
+    "datacite.schema45",
+    "rocrate.rocrate",
+    "scipy.ndimage",
+    "skimage.filters",
+    "skimage.morphology",
+)
+
+
+def _import_meanwhile(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a background thread; the save imports them again when it
+    needs them (at once if this finished, else it waits for this import)."""
+    import importlib
+    import threading
+
+    def quietly() -> None:  # a failure here shows up, explained, where they are used
+        for module in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
+
+    threading.Thread(target=quietly, name="fairly-import", daemon=True).start()
 
 
 def _stats_of(report: QcReport | None) -> PixelStatistics | None:
