@@ -19,8 +19,9 @@ from napari_fairly.core.batch.plan import find_sources
 from napari_fairly.core.reading import open_acquisition
 from napari_fairly.core.settings import load_template
 
-TOXO = DATA / "dv/toxo.dv"
-WELLS = DATA / "czi/WellD6-7_S2.czi"
+# the batch keys sources by their real path (../shared may be a symlink)
+TOXO = (DATA / "dv/toxo.dv").resolve()
+WELLS = (DATA / "czi/WellD6-7_S2.czi").resolve()
 
 
 def test_folder_is_walked_for_acquisitions_only(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ from napari_fairly.core.batch.state import BatchState, read_records
 from napari_fairly.core.export import read_sidecar, verify_dataset
 from napari_fairly.core.settings import load_template
 
-ZSTACK = DATA / "nd2/example-zstack.nd2"  # its axial sampling fails the checks
+# its axial sampling fails the checks; the batch keys sources by their real path
+ZSTACK = (DATA / "nd2/example-zstack.nd2").resolve()
 ZSTACK_NAME = "2025-03-07_TNT_Stack_ALebon_Ctl_RAW_v01"
 
 
