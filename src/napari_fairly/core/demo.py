@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -118,11 +119,57 @@ def make_demo_pixels(
     return out
 
 
+def _ome_pixels(
+    shape_czyx: tuple[int, int, int, int],
+    channels: list[Any],
+    exposures_s: list[float],
+    pixel_size_xy_um: float,
+    z_step_um: float,
+) -> Any:
+    """The OME Pixels of a generated one-file z-stack: one Plane per (c, z), in order,
+    with its exposure and z position, as both demos state them."""
+    from ome_types import model as m
+
+    size_c, size_z, size_y, size_x = shape_czyx
+    planes = [
+        m.Plane(
+            the_c=c,
+            the_z=z,
+            the_t=0,
+            exposure_time=exposures_s[c],
+            exposure_time_unit=m.UnitsTime.SECOND,
+            position_z=z * z_step_um,
+            position_z_unit=m.UnitsLength.MICROMETER,
+        )
+        for c in range(size_c)
+        for z in range(size_z)
+    ]
+    return m.Pixels(
+        id="Pixels:0",
+        dimension_order=m.Pixels_DimensionOrder.XYZCT,
+        type=m.PixelType.UINT16,
+        significant_bits=SIGNIFICANT_BITS,
+        size_x=size_x,
+        size_y=size_y,
+        size_z=size_z,
+        size_c=size_c,
+        size_t=1,
+        physical_size_x=pixel_size_xy_um,
+        physical_size_x_unit=m.UnitsLength.MICROMETER,
+        physical_size_y=pixel_size_xy_um,
+        physical_size_y_unit=m.UnitsLength.MICROMETER,
+        physical_size_z=z_step_um,
+        physical_size_z_unit=m.UnitsLength.MICROMETER,
+        channels=channels,
+        planes=planes,
+        tiff_data_blocks=[m.TiffData(ifd=0, plane_count=size_c * size_z)],
+    )
+
+
 def demo_ome_xml(shape_czyx: tuple[int, int, int, int], file_name: str) -> str:
     """The complete OME-XML of the demo: instrument, objective, channels, planes."""
     from ome_types import model as m
 
-    size_c, size_z, size_y, size_x = shape_czyx
     detector = m.Detector(
         id="Detector:0",
         manufacturer="Hamamatsu",
@@ -189,38 +236,12 @@ def demo_ome_xml(shape_czyx: tuple[int, int, int, int], file_name: str) -> str:
         )
         for i, ch in enumerate(DEMO_CHANNELS)
     ]
-    planes = [
-        m.Plane(
-            the_c=c,
-            the_z=z,
-            the_t=0,
-            exposure_time=DEMO_CHANNELS[c].exposure_s,
-            exposure_time_unit=m.UnitsTime.SECOND,
-            position_z=z * Z_STEP_UM,
-            position_z_unit=m.UnitsLength.MICROMETER,
-        )
-        for c in range(size_c)
-        for z in range(size_z)
-    ]
-    pixels = m.Pixels(
-        id="Pixels:0",
-        dimension_order=m.Pixels_DimensionOrder.XYZCT,
-        type=m.PixelType.UINT16,
-        significant_bits=SIGNIFICANT_BITS,
-        size_x=size_x,
-        size_y=size_y,
-        size_z=size_z,
-        size_c=size_c,
-        size_t=1,
-        physical_size_x=PIXEL_SIZE_XY_UM,
-        physical_size_x_unit=m.UnitsLength.MICROMETER,
-        physical_size_y=PIXEL_SIZE_XY_UM,
-        physical_size_y_unit=m.UnitsLength.MICROMETER,
-        physical_size_z=Z_STEP_UM,
-        physical_size_z_unit=m.UnitsLength.MICROMETER,
-        channels=channels,
-        planes=planes,
-        tiff_data_blocks=[m.TiffData(ifd=0, plane_count=size_c * size_z)],
+    pixels = _ome_pixels(
+        shape_czyx,
+        channels,
+        [ch.exposure_s for ch in DEMO_CHANNELS],
+        PIXEL_SIZE_XY_UM,
+        Z_STEP_UM,
     )
     experimenter = m.Experimenter(
         id="Experimenter:0",
@@ -339,7 +360,6 @@ def training_ome_xml(shape_czyx: tuple[int, int, int, int]) -> str:
     """The training demo's OME-XML: a confocal, with pinhole and detector stated."""
     from ome_types import model as m
 
-    size_c, size_z, size_y, size_x = shape_czyx
     detector = m.Detector(
         id="Detector:0",
         manufacturer="Leica",
@@ -407,38 +427,12 @@ def training_ome_xml(shape_czyx: tuple[int, int, int, int]) -> str:
         )
         for i, ch in enumerate(TRAINING_CHANNELS)
     ]
-    planes = [
-        m.Plane(
-            the_c=c,
-            the_z=z,
-            the_t=0,
-            exposure_time=TRAINING_CHANNELS[c].exposure_s,
-            exposure_time_unit=m.UnitsTime.SECOND,
-            position_z=z * TRAINING_Z_STEP_UM,
-            position_z_unit=m.UnitsLength.MICROMETER,
-        )
-        for c in range(size_c)
-        for z in range(size_z)
-    ]
-    pixels = m.Pixels(
-        id="Pixels:0",
-        dimension_order=m.Pixels_DimensionOrder.XYZCT,
-        type=m.PixelType.UINT16,
-        significant_bits=SIGNIFICANT_BITS,
-        size_x=size_x,
-        size_y=size_y,
-        size_z=size_z,
-        size_c=size_c,
-        size_t=1,
-        physical_size_x=TRAINING_PIXEL_SIZE_XY_UM,
-        physical_size_x_unit=m.UnitsLength.MICROMETER,
-        physical_size_y=TRAINING_PIXEL_SIZE_XY_UM,
-        physical_size_y_unit=m.UnitsLength.MICROMETER,
-        physical_size_z=TRAINING_Z_STEP_UM,
-        physical_size_z_unit=m.UnitsLength.MICROMETER,
-        channels=channels,
-        planes=planes,
-        tiff_data_blocks=[m.TiffData(ifd=0, plane_count=size_c * size_z)],
+    pixels = _ome_pixels(
+        shape_czyx,
+        channels,
+        [ch.exposure_s for ch in TRAINING_CHANNELS],
+        TRAINING_PIXEL_SIZE_XY_UM,
+        TRAINING_Z_STEP_UM,
     )
     experimenter = m.Experimenter(
         id="Experimenter:0", first_name="Sam", last_name="Trainee"
