@@ -154,22 +154,15 @@ def preload() -> None:
 
     Otherwise the first save of a session spends ~0.8 s (here) importing zarr, numba,
     scikit-image, the DataCite and RO-Crate libraries and loading the kernels from
-    numba's cache. The Save widget calls it in a background thread when it opens and
-    ``fairly save`` when it starts, so the imports overlap the file's opening and the
-    pixel pass; safe to call several times and from any thread.
+    numba's cache. The Save widget calls it in a background thread when it opens (a
+    save itself imports the documents' modules while its pixel pass runs); safe to call
+    several times and from any thread.
     """
     import importlib
 
     # writer and read-back, the crate check, the SNR estimator
     # not ome-types (~40 MB): the save imports it after the pixels are written
-    for module in (
-        "zarr",
-        "datacite.schema45",
-        "rocrate.rocrate",
-        "scipy.ndimage",
-        "skimage.filters",
-        "skimage.morphology",
-    ):
+    for module in ("zarr", *DOCUMENT_MODULES):
         importlib.import_module(module)
     from napari_fairly.core.export.zarr_writer import downsample_plane
     from napari_fairly.core.qc import exact_histogram, smooth
