@@ -117,3 +117,39 @@ def test_every_function_reads_at_once() -> None:
                 if f.complexity > 20
             ]
     assert too_complex == []
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """``fairly save`` does not pay for what the other commands import."""
+    probe = (
+        "import sys, argparse\n"
+        "from napari_fairly.cli import build_parser\n"
+        "parser = build_parser('save')\n"
+        "sub = next(a for a in parser._actions\n"
+        "           if isinstance(a, argparse._SubParsersAction))\n"
+        "print(*sorted(sub.choices))\n"
+        "prefix = 'napari_fairly.commands.'\n"
+        "print(*sorted(m for m in sys.modules if m.startswith(prefix)))\n"
+        "full = build_parser()\n"
+        "sub = next(a for a in full._actions\n"
+        "           if isinstance(a, argparse._SubParsersAction))\n"
+        "print(*sorted(sub.choices))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    choices, modules, every = run.stdout.splitlines()
+    assert choices.split() == ["save", "verify"]
+    assert modules.split() == ["napari_fairly.commands.save"]
+    assert set(every.split()) == {
+        "batch",
+        "form",
+        "inspect",
+        "methods",
+        "name",
+        "qc",
+        "report",
+        "save",
+        "verify",
+        "watch",
+    }

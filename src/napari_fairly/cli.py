@@ -52,6 +52,20 @@ COMMAND_MODULES = (
     "batch",
     "watch",
 )
+# the module that registers each command: a command run imports only its own module
+# (``fairly save`` does not pay for what ``fairly inspect`` imports)
+MODULE_OF_COMMAND = {
+    "inspect": "inspect",
+    "name": "naming",
+    "form": "form",
+    "qc": "qc",
+    "save": "save",
+    "verify": "save",
+    "report": "report",
+    "methods": "report",
+    "batch": "batch",
+    "watch": "watch",
+}
 
 
 class _TranslatedUsage(argparse.HelpFormatter):
@@ -105,8 +119,9 @@ class FairlyParser(argparse.ArgumentParser):
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every subcommand module registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with every subcommand module registered, or only the module of
+    ``command`` when it names one (help and errors of that command are the same)."""
     parser = FairlyParser(
         prog="fairly",
         description=_("Make microscopy acquisitions FAIR: inspect, name, check, save."),
@@ -126,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser_class=FairlyParser,
         title=_("commands"),
     )
-    for name in COMMAND_MODULES:
+    only = MODULE_OF_COMMAND.get(command or "")
+    for name in COMMAND_MODULES if only is None else (only,):
         try:
             module = importlib.import_module(f"napari_fairly.commands.{name}")
         except ModuleNotFoundError as err:
@@ -223,10 +239,16 @@ def _os_error(command: str, err: OSError) -> int:
     return EXIT_BAD_INPUT
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option, if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: an operator's problem is a message on stderr and its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_named(words))
+    args = parser.parse_args(words)
     with _libraries_quiet():
         try:
             _check_text(args)

@@ -19,11 +19,8 @@ import tifffile
 from conftest import DATA
 from napari_fairly.core.display import channel_layer_specs
 from napari_fairly.core.errors import UnreadableFileError
-from napari_fairly.core.formats._common import (
-    PlaneArray,
-    checked_planes,
-    delayed_planes,
-)
+from napari_fairly.core.formats._common import checked_planes, delayed_planes
+from napari_fairly.core.formats._plane_array import PlaneArray
 from napari_fairly.core.reading import open_acquisition
 
 STACK = DATA / "imagej-tiff/_blobs_3d_fiji_skeleton.tif"  # T1 C1 Z30, uint8

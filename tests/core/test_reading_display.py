@@ -70,7 +70,7 @@ def _acquisition(n_z: int, counter: list[int]) -> Acquisition:
         path=Path("/synthetic.tif"),
         scene_index=0,
         scene_names=("s",),
-        data=data,
+        pixels=data,
         dims="TCZYX",
         metadata=md,
     )

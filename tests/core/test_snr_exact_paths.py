@@ -26,6 +26,12 @@ FOOTPRINTS = {
 }
 
 
+def test_interior_footprint_is_scikit_image_disk_of_radius_2() -> None:
+    footprint = snr._interior_footprint()
+    assert footprint.dtype == bool
+    np.testing.assert_array_equal(footprint, disk(2).astype(bool))
+
+
 @pytest.mark.parametrize("name", sorted(FOOTPRINTS))
 @pytest.mark.parametrize("shape", [(1, 1), (2, 7), (5, 5), (64, 33), (257, 300)])
 @pytest.mark.parametrize("density", [0.05, 0.5, 0.95])

@@ -319,7 +319,7 @@ def test_hand_built_acquisition_and_clear(make_napari_viewer: Any, qtbot: Any) -
         path=Path("/acq/a.czi"),
         scene_index=0,
         scene_names=("s",),
-        data=da.zeros((1, 1, 1, 4, 4), dtype=np.uint16),
+        pixels=da.zeros((1, 1, 1, 4, 4), dtype=np.uint16),
         dims="TCZYX",
         metadata=metadata,
     )

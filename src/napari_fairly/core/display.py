@@ -125,7 +125,7 @@ def channel_layer_specs(
     }
     known_xy = sizes["X"] is not None and sizes["Y"] is not None
     specs = []
-    for c in range(acq.data.shape[1]):
+    for c in range(acq.shape[1]):
         channel = md.channels[c] if c < len(md.channels) else ChannelMetadata(index=c)
         data = acq.data[:, c]  # TZYX(S)
         data = data[index + ((slice(None),) if rgb else ())]

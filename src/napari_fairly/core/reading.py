@@ -17,7 +17,7 @@ from napari_fairly.core.formats._bounds import MAX_NOTE_CHARS, bounded, check_ar
 from napari_fairly.core.formats._common import (
     PIXEL_SIZE,
     READ_FIX,
-    PlaneArray,
+    DeferredPixels,
     SceneData,
     error_detail,
 )
@@ -56,7 +56,9 @@ class Acquisition:
     ``"TCZYXS"`` for RGB(A) samples. Nothing is read from disk until it is computed.
     Where planes are pages of the file it is a ``PlaneArray``: one whole plane
     (``np.asarray(data[t, c, z])``, what a viewer asks for) is then read directly,
-    without dask's scheduler.
+    without dask's scheduler. ``pixels`` is what the reader gave: that array, or
+    (TIFF) its shape and type with the graph built when ``data`` is first asked for;
+    ``shape``, ``dtype`` and ``read_plane`` do not build it.
 
     Some readers keep the raw file open between reads; ``close()`` (or a ``with``
     block) releases it, so the file can be moved or its share unmounted. Pixels stay
@@ -66,7 +68,7 @@ class Acquisition:
     path: Path
     scene_index: int
     scene_names: tuple[str, ...]
-    data: da.Array
+    pixels: da.Array | DeferredPixels
     dims: str
     metadata: AcquisitionMetadata
     # full OME-XML, as the file or the reader states it
@@ -80,6 +82,29 @@ class Acquisition:
         default=None, repr=False, compare=False
     )
 
+    @cached_property
+    def data(self) -> da.Array:
+        """The pixels as a dask array (built on first use when the reader deferred)."""
+        data = self.pixels
+        if isinstance(data, DeferredPixels):
+            data = data.build()
+        if self.plane_reader is not None and self.dims == "TCZYX":
+            from napari_fairly.core.formats._plane_array import PlaneArray
+
+            # a viewer's plane computes with one page read, not through the scheduler
+            data = PlaneArray.wrap(data, self.plane_reader)
+        return data
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Size of each axis of ``dims``, without building the dask array."""
+        return tuple(int(n) for n in self.pixels.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The pixels' type, without building the dask array."""
+        return np.dtype(self.pixels.dtype)
+
     def read_plane(self, t: int = 0, c: int = 0, z: int = 0) -> np.ndarray:
         """Plane (t, c, z) as a numpy array (YX, or YXS for RGB), read now.
 
@@ -89,9 +114,7 @@ class Acquisition:
         costs. Other readers compute ``data[t, c, z]`` in this thread. Negative
         indices count from the end; IndexError outside the shape.
         """
-        t, c, z = (
-            range(n)[i] for n, i in zip(self.data.shape[:3], (t, c, z), strict=True)
-        )
+        t, c, z = (range(n)[i] for n, i in zip(self.shape[:3], (t, c, z), strict=True))
         if self.plane_reader is not None:
             return self.plane_reader(t, c, z)
         return np.asarray(self.data[t, c, z].compute(scheduler="synchronous"))
@@ -406,15 +429,11 @@ def open_acquisition(path: Path | str, scene: int | str | None = None) -> Acquis
         if isinstance(err, FairlyError):
             raise
         raise _wrap(err, path, fmt) from err
-    data = found.data
-    if found.plane_reader is not None and found.dims == "TCZYX":
-        # a viewer's plane computes with one page read, not through the scheduler
-        data = PlaneArray.wrap(data, found.plane_reader)
     return Acquisition(
         path=path,
         scene_index=found.scene_index,
         scene_names=tuple(bounded(name, 256) for name in found.scene_names),
-        data=data,
+        pixels=found.data,
         dims=found.dims,
         metadata=metadata,
         ome_xml=found.ome_xml,

@@ -19,7 +19,6 @@ from collections.abc import Generator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 from psygnal import Signal
 
 from napari_fairly.core.corrections import effective_metadata, is_correction
@@ -35,11 +34,14 @@ from napari_fairly.core.form import (
     set_fields,
     sync_acquisition,
 )
+from napari_fairly.core.formats._common import DeferredPixels
 from napari_fairly.core.i18n import current_language
 from napari_fairly.core.model import FrozenModel, Status
 from napari_fairly.core.qc import QcParameters
 
 if TYPE_CHECKING:
+    import dask.array as da
+
     from napari_fairly.core.metadata import AcquisitionMetadata
     from napari_fairly.core.progress import Progress
     from napari_fairly.core.qc import QcReport
@@ -104,14 +106,14 @@ class SaveGate:
 def _reoriented(acq: Acquisition, metadata: AcquisitionMetadata) -> Acquisition:
     """``acq`` with its stack on the axis the operator said (Z ↔ T), if corrected."""
     axis = metadata.stack_axis
-    size_t, _c, size_z = (int(n) for n in acq.data.shape[:3])
+    size_t, _c, size_z = acq.shape[:3]
     swap = axis.status is Status.OPERATOR and (
         (axis.value == "T" and size_t == 1 and size_z > 1)
         or (axis.value == "Z" and size_z == 1 and size_t > 1)
     )
     if not swap:
         return dataclasses.replace(acq, metadata=metadata)
-    order = [2, 1, 0, *range(3, acq.data.ndim)]
+    order = [2, 1, 0, *range(3, len(acq.shape))]
     shape = dict(metadata.shape)
     shape["T"], shape["Z"] = shape.get("Z", 1), shape.get("T", 1)
     source_reader = acq.plane_reader
@@ -123,10 +125,22 @@ def _reoriented(acq: Acquisition, metadata: AcquisitionMetadata) -> Acquisition:
 
     return dataclasses.replace(
         acq,
-        data=da.transpose(acq.data, order),
+        pixels=DeferredPixels(
+            tuple(acq.shape[k] for k in order),
+            acq.dtype,
+            tuple(acq.pixels.chunks[k] for k in order),
+            lambda: _transposed(acq.data, order),
+        ),
         metadata=metadata.replace(shape=shape),
         plane_reader=reader,
     )
+
+
+def _transposed(data: da.Array, order: list[int]) -> da.Array:
+    import dask.array as da
+
+    out: da.Array = da.transpose(data, order)
+    return out
 
 
 class Session:

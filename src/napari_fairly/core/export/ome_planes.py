@@ -149,7 +149,7 @@ def lif_planes(source: Acquisition, series_path: str) -> dict[PlaneKey, PlaneVal
     seconds = (stamps - stamps[0]).astype("timedelta64[ms]").astype(np.float64) / 1e3
     position = source.metadata.position
     tile = position.index if position is not None and position.kind == "tile" else 0
-    size_t, size_c, size_z = (int(n) for n in source.data.shape[:3])
+    size_t, size_c, size_z = (int(n) for n in source.shape[:3])
     out: dict[PlaneKey, PlaneValues] = {}
     for t, c, z in _every(size_t, size_c, size_z):
         where = {"T": t, "C": c, "Z": z, "M": tile}

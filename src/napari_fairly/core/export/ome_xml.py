@@ -112,12 +112,12 @@ class _Build:
     @property
     def samples(self) -> int:
         """RGB samples per pixel, each written as a channel (1 otherwise)."""
-        return int(self.acq.data.shape[5]) if self.acq.dims.endswith("S") else 1
+        return int(self.acq.shape[5]) if self.acq.dims.endswith("S") else 1
 
     @property
     def swapped(self) -> bool:
         """True when the operator's stack-axis correction exchanged Z and T."""
-        return tuple(self.acq.data.shape[:3]) != tuple(self.source.data.shape[:3])
+        return tuple(self.acq.shape[:3]) != tuple(self.source.shape[:3])
 
     def source_key(self, t: int, c: int, z: int) -> PlaneKey:
         """The source's own coordinates of written plane (t, c, z)."""

@@ -157,7 +157,7 @@ def channel_displays(
     low, high = _value_range(acq, dtype)
     if acq.dims.endswith("S"):
         rgb = ("FF0000", "00FF00", "0000FF", "FFFFFF")
-        samples = acq.data.shape[5]
+        samples = acq.shape[5]
         return tuple(
             ChannelDisplay(names[c], rgb[c % samples], low, high) for c in range(size_c)
         )
@@ -269,7 +269,7 @@ def pixel_pass_steps(
     checks keep their planes), its second hash starts with the last plane read.
     """
     acq = session.acquisition
-    pixels = tables.pixels_tczyx(acq)  # RGB samples become channels
+    pixels = tables.written_pixels(acq)  # RGB samples become channels
     shape = tuple(int(n) for n in pixels.shape)
     dtype = np.dtype(pixels.dtype)
     spec = ZarrSpec(

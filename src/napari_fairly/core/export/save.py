@@ -300,7 +300,7 @@ def _prepare_steps(
     check_destination_outside_source(plan.parent, acq.path)
     yield from _leftover_notes(plan.parent, result, prepared)
     _refuse_taken_name(plan, request)
-    pixels = tables.pixels_tczyx(acq)  # RGB samples become channels
+    pixels = tables.written_pixels(acq)  # RGB samples become channels
     uncompressed = int(np.prod(pixels.shape)) * pixels.dtype.itemsize
     raw_size = acq.path.stat().st_size if acq.path.is_file() else 0
     probe_destination(plan.parent, uncompressed + (raw_size if request.copy_raw else 0))
@@ -383,7 +383,7 @@ def _write_steps(
     """Pixel pass, checks, labels, documents and read-back of one dataset, in
     ``partial``."""
     acq = session.acquisition
-    pixels = tables.pixels_tczyx(acq)
+    pixels = tables.written_pixels(acq)
     shape = tuple(int(n) for n in pixels.shape)
     with (
         _Flusher(request.fsync) as flusher,
@@ -464,7 +464,6 @@ DOCUMENT_MODULES = (
     "rocrate.rocrate",
     "scipy.ndimage",
     "skimage.filters",
-    "skimage.morphology",
 )
 
 

@@ -199,7 +199,7 @@ def measurement_rows(
                     row.update(_plane_stats(plane))
                 elif plane_mean is not None:
                     row.update(
-                        pixel_count=int(acq.data.shape[3] * acq.data.shape[4]),
+                        pixel_count=int(acq.shape[3] * acq.shape[4]),
                         mean_adu=float(plane_mean[t, c, z]),
                         min_adu=_at(plane_min, t, c, z),
                         max_adu=_at(plane_max, t, c, z),
@@ -253,7 +253,7 @@ def _nyquist_by_channel(qc_report: QcReport | None) -> dict[int, dict[str, Any]]
 
 def acq_tcz(acq: Acquisition) -> tuple[int, int, int]:
     """T, C, Z sizes as written (RGB samples become channels)."""
-    shape = acq.data.shape
+    shape = acq.shape
     size_c = shape[1] * (shape[5] if acq.dims.endswith("S") else 1)
     return int(shape[0]), int(size_c), int(shape[2])
 
@@ -263,9 +263,9 @@ def channel_names(acq: Acquisition, size_c: int) -> list[str]:
     names: list[str] = []
     channels = acq.metadata.channels
     if acq.dims.endswith("S"):
-        samples = acq.data.shape[5]
+        samples = acq.shape[5]
         rgb = ("R", "G", "B", "A")
-        for c in range(acq.data.shape[1]):
+        for c in range(acq.shape[1]):
             base = (
                 channels[c].name.value
                 if c < len(channels) and channels[c].name.value
@@ -340,7 +340,7 @@ def labels_tzyx(labels: NDArray[Any], acq: Acquisition) -> NDArray[Any]:
         When the shapes do not match.
     """
     size_t, _size_c, size_z = acq_tcz(acq)
-    size_y, size_x = int(acq.data.shape[3]), int(acq.data.shape[4])
+    size_y, size_x = int(acq.shape[3]), int(acq.shape[4])
     lab = np.asarray(labels)
     if lab.ndim == 2:
         lab = lab[np.newaxis, np.newaxis]
@@ -386,6 +386,15 @@ def _regions(labels: NDArray[np.int64], intensity: NDArray[Any] | None = None) -
     from skimage.measure import regionprops
 
     return regionprops(labels, intensity_image=intensity)  # type: ignore[no-untyped-call]  # scikit-image has no type hints
+
+
+def written_pixels(acq: Acquisition) -> Any:
+    """What a save writes: :func:`pixels_tczyx`, or, when the writer reads each plane
+    straight from the file (``Acquisition.read_plane``), the reader's own lazy pixels,
+    whose shape and type need no dask graph."""
+    if acq.plane_reader is not None and acq.dims == "TCZYX":
+        return acq.pixels
+    return pixels_tczyx(acq)
 
 
 def pixels_tczyx(acq: Acquisition) -> Any:

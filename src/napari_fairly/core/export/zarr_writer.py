@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     import dask.array as da
     import zarr
 
+    from napari_fairly.core.formats._common import DeferredPixels
+
 NgffVersion = Literal["0.4", "0.5"]
 PlaneSink = Callable[[int, int, int, NDArray[Any]], None]
 PlaneReader = Callable[[int, int, int], NDArray[Any]]
@@ -354,7 +356,7 @@ class _Layout:
         )
 
 
-def _layout(data: da.Array, spec: ZarrSpec) -> _Layout:
+def _layout(data: da.Array | DeferredPixels, spec: ZarrSpec) -> _Layout:
     """What is written for ``data``; an unknown physical size gives scale 1, no unit."""
     size_t, size_c, size_z, size_y, size_x = (int(n) for n in data.shape)
     shape = (size_t, size_c, size_z, size_y, size_x)
@@ -622,7 +624,7 @@ def _default_workers(direct: bool) -> int:
 
 
 def _feed_steps(
-    data: da.Array, tasks: _InFlight, direct_reads: bool
+    data: da.Array | DeferredPixels, tasks: _InFlight, direct_reads: bool
 ) -> Generator[Progress, None, None]:
     """Hand every level-0 plane to the tasks, in file order; yields progress."""
     total = tasks.writer.layout.planes
@@ -636,6 +638,10 @@ def _feed_steps(
     else:
         from dask.local import get_sync
 
+        from napari_fairly.core.formats._common import DeferredPixels
+
+        if isinstance(data, DeferredPixels):
+            data = data.build()
         for t, c, z0, z1 in _read_blocks(data):
             # a scheduler function, not its name: dask then skips importing
             # distributed to look for a client
@@ -699,7 +705,7 @@ def write_ome_companion(target: Path, xml: str) -> None:
 
 
 def write_ome_zarr_steps(
-    data: da.Array,
+    data: da.Array | DeferredPixels,
     target: Path,
     spec: ZarrSpec,
     plane_sink: PlaneSink | None = None,
@@ -714,7 +720,9 @@ def write_ome_zarr_steps(
     Parameters
     ----------
     data
-        Lazy pixels with dims T, C, Z, Y, X, read one block of planes at a time.
+        Lazy pixels with dims T, C, Z, Y, X, read one block of planes at a time
+        (only their shape and type with ``read_plane``: a deferred array is then
+        never built).
     target
         The ``<name>.ome.zarr`` folder to create.
     spec

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import re
 import sys
 import threading
@@ -15,11 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-import dask.array as da
 import numpy as np
-from dask.highlevelgraph import HighLevelGraph
-from dask.layers import ArrayBlockIdDep
-from dask.tokenize import tokenize
 
 from napari_fairly.core import units
 from napari_fairly.core.errors import FairlyError, UnreadableFileError
@@ -28,7 +23,7 @@ from napari_fairly.core.metadata import ChannelMetadata, Objective, Position
 from napari_fairly.core.model import Reason, Sourced
 
 if TYPE_CHECKING:
-    from dask.typing import Key
+    import dask.array as da
 
 AXES = "TCZYX"
 READ_FIX = (
@@ -65,11 +60,33 @@ class SceneFields(TypedDict, total=False):
     position: Position | None
 
 
+@dataclass(frozen=True)
+class DeferredPixels:
+    """Shape, type and chunks of lazy TCZYX(S) pixels whose dask array is built only
+    when something asks for it (``build``).
+
+    Opening a file and reading its planes one by one (``SceneData.plane_reader``)
+    need no task graph: a command that only does that (``fairly save`` of a TIFF)
+    does not import dask (~1 s of its start-up) nor build a graph.
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    chunks: tuple[tuple[int, ...], ...]
+    build: Callable[[], da.Array] = field(repr=False, compare=False)
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes, as an array's."""
+        return len(self.shape)
+
+
 @dataclass
 class SceneData:
     """What a format reader hands back for one scene: pixels and metadata values."""
 
-    data: da.Array  # dims TCZYX, or TCZYXS for RGB(A)
+    # dims TCZYX, or TCZYXS for RGB(A); deferred: the graph is built when first asked
+    data: da.Array | DeferredPixels
     scene_names: tuple[str, ...]
     scene_index: int  # from 0, in ``scene_names``
     fields: SceneFields
@@ -252,6 +269,30 @@ def resolve_scene(names: Sequence[str], scene: int | str | None, path: Path) -> 
     return index
 
 
+def _tczyx_axes(shape: Sequence[int], axes: str) -> tuple[str, str, list[str]]:
+    """(axes in upper case, target axes, axes without a place) for ``shape``.
+
+    Raises ValueError when ``axes`` do not name ``shape`` or an axis of more than one
+    element has no place in TCZYX(S).
+    """
+    axes = axes.upper()
+    if len(axes) != len(shape) or len(set(axes)) != len(axes):
+        raise ValueError(f"axes {axes!r} do not match an array of {len(shape)} dims")
+    target = AXES + ("S" if "S" in axes else "")
+    extra = [a for a in axes if a not in target]
+    for a in extra:  # an unnamed leading axis of size 1 can go
+        if shape[axes.index(a)] != 1:
+            raise ValueError(f"axis {a} of size {shape[axes.index(a)]} has no place")
+    return axes, target, extra
+
+
+def tczyx_shape(shape: Sequence[int], axes: str) -> tuple[int, ...]:
+    """The shape :func:`to_tczyx` gives an array of ``shape`` named by ``axes``."""
+    axes, target, _extra = _tczyx_axes(shape, axes)
+    sizes = dict(zip(axes, (int(n) for n in shape), strict=True))
+    return tuple(sizes.get(a, 1) for a in target)
+
+
 def to_tczyx(arr: da.Array, axes: str) -> da.Array:
     """Reorder ``arr`` (axes named by ``axes``) to TCZYX(+S), adding size-1 axes.
 
@@ -260,16 +301,10 @@ def to_tczyx(arr: da.Array, axes: str) -> da.Array:
     dropping an axis by indexing build one task per chunk at once: 6 GB for an
     array of 10⁸ chunks before a single pixel is read.
     """
-    axes = axes.upper()
-    if len(axes) != arr.ndim or len(set(axes)) != len(axes):
-        raise ValueError(f"axes {axes!r} do not match an array of {arr.ndim} dims")
-    target = AXES + ("S" if "S" in axes else "")
-    extra = [a for a in axes if a not in target]
-    for a in extra:  # an unnamed leading axis of size 1 can go
-        if arr.shape[axes.index(a)] != 1:
-            raise ValueError(
-                f"axis {a} of size {arr.shape[axes.index(a)]} has no place"
-            )
+    import dask.array as da
+    from dask.tokenize import tokenize
+
+    axes, target, extra = _tczyx_axes(arr.shape, axes)
     if axes == target:
         return arr
     kept = [a for a in axes if a not in extra]
@@ -319,6 +354,9 @@ def block_id_array(
     second layer and a keyword-passing wrapper per task and inspects the function's
     signature three times, which a first open pays in full.
     """
+    import dask.array as da
+    from dask.layers import ArrayBlockIdDep
+
     dtype = np.dtype(dtype)
     index = tuple(range(len(chunks)))
     out: da.Array = da.blockwise(  # type: ignore[no-untyped-call]  # unannotated
@@ -464,117 +502,30 @@ def delayed_planes(
     )
 
 
-_WHOLE = slice(None)
+def deferred_planes(
+    read_plane: Callable[..., np.ndarray],
+    lead_shape: Sequence[int],
+    plane_shape: Sequence[int],
+    dtype: np.dtype[Any] | str,
+    path: Path,
+    axes: str,
+) -> DeferredPixels | da.Array:
+    """``to_tczyx(delayed_planes(...), axes)``, built when first asked.
 
+    Planes stay one chunk each, so the chunks are known without dask. Axes whose
+    planes are not their last two (or three, with samples) are reordered now.
 
-class PlaneArray(da.Array):
-    """A TCZYX dask array whose single-plane selections compute straight from the file.
-
-    Everything is dask's: the graph, slicing, every operation and ``dask.compute``.
-    The one difference: a selection of exactly one whole plane (integers on T, C and Z,
-    all of Y and X, as a viewer asks for the plane it shows) computes with
-    ``read_plane(t, c, z)`` in the calling thread instead of through the scheduler. The
-    values are the same, read by the same checked function the graph calls, and the
-    array is as fresh: nothing else holds it (dask copies a one-chunk result because
-    its graph or cache may keep the chunk; here nothing keeps it). Other selections,
-    ``compute(**options)`` and pickles are plain dask arrays.
+    Raises ValueError as :func:`to_tczyx` does, at once.
     """
+    dtype = np.dtype(dtype)
+    lead_shape, plane_shape = tuple(lead_shape), tuple(plane_shape)
+    shape = tczyx_shape(lead_shape + plane_shape, axes)
 
-    __slots__ = ()
+    def build() -> da.Array:
+        planes = delayed_planes(read_plane, lead_shape, plane_shape, dtype, path)
+        return to_tczyx(planes, axes)
 
-    _read_plane: Callable[[int, int, int], np.ndarray] | None = None
-    # (t, c, z) of this array: an int once selected, None while still an axis
-    _fixed: tuple[int | None, int | None, int | None] = (None, None, None)
-
-    @classmethod
-    def wrap(
-        cls,
-        arr: da.Array,
-        read_plane: Callable[[int, int, int], np.ndarray],
-        fixed: tuple[int | None, int | None, int | None] = (None, None, None),
-    ) -> PlaneArray:
-        """``arr`` (TCZYX, minus the axes ``fixed`` selects) with the direct read."""
-        out = cls(arr.dask, arr.name, arr.chunks, meta=arr._meta)
-        out.__dict__["_read_plane"] = read_plane
-        out.__dict__["_fixed"] = fixed
-        return out
-
-    def _selected(self, index: Any) -> tuple[int | None, int | None, int | None] | None:
-        """(t, c, z) after ``self[index]``; None unless it selects whole planes."""
-        if not isinstance(index, tuple):
-            index = (index,)
-        if index and index[-1] is Ellipsis:
-            index = index[:-1]
-        if len(index) > self.ndim or any(i is Ellipsis for i in index):
-            return None
-        index += (_WHOLE,) * (self.ndim - len(index))
-        lead, yx = index[:-2], index[-2:]
-        if any(not (isinstance(i, slice) and i == _WHOLE) for i in yx):
-            return None
-        fixed = list(self._fixed)
-        free = [k for k, f in enumerate(fixed) if f is None]
-        for k, i, n in zip(free, lead, self.shape[: len(free)], strict=True):
-            if isinstance(i, slice) and i == _WHOLE:
-                continue
-            if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
-                return None
-            fixed[k] = range(n)[int(i)]
-        return fixed[0], fixed[1], fixed[2]
-
-    def __getitem__(self, index: Any) -> da.Array:
-        read = self._read_plane
-        fixed = self._selected(index) if read is not None else None
-        if read is not None and fixed is not None and None not in fixed:
-            plane = self._one_block(fixed)
-            if plane is not None:
-                return PlaneArray.wrap(plane, read, fixed)
-        # dask's errors, graph and name (dask's Array methods are unannotated)
-        out: da.Array = super().__getitem__(index)  # type: ignore[no-untyped-call]
-        if read is None or fixed is None or not isinstance(out, da.Array):
-            return out
-        return PlaneArray.wrap(out, read, fixed)
-
-    def _one_block(self, fixed: tuple[int | None, ...]) -> da.Array | None:
-        """Plane ``fixed`` as one getitem task on its block: the graph dask's slicing
-        builds for a whole plane, without its general machinery (~0.4 ms on a first
-        slice). None unless every plane is one block of this array.
-        """
-        lead = [f for f, own in zip(fixed, self._fixed, strict=True) if own is None]
-        chunks, n = self.chunks, len(lead)
-        per_plane = all(len(chunks[k]) == self.shape[k] for k in range(n))
-        if not per_plane or any(len(c) != 1 for c in chunks[n:]):
-            return None
-        name = "getitem-" + tokenize(self.name, tuple(lead))
-        block = (self.name, *lead, *(0,) * (self.ndim - n))
-        layer: dict[Key, Any] = {(name, 0, 0): (operator.getitem, block, (0,) * n)}
-        # an Array is a DaskCollection; dask's protocol types __dask_scheduler__ as a
-        # staticmethod, its Array as the function, so mypy sees them differ
-        graph = HighLevelGraph.from_collections(
-            name,
-            layer,
-            dependencies=[self],  # type: ignore[list-item]
-        )
-        meta = np.empty((0, 0), self.dtype)
-        return da.Array(graph, name, chunks[n:], meta=meta)  # type: ignore[no-untyped-call]
-
-    def _plane(self) -> np.ndarray | None:
-        t, c, z = self._fixed
-        if self._read_plane is None or t is None or c is None or z is None:
-            return None
-        return self._read_plane(t, c, z)
-
-    def compute(self, **kwargs: Any) -> Any:
-        """The plane read directly when this is one whole plane, else dask's compute."""
-        plane = None if kwargs else self._plane()
-        if plane is None:
-            return super().compute(**kwargs)  # type: ignore[no-untyped-call]
-        return plane
-
-    def __array__(
-        self, dtype: Any = None, copy: bool | None = None, **kwargs: Any
-    ) -> np.ndarray:
-        plane = None if kwargs or copy is False else self._plane()
-        if plane is None:
-            full: np.ndarray = super().__array__(dtype, copy, **kwargs)  # type: ignore[no-untyped-call]
-            return full
-        return np.asarray(plane, dtype=dtype)
+    if not axes.upper().endswith("YXS" if len(plane_shape) == 3 else "YX"):
+        return build()
+    chunks = tuple((1,) * n for n in shape[:3]) + tuple((n,) for n in shape[3:])
+    return DeferredPixels(shape, dtype, chunks, build)

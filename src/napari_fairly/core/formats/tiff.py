@@ -36,19 +36,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import dask.array as da
 import numpy as np
 
 from napari_fairly.core.errors import UnreadableFileError
 from napari_fairly.core.formats._bounds import check_chunks, check_plane
 from napari_fairly.core.formats._common import (
     PIXEL_SIZE,
+    DeferredPixels,
     SceneData,
     SceneFields,
     checked_planes,
-    delayed_planes,
+    deferred_planes,
     fnum,
     guard,
     length_um,
@@ -73,6 +73,14 @@ from napari_fairly.core.i18n import _
 from napari_fairly.core.metadata import ChannelMetadata, no_stack, stack_axes
 from napari_fairly.core.model import Reason, Sourced
 from napari_fairly.core.units import to_um
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import dask.array as da
+
+    # lazy pixels: a dask array, or one built when first asked
+    Pixels: TypeAlias = da.Array | DeferredPixels
 
 PlaneReader = Callable[[int, int, int], np.ndarray]
 
@@ -945,7 +953,7 @@ def _unnamed_hint(tf: Any) -> tuple[str, str]:
 
 def _stack_pixels(
     tf: Any, stack: _Stack, path: Path
-) -> tuple[da.Array, Any, PlaneReader | None]:
+) -> tuple[Pixels, Any, PlaneReader | None]:
     """Lazy TCZYX(S) pixels of ``stack``, what holds the file, the direct plane read."""
     axes = _axes(stack.axes, _unnamed_hint(tf)[0])
     if stack.series_index is not None:
@@ -963,7 +971,7 @@ def _stack_pixels(
     def read(*lead: int) -> np.ndarray:
         return reader(int(table[lead]))
 
-    planes = delayed_planes(read, lead_shape, plane_shape, stack.dtype, path)
+    pixels = deferred_planes(read, lead_shape, plane_shape, stack.dtype, path, axes)
     lead_axes = axes[: len(lead_shape)]
 
     def plane(t: int, c: int, z: int) -> np.ndarray:
@@ -975,7 +983,7 @@ def _stack_pixels(
         if axes.endswith(("YX", "YXS"))
         else None
     )
-    return to_tczyx(planes, axes), reader, direct
+    return pixels, reader, direct
 
 
 @dataclass(frozen=True)
@@ -1041,7 +1049,7 @@ class _Opened(NamedTuple):
 
     names: list[str]
     scene_index: int
-    data: da.Array
+    data: Pixels
     holder: _PageReader | _SeriesArray  # keeps the file open; close() releases it
     plane: PlaneReader | None
     # the OME-XML root of an OME-TIFF, or the plain or ImageJ stack read
@@ -1279,7 +1287,7 @@ class _SeriesArray:
 
 def _ome_pixels(
     reader: _PageReader, table: np.ndarray, page: Any, path: Path
-) -> tuple[da.Array, PlaneReader]:
+) -> tuple[Pixels, PlaneReader]:
     """Lazy TCZYX pixels, one read of one IFD per plane, and the direct plane read."""
 
     def read(t: int, c: int, z: int) -> np.ndarray:
@@ -1287,7 +1295,8 @@ def _ome_pixels(
 
     shape, dtype = tuple(page.shape), page.dtype
     _check_page(page, shape, dtype, path)
-    data = delayed_planes(read, table.shape, shape, dtype, path)
+    axes = "TCZ" + ("YXS" if len(shape) == 3 else "YX")
+    data = deferred_planes(read, table.shape, shape, dtype, path, axes)
     return data, checked_planes(read, shape, dtype, path)
 
 
@@ -1305,7 +1314,7 @@ def _check_page(page: Any, plane_shape: Any, dtype: Any, path: Path) -> None:
 
 def _pixels(
     tf: Any, series: Any, index: int, path: Path, axes: str | None = None
-) -> tuple[da.Array, Any, PlaneReader | None]:
+) -> tuple[Pixels, Any, PlaneReader | None]:
     """Lazy TCZYX(S) pixels, what holds the file, and the direct plane read (when
     each page is one plane). ``axes``: our letters for the series' axes.
 
@@ -1325,6 +1334,8 @@ def _pixels(
         and tuple(pages[0].shape) == plane_shape
     )
     if not one_plane_per_page:
+        import dask.array as da
+
         view = _SeriesArray(path, index, tf)
         data = da.from_array(  # type: ignore[no-untyped-call]  # unannotated
             view,
@@ -1338,7 +1349,7 @@ def _pixels(
     def read(*lead: int) -> np.ndarray:
         return reader(int(np.ravel_multi_index(lead, lead_shape)) if lead_shape else 0)
 
-    planes = delayed_planes(read, lead_shape, plane_shape, series.dtype, path)
+    pixels = deferred_planes(read, lead_shape, plane_shape, series.dtype, path, axes)
     lead_axes = axes[: len(lead_shape)]
 
     def plane(t: int, c: int, z: int) -> np.ndarray:
@@ -1346,7 +1357,7 @@ def _pixels(
         return read(*(where.get(a, 0) for a in lead_axes))
 
     checked = checked_planes(plane, plane_shape, series.dtype, path)
-    return to_tczyx(planes, axes), reader, checked
+    return pixels, reader, checked
 
 
 def _tag_value(value: Any) -> Any:

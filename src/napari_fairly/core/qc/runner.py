@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Generator
@@ -31,6 +32,7 @@ from napari_fairly.core.qc.stats import (
     PixelStatistics,
     PlaneStatsAccumulator,
     pixel_statistics_steps,
+    tczyx_shape,
     tczyx_view,
 )
 
@@ -44,7 +46,7 @@ def channel_names(acq: Acquisition, inputs: QcInputs) -> list[str | None]:
     """Display name per (pixel) channel; RGB samples become ``name:R`` etc."""
     names = [ch.name for ch in inputs.channels]
     if acq.dims == "TCZYXS":
-        size_s = acq.data.shape[5]
+        size_s = acq.shape[5]
         labels = "RGBA" if size_s <= 4 else [str(i) for i in range(size_s)]
         return [
             f"{name or c}:{labels[s]}"
@@ -57,9 +59,9 @@ def channel_names(acq: Acquisition, inputs: QcInputs) -> list[str | None]:
 def _nyquist(
     acq: Acquisition, inputs: QcInputs, thresholds: dict[str, float], size_c: int
 ) -> tuple[list[NyquistChannel], list[CheckResult]]:
-    data = tczyx_view(acq)
-    size_z = int(data.shape[2])
-    bytes_per_channel = int(data.nbytes // max(1, size_c))
+    shape = tczyx_shape(acq)
+    size_z = shape[2]
+    bytes_per_channel = math.prod(shape) * acq.dtype.itemsize // max(1, size_c)
 
     def nm(value: float | None) -> float | None:
         return None if value is None else value * 1000.0
@@ -79,7 +81,7 @@ def _nyquist(
     results, rows = [], []
     rgb = acq.dims == "TCZYXS"
     for c in range(size_c):
-        ch = inputs.channels[c // acq.data.shape[5] if rgb else c]
+        ch = inputs.channels[c // acq.shape[5] if rgb else c]
         modality = ch.modality.value
         result, found = check_channel_sampling(
             channel=c,
@@ -237,17 +239,17 @@ def run_qc_steps(
     """
     language = language or current_language()
     limits = resolve_thresholds(thresholds)
-    data = tczyx_view(acq)
-    shape = tuple(int(s) for s in data.shape)
+    shape = tczyx_shape(acq)  # the dask array is built only if a plane needs it
+    dtype = acq.dtype
     inputs = resolve_inputs(acq.metadata, parameters)
     settings = SnrSettings.build(shape, inputs, limits)
     kept: dict[tuple[int, int, int], np.ndarray] = dict(snr_planes or {})
     own_early = None
     try:
         if stats is None:
-            cache = SnrPlaneCache(shape, data.dtype.itemsize)
+            cache = SnrPlaneCache(shape, dtype.itemsize)
             accumulator = PlaneStatsAccumulator(
-                data.dtype, shape, significant_bits=acq.metadata.significant_bits.value
+                dtype, shape, significant_bits=acq.metadata.significant_bits.value
             )
             early_snr = own_early = EarlySnr(cache, accumulator, settings, language)
             stats = yield from pixel_statistics_steps(
@@ -266,7 +268,7 @@ def run_qc_steps(
             else {}
         )
         snr_results = yield from _measure_snr(
-            acq, data, stats, settings, kept, started, language
+            acq, stats, settings, kept, started, language
         )
     finally:
         if own_early is not None:
@@ -295,7 +297,6 @@ def run_qc_steps(
 
 def _measure_snr(
     acq: Acquisition,
-    data: Any,
     stats: PixelStatistics,
     settings: SnrSettings,
     kept: dict[tuple[int, int, int], np.ndarray],
@@ -313,6 +314,7 @@ def _measure_snr(
         if plane is None and acq.dims == "TCZYX":
             plane = acq.read_plane(t, c, z)  # straight from the file where it can
         elif plane is None:  # RGB samples as channels: one plane through dask
+            data = tczyx_view(acq)
             plane = np.asarray(data[t, c, z].compute(scheduler="synchronous"))
         return settings.measure(key, plane, ceilings.get(c))
 

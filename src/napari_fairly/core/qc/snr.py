@@ -201,11 +201,13 @@ def immerkaer_high_pass(tile: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def _interior_footprint() -> np.ndarray:
-    """Disk of radius 2: a mask eroded by it keeps the pixels away from class edges."""
-    from skimage.morphology import disk
+    """Disk of radius 2: a mask eroded by it keeps the pixels away from class edges.
 
-    # scikit-image has no type hints
-    footprint: np.ndarray = disk(2).astype(bool)  # type: ignore[no-untyped-call]
+    ``skimage.morphology.disk(2)``'s definition (x² + y² ≤ r²), without importing
+    scikit-image's morphology (~0.5 s) for a 5x5 mask.
+    """
+    y, x = np.mgrid[-2:3, -2:3]
+    footprint: np.ndarray = x * x + y * y <= 2 * 2
     return footprint
 
 

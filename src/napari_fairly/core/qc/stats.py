@@ -670,6 +670,16 @@ def _blocks(
     return blocks
 
 
+def tczyx_shape(acq: Acquisition) -> tuple[int, ...]:
+    """The shape of :func:`tczyx_view`, without building the dask array."""
+    if acq.dims == "TCZYXS":
+        size_t, size_c, size_z, size_y, size_x, size_s = acq.shape
+        return (size_t, size_c * size_s, size_z, size_y, size_x)
+    if acq.dims != "TCZYX":
+        raise ValueError(f"unexpected dims {acq.dims!r}; expected TCZYX or TCZYXS")
+    return acq.shape
+
+
 def tczyx_view(acq: Acquisition) -> Any:
     """The acquisition's dask array as (T, C, Z, Y, X); RGB samples become channels."""
     data = acq.data
@@ -822,7 +832,7 @@ def _plane_steps(
     The chunks of ``acq.data`` in file order, each read the way ``acq.data[t, c, z]``
     reads it (``Acquisition.read_plane``): no task graph nor scheduler per plane.
     """
-    size_t, size_c, size_z = (int(n) for n in acq.data.shape[:3])
+    size_t, size_c, size_z = (int(n) for n in acq.shape[:3])
     blocks = [
         (t, c, c + 1, z, z + 1)
         for t in range(size_t)
