@@ -11,6 +11,7 @@ sharded at NGFF 0.5; its labels follow the pass (:mod:`.labels`).
 from __future__ import annotations
 
 from collections.abc import Generator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -216,23 +217,24 @@ def no_ome_model(name: str, pixels: Any) -> Note | None:
     return Note(NoteKind.NO_OME_MODEL, text)
 
 
-def _write_ome_model(session: Session, name: str, pixels: Any, target: Path) -> None:
-    """Build the image's OME model (:mod:`.ome_xml`) and write it beside the image.
+def _ome_model_meanwhile(session: Session, name: str, pixels: Any) -> Future[str]:
+    """The image's OME model (:mod:`.ome_xml`) as XML, built in a thread of its own
+    while the pass compresses the planes.
 
-    After the pass: ome-types weighs ~40 MB once imported, which then adds to what
-    the pass holds in memory only if it is loaded before it.
-
-    Raises
-    ------
-    OmeModelError
-        When no valid OME model can be built (a bug: the save stops).
+    ome-types takes ~1 s to import and the model's validation some more: done after
+    the pass, the save waited for it on one core. The model describes the session
+    as the save started.
     """
     from napari_fairly.core.export.ome_xml import dataset_ome_xml
 
     shape = tuple(int(n) for n in pixels.shape)
     names = tuple(tables.channel_names(session.acquisition, shape[1]))
-    xml = dataset_ome_xml(session, name, shape, np.dtype(pixels.dtype), names)
-    write_ome_companion(target, xml)
+    dtype = np.dtype(pixels.dtype)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-ome-model")
+    try:
+        return pool.submit(dataset_ome_xml, session, name, shape, dtype, names)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def relabelled(
@@ -299,9 +301,15 @@ def pixel_pass_steps(
         hash_planes=set(verified),
     )
     total = shape[0] * shape[1] * shape[2]
-    written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
-    if with_ome_model:
+    model = _ome_model_meanwhile(session, plan.name, pixels) if with_ome_model else None
+    try:
+        written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
+    finally:
+        if model is not None:
+            wait([model])  # a failed or cancelled pass leaves no thread behind
+    if model is not None:
         yield Progress(total, total, _("{scene}: OME metadata").format(scene=label))
-        _write_ome_model(session, plan.name, pixels, written.path)
+        # raises OmeModelError when no valid model can be built (a bug: the save stops)
+        write_ome_companion(written.path, model.result())
     hashes = {plane_key(*k): v for k, v in sorted(written.plane_sha256.items())}
     return PixelPass(written, hashes, verified, total, with_ome_model)

@@ -24,7 +24,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -395,12 +395,27 @@ def _layout(data: da.Array | DeferredPixels, spec: ZarrSpec) -> _Layout:
     )
 
 
+def _arrays_meanwhile(target: Path, layout: _Layout) -> Future[zarr.Group]:
+    """:func:`_create_arrays` in a thread of its own, started now.
+
+    zarr takes ~0.4 s to import: it writes the arrays' metadata while the first
+    planes are compressed, their chunks going to the keys it will describe.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-zarr-arrays")
+    try:
+        return pool.submit(_create_arrays, target, layout)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def _create_arrays(target: Path, layout: _Layout) -> zarr.Group:
-    """The root group and one empty array per level; zarr writes their metadata."""
+    """The root group and one empty array per level in ``target``, a folder this
+    save just made (chunks may already be in it); zarr writes their metadata."""
     import zarr
     from zarr.codecs import BloscCodec
 
-    root = zarr.open_group(store=str(target), mode="w-", zarr_format=layout.zarr_format)
+    # "a": the folder is ours and new, but the first chunks may be in it already
+    root = zarr.open_group(store=str(target), mode="a", zarr_format=layout.zarr_format)
     itemsize = layout.dtype.itemsize
     for k in range(len(layout.levels)):
         kwargs: dict[str, Any] = {
@@ -756,9 +771,10 @@ def write_ome_zarr_steps(
         )
     layout = _layout(data, spec)
     try:
-        root = _create_arrays(target, layout)
+        target.mkdir()  # ours alone: nothing else writes in it
     except OSError as err:
         raise _ensure_writable(err, target) from err
+    arrays = _arrays_meanwhile(target, layout)
     size_t, size_c, size_z = layout.shape[:3]
     result = WrittenZarr(
         path=target,
@@ -782,6 +798,11 @@ def write_ome_zarr_steps(
     finally:
         tasks.close()
         unfinished = writer.close()
+        wait([arrays])  # nothing writes in the folder once this returns
+    try:
+        root = arrays.result()
+    except OSError as err:
+        raise _ensure_writable(err, target) from err
     if unfinished:  # every chunk was written: every shard must be complete
         raise OutputError(
             _("{n} shard(s) of the image were left incomplete.").format(n=unfinished),
