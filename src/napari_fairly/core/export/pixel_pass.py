@@ -11,7 +11,7 @@ sharded at NGFF 0.5; its labels follow the pass (:mod:`.labels`).
 from __future__ import annotations
 
 from collections.abc import Generator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -217,9 +217,11 @@ def no_ome_model(name: str, pixels: Any) -> Note | None:
     return Note(NoteKind.NO_OME_MODEL, text)
 
 
-def _ome_model_meanwhile(session: Session, name: str, pixels: Any) -> Future[str]:
-    """The image's OME model (:mod:`.ome_xml`) as XML, built in a thread of its own
-    while the pass compresses the planes.
+def _ome_model_meanwhile(
+    session: Session, name: str, pixels: Any, side: Executor
+) -> Future[str]:
+    """The image's OME model (:mod:`.ome_xml`) as XML, built on the save's side
+    thread while the pass compresses the planes.
 
     ome-types takes ~1 s to import and the model's validation some more: done after
     the pass, the save waited for it on one core. The model describes the session
@@ -230,11 +232,7 @@ def _ome_model_meanwhile(session: Session, name: str, pixels: Any) -> Future[str
     shape = tuple(int(n) for n in pixels.shape)
     names = tuple(tables.channel_names(session.acquisition, shape[1]))
     dtype = np.dtype(pixels.dtype)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-ome-model")
-    try:
-        return pool.submit(dataset_ome_xml, session, name, shape, dtype, names)
-    finally:
-        pool.shutdown(wait=False)
+    return side.submit(dataset_ome_xml, session, name, shape, dtype, names)
 
 
 def relabelled(
@@ -262,10 +260,12 @@ def pixel_pass_steps(
     raw: RawFileWatch,
     label: str,
     with_ome_model: bool = True,
+    side: Executor | None = None,
 ) -> Generator[Progress, None, PixelPass]:
     """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes,
     then the image's OME model (unless ``with_ome_model`` is False: see
-    :func:`no_ome_model`).
+    :func:`no_ome_model`). ``side``: the thread the OME model and the zarr metadata
+    are made on meanwhile (default: one of their own).
 
     When nothing reads the raw file after the pass (no labels, no raw copy, and the
     checks keep their planes), its second hash starts with the last plane read.
@@ -299,14 +299,26 @@ def pixel_pass_steps(
         else None,
         source_read=raw.start_rehash if reads_last else None,
         hash_planes=set(verified),
+        side=side,
     )
     total = shape[0] * shape[1] * shape[2]
-    model = _ome_model_meanwhile(session, plan.name, pixels) if with_ome_model else None
+    own = None
+    if side is None:
+        side = own = ThreadPoolExecutor(max_workers=1)
+    model = None
+    if with_ome_model:
+        model = _ome_model_meanwhile(session, plan.name, pixels, side)
     try:
         written = yield from relabelled(writer, total, f"{label}: writing OME-Zarr")
+    except BaseException:
+        if model is not None:
+            model.cancel()  # not needed any more, if not started
+        raise
     finally:
         if model is not None:
             wait([model])  # a failed or cancelled pass leaves no thread behind
+        if own is not None:
+            own.shutdown(wait=False)
     if model is not None:
         yield Progress(total, total, _("{scene}: OME metadata").format(scene=label))
         # raises OmeModelError when no valid model can be built (a bug: the save stops)

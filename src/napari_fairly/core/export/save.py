@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -160,8 +160,8 @@ def preload() -> None:
     """
     import importlib
 
-    # writer and read-back, the crate check, the SNR estimator
-    # not ome-types (~40 MB): the save imports it after the pixels are written
+    # writer and read-back, the crate check, the SNR estimator; not ome-types
+    # (~40 MB): a save imports it on its side thread, only when it saves
     for module in ("zarr", *DOCUMENT_MODULES):
         importlib.import_module(module)
     from napari_fairly.core.export.zarr_writer import downsample_plane
@@ -170,6 +170,50 @@ def preload() -> None:
     exact_histogram(np.zeros((2, 2), np.uint16), 0, 65536)
     smooth(np.zeros((2, 2), np.float32))
     downsample_plane(np.zeros((4, 4), np.uint16))
+
+
+def warm_kernels(dtype: np.dtype[Any]) -> None:
+    """Load the pass's compiled kernels for ``dtype`` planes from numba's cache.
+
+    ~0.5 s holding the GIL: the compression threads wait for them (statistics and
+    pyramid of every plane), so this runs first on the save's side thread, before the
+    imports that can wait.
+    """
+    from napari_fairly.core.export.zarr_writer import downsample_plane
+    from napari_fairly.core.qc import PlaneStatsAccumulator
+
+    planes = np.zeros((1, 1, 1, 4, 4), dtype)
+    PlaneStatsAccumulator(dtype, planes.shape).add_plane(0, 0, 0, planes[0, 0, 0])
+    downsample_plane(planes[0, 0, 0])
+
+
+def _quietly(job: Callable[..., object]) -> Callable[..., None]:
+    """``job`` whose failure is left for the save to meet where it uses the result:
+    side work (warming, importing) must not fail a save by itself."""
+
+    def run(*args: Any) -> None:
+        with contextlib.suppress(Exception):
+            job(*args)
+
+    return run
+
+
+@contextlib.contextmanager
+def _side_thread() -> Iterator[ThreadPoolExecutor]:
+    """One thread for a save's side work, run in the order it is submitted; what has
+    not started when the save ends (a failure, a cancel) is dropped."""
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-side")
+    try:
+        yield side
+    finally:
+        side.shutdown(wait=False, cancel_futures=True)
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for module in modules:
+        importlib.import_module(module)
 
 
 def save_steps(request: SaveRequest) -> SaveEvents:
@@ -385,13 +429,17 @@ def _write_steps(
     acq = session.acquisition
     pixels = tables.written_pixels(acq)
     shape = tuple(int(n) for n in pixels.shape)
+    # the pass's side work, in this order on one thread: the kernels the compression
+    # threads wait for, then imports and documents needed only after the pass
     with (
+        _side_thread() as side,
         _Flusher(request.fsync) as flusher,
         closing(QcFeed(session, shape, np.dtype(pixels.dtype))) as feed,
     ):
-        _import_meanwhile(DOCUMENT_MODULES)
+        side.submit(_quietly(warm_kernels), np.dtype(pixels.dtype))
+        side.submit(_quietly(_import_all), DOCUMENT_MODULES)
         passed = yield from pixel_pass_steps(
-            request, session, plan, partial, feed, raw, label, extras.ome_model
+            request, session, plan, partial, feed, raw, label, extras.ome_model, side
         )
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))
@@ -457,28 +505,15 @@ def _write_steps(
     )
 
 
-# what the checks and documents import after the pixel pass: ~0.6 s of a command's
-# start-up, done while the pass's threads (mostly in compression) leave a core free
+# what the checks and documents import after the pixel pass: ~1 s of a command's
+# start-up, done on the save's side thread while the pass compresses
 DOCUMENT_MODULES = (
+    "pandas",  # the read-back loads the measurements as their users do
     "datacite.schema45",
     "rocrate.rocrate",
     "scipy.ndimage",
     "skimage.filters",
 )
-
-
-def _import_meanwhile(modules: tuple[str, ...]) -> None:
-    """Import ``modules`` in a background thread; the save imports them again when it
-    needs them (at once if this finished, else it waits for this import)."""
-    import importlib
-    import threading
-
-    def quietly() -> None:  # a failure here shows up, explained, where they are used
-        for module in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(module)
-
-    threading.Thread(target=quietly, name="fairly-import", daemon=True).start()
 
 
 def _stats_of(report: QcReport | None) -> PixelStatistics | None:

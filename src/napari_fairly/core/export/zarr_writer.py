@@ -24,7 +24,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -395,19 +395,6 @@ def _layout(data: da.Array | DeferredPixels, spec: ZarrSpec) -> _Layout:
     )
 
 
-def _arrays_meanwhile(target: Path, layout: _Layout) -> Future[zarr.Group]:
-    """:func:`_create_arrays` in a thread of its own, started now.
-
-    zarr takes ~0.4 s to import: it writes the arrays' metadata while the first
-    planes are compressed, their chunks going to the keys it will describe.
-    """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-zarr-arrays")
-    try:
-        return pool.submit(_create_arrays, target, layout)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def _create_arrays(target: Path, layout: _Layout) -> zarr.Group:
     """The root group and one empty array per level in ``target``, a folder this
     save just made (chunks may already be in it); zarr writes their metadata."""
@@ -729,6 +716,7 @@ def write_ome_zarr_steps(
     read_plane: PlaneReader | None = None,
     source_read: Callable[[], None] | None = None,
     hash_planes: Collection[tuple[int, int, int]] | None = None,
+    side: Executor | None = None,
 ) -> Generator[Progress, None, WrittenZarr]:
     """Write a TCZYX dask array as an OME-Zarr image at ``target`` (must not exist).
 
@@ -762,6 +750,10 @@ def write_ome_zarr_steps(
     hash_planes
         The (t, c, z) planes whose sha256 the read-back check will compare; None:
         every plane. Hashing a plane costs about an eighth of compressing it.
+    side
+        The thread zarr writes the arrays' metadata on meanwhile (default: one of
+        its own): zarr takes ~0.4 s to import, so it does that while the first
+        planes are compressed, their chunks going to the keys it will describe.
     """
     if data.ndim != 5:
         raise ValueError(f"expected TCZYX pixels, got {data.ndim} dimensions")
@@ -774,7 +766,10 @@ def write_ome_zarr_steps(
         target.mkdir()  # ours alone: nothing else writes in it
     except OSError as err:
         raise _ensure_writable(err, target) from err
-    arrays = _arrays_meanwhile(target, layout)
+    own = None
+    if side is None:
+        side = own = ThreadPoolExecutor(max_workers=1)
+    arrays = side.submit(_create_arrays, target, layout)
     size_t, size_c, size_z = layout.shape[:3]
     result = WrittenZarr(
         path=target,
@@ -795,10 +790,15 @@ def write_ome_zarr_steps(
     tasks = _InFlight(writer, workers or _default_workers(writer.files.direct), target)
     try:
         yield from _feed_steps(data, tasks, direct_reads=read_plane is not None)
+    except BaseException:
+        arrays.cancel()  # not needed any more, if not started
+        raise
     finally:
         tasks.close()
         unfinished = writer.close()
         wait([arrays])  # nothing writes in the folder once this returns
+        if own is not None:
+            own.shutdown(wait=False)
     try:
         root = arrays.result()
     except OSError as err:
