@@ -124,6 +124,11 @@ class QcFeed:
         """The planes kept for SNR, by (t, c, z)."""
         return self.cache.planes() if self.cache is not None else None
 
+    def release_planes(self) -> None:
+        """Drop the planes kept for SNR, once the checks have measured it."""
+        if self.cache is not None:
+            self.cache.clear()
+
     def close(self) -> None:
         """Drop the SNR measurements not started; wait for the running one."""
         if self.early_snr is not None:

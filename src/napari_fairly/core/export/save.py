@@ -441,9 +441,13 @@ def _write_steps(
         passed = yield from pixel_pass_steps(
             request, session, plan, partial, feed, raw, label, extras.ome_model, side
         )
+        # the read-back loads the measurements as their users do; pandas (~30 MB)
+        # is imported now, while the checks and documents are made
+        side.submit(_quietly(_import_all), ("pandas",))
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))
         report = yield from _checks_steps(session, feed, passed, label)
+        feed.release_planes()  # the documents and the read-back need their memory
         acceptance = _decide(session, report, request)
         written_labels = None
         if extras.labels is not None:
@@ -508,7 +512,6 @@ def _write_steps(
 # what the checks and documents import after the pixel pass: ~1 s of a command's
 # start-up, done on the save's side thread while the pass compresses
 DOCUMENT_MODULES = (
-    "pandas",  # the read-back loads the measurements as their users do
     "datacite.schema45",
     "rocrate.rocrate",
     "scipy.ndimage",

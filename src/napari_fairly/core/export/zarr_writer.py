@@ -578,8 +578,9 @@ class _InFlight:
     def __init__(self, writer: _PlaneWriter, workers: int, target: Path) -> None:
         self.writer = writer
         self.target = target
-        # one task more in flight keeps the workers busy while the oldest finishes
-        self.max_in_flight = workers + 2
+        # one task more in flight keeps the workers busy while the oldest finishes;
+        # each holds a plane and its copies (~14 MB for 2048² 16-bit planes)
+        self.max_in_flight = workers + 1
         self.pending: deque[tuple[Future[str | None], tuple[int, int, int]]] = deque()
         self.done = 0
         self.pool = ThreadPoolExecutor(

@@ -424,14 +424,18 @@ def estimate_snr(
         else np.concatenate([s.ravel() for s in smoothed])
     )
     threshold = _otsu_threshold(pooled)
+    pixel_count = pooled.size
+    del pooled  # memory: four tiles' values are 16 MB, and each step below as much
     work_type = _work_type(raw.dtype)
-    classes = _Classes.pooled(
-        [
-            _Classes.of_tile(raw[ty, tx].astype(work_type), s, threshold, ceiling)
-            for (ty, tx), s in zip(tiles, smoothed, strict=True)
-        ]
-    )
-    found = _Measurement.of(classes, pooled.size)
+    parts = []
+    for ty, tx in tiles:  # each tile's smoothed values are dropped once split
+        tile_smoothed = smoothed.pop(0)
+        tile = raw[ty, tx].astype(work_type)
+        parts.append(_Classes.of_tile(tile, tile_smoothed, threshold, ceiling))
+        del tile, tile_smoothed
+    classes = _Classes.pooled(parts)
+    del parts
+    found = _Measurement.of(classes, pixel_count)
     reason = _unreliable(raw.shape, found, cnr_min, min_class_frac)
     photons, snr_poisson = _photon_snr(found.mean_signal, gain_e_per_adu, offset_adu)
     wavelet = np.median([wavelet_sigma(raw[ty, tx]) for ty, tx in tiles])
@@ -591,6 +595,12 @@ class SnrPlaneCache:
     def channel_planes(self, c: int) -> dict[PlaneKey, np.ndarray]:
         """The planes kept for channel ``c``, by (t, c, z)."""
         return {key: p for key, p in self.planes().items() if key[1] == c}
+
+    def clear(self) -> None:
+        """Drop the planes kept (once SNR is measured): up to a few planes' memory."""
+        with self._lock:
+            self._brightest.clear()
+            self._fixed.clear()
 
     def planes(self) -> dict[PlaneKey, np.ndarray]:
         """The planes kept, by (t, c, z)."""

@@ -206,7 +206,8 @@ def _stack_views(
     projection: NDArray[Any] | None = None
     for z0 in range(0, size_z, PLANES_PER_READ):
         planes = _planes(level, c, z0, min(size_z, z0 + PLANES_PER_READ))
-        counts += _bin_counts(planes, *bin_range)
+        for plane in planes:  # binned one by one: its float copies are 4x its size
+            counts += _bin_counts(plane, *bin_range)
         highest = planes.max(axis=0)
         projection = highest if projection is None else np.maximum(projection, highest)
     if projection is None:
