@@ -309,7 +309,7 @@ def pixel_pass_steps(
     total = shape[0] * shape[1] * shape[2]
     own = None
     if side is None:
-        side = own = ThreadPoolExecutor(max_workers=1)
+        side = own = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-side")
     model = None
     if with_ome_model:
         model = _ome_model_meanwhile(session, plan.name, pixels, side)

@@ -769,7 +769,7 @@ def write_ome_zarr_steps(
         raise _ensure_writable(err, target) from err
     own = None
     if side is None:
-        side = own = ThreadPoolExecutor(max_workers=1)
+        side = own = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-side")
     arrays = side.submit(_create_arrays, target, layout)
     size_t, size_c, size_z = layout.shape[:3]
     result = WrittenZarr(
