@@ -441,8 +441,13 @@ def _write_steps(
         passed = yield from pixel_pass_steps(
             request, session, plan, partial, feed, raw, label, extras.ome_model, side
         )
+        # the image is complete: its sampled planes are decoded and compared while
+        # the checks and documents are made (labels, written later, are read after)
+        planes = None
+        if extras.labels is None:
+            planes = side.submit(_check_planes, request, passed, partial, plan)
         # the read-back loads the measurements as their users do; pandas (~30 MB)
-        # is imported now, while the checks and documents are made
+        # is imported now too
         side.submit(_quietly(_import_all), ("pandas",))
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))
@@ -481,12 +486,23 @@ def _write_steps(
             provenance=provenance,
             disclosure=_disclosure(request),
         )
-        hashes = yield from write_documents_steps(record, partial, label)
+        try:
+            hashes = yield from write_documents_steps(record, partial, label)
+        except Exception:
+            # the report reads the image back: when it fails on a plane the check
+            # found damaged, that is what the operator must hear
+            found = None
+            if planes is not None and planes.exception() is None:
+                found = planes.result()
+            if found:
+                raise _read_back_failed(found, partial, plan.parent) from None
+            raise
         # read back through an independent path (the raw file is hashed again meanwhile)
         yield Progress(passed.total, passed.total, f"{label}: verifying")
         raw.start_rehash()  # --labels or --copy-raw read the file until now
         flusher.flush(partial)  # every file is written: flushed while the checks run
-        _read_back(request, record, partial, raw, written_labels)
+        checked = planes.result() if planes is not None else None
+        _read_back(request, record, partial, raw, written_labels, checked)
         flusher.wait()  # durable before it is published
         yield Progress(passed.total, passed.total, f"{label}: verified")
     checksums = plan.path(OutputRole.CHECKSUMS)
@@ -600,14 +616,37 @@ def _check_form_hash(form: FairForm, source_sha: str, path: Path) -> None:
         )
 
 
+def _check_planes(
+    request: SaveRequest, passed: PixelPass, partial: Path, plan: DatasetPlan
+) -> list[str]:
+    """The image reopened with zarr: its metadata, and the sampled planes decoded and
+    compared with the hashes taken while they were read (the problems found)."""
+    written = passed.written
+    problems, _planes = check_zarr(
+        partial / plan.path(OutputRole.IMAGE),
+        ngff_version=request.ngff_version,
+        shape_tczyx=written.shape_tczyx,
+        dtype=written.dtype,
+        plane_sha256=passed.plane_hashes,
+        scale0=written.scales[0],
+        # a sample takes less time than the raw file's hash beside it: one thread
+        # does, and keeps memory low
+        workers=request.workers if request.verify_all_planes else 1,
+        planes=passed.verified_planes,
+    )
+    return problems
+
+
 def _read_back(
     request: SaveRequest,
     record: DatasetRecord,
     partial: Path,
     raw: RawFileWatch,
     labels: WrittenLabels | None,
+    planes_checked: list[str] | None = None,
 ) -> None:
-    """Decode the sampled planes and parse every document; the raw file unchanged.
+    """Decode the sampled planes (unless ``planes_checked`` holds what that found)
+    and parse every document; the raw file unchanged.
 
     Raises
     ------
@@ -615,17 +654,10 @@ def _read_back(
         With the first problems found; the temporary folder is kept.
     """
     written = record.pixels.written
-    problems, _planes = check_zarr(
-        partial / record.plan.path(OutputRole.IMAGE),
-        ngff_version=request.ngff_version,
-        shape_tczyx=written.shape_tczyx,
-        dtype=written.dtype,
-        plane_sha256=record.pixels.plane_hashes,
-        scale0=written.scales[0],
-        # a sample takes less time than the raw file's hash beside it: one thread
-        # does, and keeps memory low
-        workers=request.workers if request.verify_all_planes else 1,
-        planes=record.pixels.verified_planes,
+    problems = (
+        planes_checked
+        if planes_checked is not None
+        else _check_planes(request, record.pixels, partial, record.plan)
     )
     zarr_path = partial / record.plan.path(OutputRole.IMAGE)
     problems += check_ome_xml(
@@ -637,11 +669,18 @@ def _read_back(
     if raw.changed():
         problems.append("the raw file changed or vanished during the save")
     if problems:
-        raise ReadBackError(
-            "the saved dataset failed its read-back check: "
-            + "; ".join(problems[:3])
-            + ".",
-            fix="Nothing was published; the temporary folder "
-            f"'{partial.name}' is kept for inspection.",
-            path=record.plan.parent,
-        )
+        raise _read_back_failed(problems, partial, record.plan.parent)
+
+
+def _read_back_failed(
+    problems: list[str], partial: Path, parent: Path
+) -> ReadBackError:
+    """The error of a failed read-back: its first problems; the folder is kept."""
+    return ReadBackError(
+        "the saved dataset failed its read-back check: "
+        + "; ".join(problems[:3])
+        + ".",
+        fix="Nothing was published; the temporary folder "
+        f"'{partial.name}' is kept for inspection.",
+        path=parent,
+    )
