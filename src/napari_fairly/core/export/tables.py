@@ -253,9 +253,10 @@ def _nyquist_by_channel(qc_report: QcReport | None) -> dict[int, dict[str, Any]]
 
 def acq_tcz(acq: Acquisition) -> tuple[int, int, int]:
     """T, C, Z sizes as written (RGB samples become channels)."""
-    shape = acq.shape
-    size_c = shape[1] * (shape[5] if acq.dims.endswith("S") else 1)
-    return int(shape[0]), int(size_c), int(shape[2])
+    from napari_fairly.core.qc import tczyx_shape
+
+    size_t, size_c, size_z = tczyx_shape(acq)[:3]
+    return size_t, size_c, size_z
 
 
 def channel_names(acq: Acquisition, size_c: int) -> list[str]:

@@ -71,6 +71,7 @@ from napari_fairly.core.qc.stats import (
     exact_histogram,
     infer_ceiling,
     pixel_statistics_steps,
+    tczyx_shape,
 )
 
 __all__ = [
@@ -120,4 +121,5 @@ __all__ = [
     "saturation_overlay",
     "select_snr_planes",
     "smooth",
+    "tczyx_shape",
 ]
