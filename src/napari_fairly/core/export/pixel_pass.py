@@ -11,7 +11,7 @@ sharded at NGFF 0.5; its labels follow the pass (:mod:`.labels`).
 from __future__ import annotations
 
 from collections.abc import Generator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -264,13 +264,13 @@ def pixel_pass_steps(
     feed: QcFeed,
     raw: RawFileWatch,
     label: str,
-    with_ome_model: bool = True,
-    side: Executor | None = None,
+    with_ome_model: bool,
+    side: Executor,
 ) -> Generator[Progress, None, PixelPass]:
     """Write ``session``'s pixels into ``partial``, feeding ``feed`` the same planes,
     then the image's OME model (unless ``with_ome_model`` is False: see
     :func:`no_ome_model`). ``side``: the thread the OME model and the zarr metadata
-    are made on meanwhile (default: one of their own).
+    are made on meanwhile.
 
     When nothing reads the raw file after the pass (no labels, no raw copy, and the
     checks keep their planes), its second hash starts with the last plane read.
@@ -307,9 +307,6 @@ def pixel_pass_steps(
         side=side,
     )
     total = shape[0] * shape[1] * shape[2]
-    own = None
-    if side is None:
-        side = own = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fairly-side")
     model = None
     if with_ome_model:
         model = _ome_model_meanwhile(session, plan.name, pixels, side)
@@ -322,8 +319,6 @@ def pixel_pass_steps(
     finally:
         if model is not None:
             wait([model])  # a failed or cancelled pass leaves no thread behind
-        if own is not None:
-            own.shutdown(wait=False)
     if model is not None:
         yield Progress(total, total, _("{scene}: OME metadata").format(scene=label))
         # raises OmeModelError when no valid model can be built (a bug: the save stops)
