@@ -158,18 +158,13 @@ def preload() -> None:
     save itself imports the documents' modules while its pixel pass runs); safe to call
     several times and from any thread.
     """
-    import importlib
+    from napari_fairly.core.qc import smooth
 
     # writer and read-back, the crate check, the SNR estimator; not ome-types
     # (~40 MB): a save imports it on its side thread, only when it saves
-    for module in ("zarr", *DOCUMENT_MODULES):
-        importlib.import_module(module)
-    from napari_fairly.core.export.zarr_writer import downsample_plane
-    from napari_fairly.core.qc import exact_histogram, smooth
-
-    exact_histogram(np.zeros((2, 2), np.uint16), 0, 65536)
-    smooth(np.zeros((2, 2), np.float32))
-    downsample_plane(np.zeros((4, 4), np.uint16))
+    _import_all(("zarr", *DOCUMENT_MODULES))
+    warm_kernels(np.dtype(np.uint16))  # statistics and pyramid of 16-bit planes
+    smooth(np.zeros((2, 2), np.float32))  # the SNR estimator's
 
 
 def warm_kernels(dtype: np.dtype[Any]) -> None:
