@@ -399,16 +399,11 @@ def written_pixels(acq: Acquisition) -> Any:
 
 
 def pixels_tczyx(acq: Acquisition) -> Any:
-    """The acquisition's pixels with RGB samples folded into channels (lazy)."""
-    data = acq.data
-    if acq.dims.endswith("S"):
-        import dask.array as da
+    """The acquisition's pixels with RGB samples folded into channels (lazy), as the
+    checks see them."""
+    from napari_fairly.core.qc import tczyx_view
 
-        size_t, size_c, size_z, size_y, size_x, size_s = data.shape
-        data = da.moveaxis(data, 5, 2).reshape(
-            size_t, size_c * size_s, size_z, size_y, size_x
-        )
-    return data
+    return tczyx_view(acq)
 
 
 def load_labels(path: Path) -> NDArray[Any]:

@@ -72,6 +72,7 @@ from napari_fairly.core.qc.stats import (
     infer_ceiling,
     pixel_statistics_steps,
     tczyx_shape,
+    tczyx_view,
 )
 
 __all__ = [
@@ -122,4 +123,5 @@ __all__ = [
     "select_snr_planes",
     "smooth",
     "tczyx_shape",
+    "tczyx_view",
 ]
