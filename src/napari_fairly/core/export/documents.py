@@ -22,6 +22,7 @@ from napari_fairly.core.export.safety import copy_verified, write_new_file
 from napari_fairly.core.export.sidecar import build_sidecar, now_iso
 from napari_fairly.core.export.verify import file_sha256
 from napari_fairly.core.export.zarr_writer import json_dumps
+from napari_fairly.core.memory import return_free_memory
 from napari_fairly.core.progress import Progress
 
 # (record, sha256 of the files written so far, the folder they are written in)
@@ -230,6 +231,7 @@ def write_documents_steps(
             continue
         if role is OutputRole.REPORT:
             yield Progress(total, total, f"{label}: report")
+            return_free_memory()  # the tables' frames, before the report's planes
             hashes[output.path] = write_text(
                 partial / output.path, dataset_report(partial, record.name)
             )

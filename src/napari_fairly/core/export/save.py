@@ -79,6 +79,7 @@ from napari_fairly.core.export.verify import (
     check_zarr,
 )
 from napari_fairly.core.i18n import _, texts_in
+from napari_fairly.core.memory import return_free_memory
 from napari_fairly.core.progress import Note, NoteKind, Progress
 
 if TYPE_CHECKING:
@@ -446,8 +447,10 @@ def _write_steps(
         side.submit(_quietly(_import_all), ("pandas",))
         # most of the bytes are flushed now, the rest (documents) before the rename
         flusher.flush(partial / plan.path(OutputRole.IMAGE))
+        return_free_memory()  # the pass's planes, freed in its threads' arenas
         report = yield from _checks_steps(session, feed, passed, label)
         feed.release_planes()  # the documents and the read-back need their memory
+        return_free_memory()
         acceptance = _decide(session, report, request)
         written_labels = None
         if extras.labels is not None:
