@@ -488,18 +488,20 @@ class _PlaneWriter:
         wanted = self.hooks.hash_planes
         if wanted is None or (t, c, z) in wanted:
             digest = hashlib.sha256(plane.data.cast("B")).hexdigest()
+        index = {"t": t, "c": c, "z": z}
+        lead = tuple(index[a] for a in self.layout.axes[:-2])
+        # level 0 first: the statistics and the pyramid wait for the compiled
+        # kernels while a save starts, its compression does not
+        self._write_level(0, lead, plane)
         if self.hooks.plane_sink is not None:
             self.hooks.plane_sink(t, c, z, plane)
         elif plane.size:  # without a sink, the writer keeps these statistics itself
             self.result.plane_min[t, c, z] = float(plane.min())
             self.result.plane_max[t, c, z] = float(plane.max())
             self.result.plane_mean[t, c, z] = float(plane.mean(dtype=np.float64))
-        index = {"t": t, "c": c, "z": z}
-        lead = tuple(index[a] for a in self.layout.axes[:-2])
         level = plane
-        for k in range(len(self.layout.levels)):
-            if k:
-                level = downsample_plane(level)
+        for k in range(1, len(self.layout.levels)):
+            level = downsample_plane(level)
             self._write_level(k, lead, level)
         self.window.add(c, level)
         return digest
