@@ -499,8 +499,7 @@ def _write_steps(
         yield Progress(passed.total, passed.total, f"{label}: verifying")
         raw.start_rehash()  # --labels or --copy-raw read the file until now
         flusher.flush(partial)  # every file is written: flushed while the checks run
-        checked = planes.result() if planes is not None else None
-        _read_back(request, record, partial, raw, written_labels, checked)
+        _read_back(request, record, partial, raw, written_labels, planes)
         flusher.wait()  # durable before it is published
         yield Progress(passed.total, passed.total, f"{label}: verified")
     checksums = plan.path(OutputRole.CHECKSUMS)
@@ -641,10 +640,11 @@ def _read_back(
     partial: Path,
     raw: RawFileWatch,
     labels: WrittenLabels | None,
-    planes_checked: list[str] | None = None,
+    planes_checked: Future[list[str]] | None = None,
 ) -> None:
-    """Decode the sampled planes (unless ``planes_checked`` holds what that found)
-    and parse every document; the raw file unchanged.
+    """Decode the sampled planes (unless ``planes_checked`` is doing it on the side
+    thread: the documents are parsed meanwhile) and parse every document; the raw
+    file unchanged.
 
     Raises
     ------
@@ -652,18 +652,19 @@ def _read_back(
         With the first problems found; the temporary folder is kept.
     """
     written = record.pixels.written
-    problems = (
-        planes_checked
-        if planes_checked is not None
-        else _check_planes(request, record.pixels, partial, record.plan)
-    )
     zarr_path = partial / record.plan.path(OutputRole.IMAGE)
-    problems += check_ome_xml(
+    others = check_ome_xml(
         zarr_path, written.shape_tczyx, required=record.pixels.ome_xml
     )
     if labels is not None:
-        problems += check_labels(zarr_path, request.ngff_version, labels)
-    problems += check_documents(partial, record.name)
+        others += check_labels(zarr_path, request.ngff_version, labels)
+    others += check_documents(partial, record.name)
+    problems = (
+        planes_checked.result()
+        if planes_checked is not None
+        else _check_planes(request, record.pixels, partial, record.plan)
+    )
+    problems += others
     if raw.changed():
         problems.append("the raw file changed or vanished during the save")
     if problems:
