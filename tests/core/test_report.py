@@ -330,3 +330,38 @@ def test_the_chromium_probe_sees_a_broken_image(
     page.write_text(broken, "utf-8")
     images = _rendered(page, tmp_path / "profile")["images"]
     assert images[0][1] == 0 and all(w > 0 for _ok, w, _h in images[1:])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "bin_range"),
+    [
+        ("uint16", (0.0, 65535.0)),
+        ("uint16", (100.0, 4095.0)),  # 12-bit ceiling: values above go to the last bin
+        ("int16", (-50.0, 1000.5)),
+        ("uint8", (3.0, 250.0)),
+        (">u2", (0.0, 4095.0)),  # another writer's big-endian chunks: the float path
+        ("float32", (0.0, 1.0)),
+    ],
+)
+def test_histogram_counts_equal_the_float_formula(
+    dtype: str, bin_range: tuple[float, float]
+) -> None:
+    from napari_fairly.core.report.images import _bin_counts, _Binner
+
+    rng = np.random.default_rng(7)
+    kind = np.dtype(dtype)
+    if kind.kind == "f":
+        planes = rng.normal(0.5, 0.4, (3, 64, 80)).astype(kind)
+    else:
+        info = np.iinfo(kind)
+        planes = rng.integers(info.min, info.max, (3, 64, 80), endpoint=True)
+        planes = planes.astype(kind)
+    binner = _Binner(kind, bin_range)
+    binner.add(planes[:2])
+    binner.add(planes[2:])
+    expected = sum(_bin_counts(plane, *bin_range) for plane in planes)
+    counts = binner.result()
+    assert counts.dtype == np.int64
+    assert counts.tolist() == expected.tolist()
+    assert counts.sum() == planes.size
+    assert counts[0] > 0 and counts[-1] > 0  # values below and above the range
