@@ -253,7 +253,47 @@ def test_dock_titles_in_french(
         "napari-fairly", "Quality checks"
     )
     translate_dock_title(panel)
-    assert dock.windowTitle() == "Contrôles qualité (napari-fairly)"
+    assert dock.windowTitle() == "Contrôles"  # the tab: one word
     assert dock.titleBarWidget().title.text() == "Contrôles qualité (napari-fairly)"
     assert dock.name == "Quality checks (napari-fairly)"  # napari's key, unchanged
     assert "Quality checks (napari-fairly)" in viewer.window._dock_widgets
+
+
+def test_every_dock_tab_is_one_translated_word(
+    make_napari_viewer: Any, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    """Seven docks share one tab row under the panels: a tab is one short word, so
+    the row fits an operator's 1366-pixel screen, and each is translated."""
+    from qtpy.QtWidgets import QTabBar
+
+    from napari_fairly.core.i18n import _
+    from napari_fairly.widgets._common import DOCK_TITLES
+
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1366, 768)
+    docks = [
+        viewer.window.add_plugin_dock_widget("napari-fairly", name, tabify=True)[0]
+        for name in DOCK_TITLES
+    ]
+    qtbot.wait(50)
+    tabs = [dock.windowTitle() for dock in docks]
+    assert tabs == [
+        "Assistant",
+        "Ouvrir",
+        "Métadonnées",
+        "Formulaire",
+        "Contrôles",
+        "Enregistrer",
+        "Lot",
+    ]
+    shown = {
+        bar.tabText(i)
+        for bar in viewer.window._qt_window.findChildren(QTabBar)
+        for i in range(bar.count())
+    }
+    assert set(tabs) <= shown
+    bars = [dock.titleBarWidget().title.text() for dock in docks]
+    assert bars[2] == "Métadonnées d'acquisition (napari-fairly)"
+    assert bars[6] == "Lot (napari-fairly)"
+    assert [_(title) + " (napari-fairly)" for _t, title in DOCK_TITLES.values()] == bars

@@ -235,20 +235,23 @@ def follow_napari_language() -> None:
         set_host_language(language)
 
 
-# the docks' names in the manifest (napari shows them as titles and tab names)
+# the docks' names in the manifest (napari's keys) → (tab, title bar): seven docks
+# share one tab row under the panels, so each tab is one short word; the title bar
+# above the panel shows the whole name
 DOCK_TITLES = {
-    "FAIR assistant": N_("FAIR assistant"),
-    "Open acquisition": N_("Open acquisition"),
-    "Acquisition metadata": N_("Acquisition metadata"),
-    "FAIR form": N_("FAIR form"),
-    "Quality checks": N_("Quality checks"),
-    "Save dataset": N_("Save dataset"),
+    "FAIR assistant": (N_("Assistant"), N_("FAIR assistant")),
+    "Open acquisition": (N_("Open"), N_("Open acquisition")),
+    "Acquisition metadata": (N_("Metadata"), N_("Acquisition metadata")),
+    "FAIR form": (N_("Form"), N_("FAIR form")),
+    "Quality checks": (N_("Checks"), N_("Quality checks")),
+    "Save dataset": (N_("Save"), N_("Save dataset")),
+    "Batch": (N_("Batch"), N_("Batch")),
 }
 PLUGIN_SUFFIX = " (napari-fairly)"
 
 
 def translate_dock_title(widget: QWidget) -> None:
-    """The title and tab of the dock holding ``widget``, in the current language.
+    """The tab and title bar of the dock holding ``widget``, in the current language.
 
     napari names a dock after the manifest (English, a key it looks docks up by):
     only what is shown changes, the dock's name stays.
@@ -262,12 +265,12 @@ def translate_dock_title(widget: QWidget) -> None:
     base = name[: -len(PLUGIN_SUFFIX)] if name.endswith(PLUGIN_SUFFIX) else name
     if base not in DOCK_TITLES:
         return
-    title = _(DOCK_TITLES[base]) + (PLUGIN_SUFFIX if base != name else "")
-    dock.setWindowTitle(title)
+    tab, title = DOCK_TITLES[base]
+    dock.setWindowTitle(_(tab))
     bar = dock.titleBarWidget()
     label = getattr(bar, "title", None)
     if isinstance(label, QLabel):
-        label.setText(title)
+        label.setText(_(title) + (PLUGIN_SUFFIX if base != name else ""))
 
 
 class PanelWidget(QWidget):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import napari
 from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt, Signal
+from qtpy.QtGui import QShowEvent
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -50,7 +51,7 @@ from napari_fairly.core.errors import FairlyError
 from napari_fairly.core.i18n import _, ngettext
 from napari_fairly.core.progress import Progress
 from napari_fairly.core.settings import find_template, load_template
-from napari_fairly.widgets._common import notify_error
+from napari_fairly.widgets._common import notify_error, translate_dock_title
 
 if TYPE_CHECKING:
     from napari_fairly.core.batch import BatchItem
@@ -142,6 +143,11 @@ class BatchWidget(QWidget):
         self._layout()
         self._connect()
         self._fill_template()
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        """Docked by now: give the dock its tab and title in the panel's language."""
+        translate_dock_title(self)
+        super().showEvent(event)
 
     def _layout(self) -> None:
         sources_buttons = QHBoxLayout()
