@@ -99,3 +99,18 @@ def test_summary_text_flags_missing() -> None:
     assert "MISSING  pixel_size_z_um" in text
     assert "objective.na" in text
     assert "values missing or invalid" in text
+
+
+def test_unnamed_channels_are_numbered_from_one_as_in_the_panels() -> None:
+    from napari_fairly.core.display import channel_label
+    from napari_fairly.core.qc.overrides import ChannelInputs, QcInputs
+
+    assert channel_label(ChannelMetadata(index=0)) == "channel 1"
+    assert channel_label(ChannelMetadata(index=2)) == "channel 3"
+    named = ChannelMetadata(index=0, name=Sourced.found("DAPI", "t"))
+    assert channel_label(named) == "DAPI"
+    inputs = QcInputs(channels=(ChannelInputs(index=0), ChannelInputs(index=1)))
+    names = [row[0] for row in inputs.rows() if row[0].startswith("channel")]
+    assert names[0] == "channel 1 modality"
+    assert "channel 2 emission_nm" in names
+    assert not any(name.startswith("channel 0") for name in names)

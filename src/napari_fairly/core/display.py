@@ -43,14 +43,14 @@ def colormap_for(channel: ChannelMetadata) -> str:
 
 
 def channel_label(channel: ChannelMetadata) -> str:
-    """Name, else fluorophore, else emission wavelength, else ``channel i``."""
+    """Name, else fluorophore, else emission wavelength, else ``channel n`` (from 1)."""
     if channel.name.value:
         return channel.name.value
     if channel.fluorophore.value:
         return channel.fluorophore.value
     if channel.emission_wavelength_nm.value is not None:
         return f"{channel.emission_wavelength_nm.value:g} nm"
-    return f"channel {channel.index}"
+    return f"channel {channel.index + 1}"  # numbered from 1, as the panels do
 
 
 def _sample_indices(n: int, k: int) -> list[int]:

@@ -364,7 +364,7 @@ def _emission(
         stated = _stated(row, _EMISSION, "emWavelen", where)
         if stated.present and wave and abs(float(stated.value or 0) - wave) >= 1:
             notes.append(
-                f"channel {c}: the extended header's emission {stated.value:g} nm "
+                f"channel {c + 1}: the extended header's emission {stated.value:g} nm "
                 f"differs from the header's wave{c + 1} {wave} nm; the stated emission "
                 "is used."
             )

@@ -184,7 +184,7 @@ class QcInputs(FrozenModel):
                 item = getattr(ch, key)
                 out.append(
                     (
-                        f"channel {ch.index} {key}",
+                        f"channel {ch.index + 1} {key}",  # from 1, as the panels
                         text(item),
                         label(item),
                         item.source or (item.reason or ""),
