@@ -474,3 +474,21 @@ def test_transliteration_only_emits_safe_characters(text: str, component: str) -
     out = transliterate(text, component)
     assert all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in out)
     assert "/" not in out and "\\" not in out and ".." not in out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_control_characters_are_shown_escaped_and_left_out_of_fixes(lang: str) -> None:
+    """A name pasted from a coloured terminal: the messages show the escapes (a
+    terminal would obey them) and the fixes keep none of their characters."""
+    name = "2023-01-15_TNT_Micro\tAlgue_ALebon_Controle_RAW_v01\x1b[31m.csv"
+    issues = {i.component: i for i in validate_name(name, lang=lang)}
+    assert "Micro\\tAlgue" in issues["sample"].message
+    assert issues["sample"].suggestion == "Micro-Algue"
+    assert "v01\\x1b[31m" in issues["version"].message
+    assert issues["version"].suggestion == "v01"
+    override = validate_name(
+        "2023-01-15_TNT_Micro\u202eAlgue_ALebon_Controle_RAW_v01.csv", lang=lang
+    )
+    assert override and override[0].suggestion == "MicroAlgue"
+    for issue in [*issues.values(), *override]:
+        assert not any(ord(ch) < 32 or ch == "\u202e" for ch in issue.message)

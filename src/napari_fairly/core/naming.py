@@ -21,7 +21,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Literal
 
-from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.errors import InvalidFormValueError, shown_path
 from napari_fairly.core.i18n import current_language
 
 COMPONENTS = (
@@ -242,6 +242,9 @@ def _issue(
     suggestion: str | None = None,
     **fmt: object,
 ) -> NameIssue:
+    # a tab, an escape sequence or a direction override shown, not obeyed
+    value = shown_path(value)
+    fmt = {k: shown_path(v) if isinstance(v, str) else v for k, v in fmt.items()}
     body = _TEXTS[lang][text or code].format(value=value, **fmt)
     label = _LABELS[lang][component]
     head = f"{label} « {value} »" if lang == "fr" else f"{label} '{value}'"
@@ -345,6 +348,21 @@ def _fix_version(text: str) -> str:
     return f"v{number:02d}" if number < 1000 else "v999"
 
 
+_TERMINAL_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # ANSI CSI: colours…
+
+
+def _without_terminal_codes(text: str) -> str:
+    """``text`` without terminal escape sequences and invisible control characters
+    (pasted from a coloured terminal): they are no part of any fix. Whitespace stays,
+    the words around it are joined with ``-``."""
+    text = _TERMINAL_SEQUENCE.sub("", text)
+    return "".join(
+        ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+
+
 def transliterate(text: str, component: str) -> str:
     """Suggest an allowed spelling of ``text`` for ``component`` (SPEC 1.3).
 
@@ -352,6 +370,7 @@ def transliterate(text: str, component: str) -> str:
     ``component`` is one of the seven name components, ``role``, ``ext``, or any
     other string for plain free text.
     """
+    text = _without_terminal_codes(text)
     if component == "date":
         return _fix_date(text)
     if component == "version":
