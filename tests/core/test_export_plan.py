@@ -103,3 +103,16 @@ def test_the_plan_names_the_next_free_version_before_the_save(tmp_path: Path) ->
     assert (second.name, second.requested_name, second.bumped) == (v02, NAME, True)
     assert second.path(OutputRole.SIDECAR) == f"{v02}.json"
     assert not any(p.name.startswith(".") for p in (tmp_path / "TNT").iterdir())
+
+
+def test_a_study_layout_files_the_dataset_under_the_study_title(tmp_path: Path) -> None:
+    acq = open_acquisition(RAW)
+    template = FacilityTemplate(
+        facility="Test facility",
+        options=TemplateOptions(destination_layout="{project}/{study}"),
+    )
+    form = naming_form(acq, "Toxo", **{"study.title": "Étude des nanotubes / 2024"})
+    found = sessions((acq,), form, template=template)
+    request = SaveRequest(found, tmp_path, accept_qc_failures_by="test")
+    planned = planned_outputs(request)
+    assert planned[0].path == f"TNT/Etude-des-nanotubes-2024/{NAME}/{NAME}.ome.zarr"

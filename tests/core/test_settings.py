@@ -185,3 +185,11 @@ def test_corrupt_profile_is_set_aside(
     assert json.loads(path.read_text(encoding="utf-8"))["last"] == {
         "naming.creator": "BMartin"
     }
+
+
+def test_a_long_study_title_gives_a_short_folder() -> None:
+    parts = parse_name(GUIDE)
+    title = "Imaging of tunnelling nanotubes between microalgae " * 3
+    folder = destination_subdir("{study}", parts, study=title).as_posix()
+    # cut between words (the next one, "-tunnelling", would pass 64 characters)
+    assert folder == "Imaging-of-tunnelling-nanotubes-between-microalgae-Imaging-of"

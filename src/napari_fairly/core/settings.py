@@ -300,6 +300,21 @@ def check_layout(layout: str) -> None:
         raise ValueError("destination_layout must not contain '..'")
 
 
+STUDY_FOLDER_CHARS = 64  # a study title is a sentence; its folder stays short
+
+
+def _study_folder(title: str) -> str:
+    """The study title as a folder name: ASCII words joined by ``-``, cut at a word
+    boundary to :data:`STUDY_FOLDER_CHARS`."""
+    words = transliterate(title, "sample") if title.strip() else ""
+    if len(words) <= STUDY_FOLDER_CHARS:
+        return words
+    cut = words[: STUDY_FOLDER_CHARS + 1]
+    return (cut.rsplit("-", 1)[0] if "-" in cut else cut[:STUDY_FOLDER_CHARS]).strip(
+        "-"
+    )
+
+
 def destination_subdir(layout: str, parts: NameParts, study: str = "") -> PurePosixPath:
     """Sub-folder of the destination for one save, from the template's layout.
 
@@ -326,14 +341,14 @@ def destination_subdir(layout: str, parts: NameParts, study: str = "") -> PurePo
         "condition": parts.condition,
         "datatype": parts.datatype,
         "version": parts.version_text,
-        "study": transliterate(study, "sample") if study else "",
+        "study": _study_folder(study),
     }
     used = [f for _, f, _, _ in string.Formatter().parse(layout) if f]
     empty = [f for f in used if not values[f]]
     if empty:
         raise InvalidFormValueError(
             f"destination layout '{layout}' needs {', '.join(empty)}, which is empty.",
-            fix="Fill the study field of the form, or change the template's layout.",
+            fix="Fill the study title of the form, or change the template's layout.",
         )
     text = layout.replace("\\", "/").format(**values)
     segments = [s for s in text.split("/") if s]

@@ -135,9 +135,8 @@ def destination_folder(
         return base
     from napari_fairly.core.settings import destination_subdir
 
-    # the form's Study has no acronym field (yet): a {study} layout stops the save
-    study = str(getattr(form.study, "acronym", "") or "")
-    return base.joinpath(*destination_subdir(layout, parts, study).parts)
+    # {study}: the study's title, as a folder name (the acronym is {project})
+    return base.joinpath(*destination_subdir(layout, parts, form.study.title).parts)
 
 
 def raw_copy_path(name: str, source: Path) -> str:
