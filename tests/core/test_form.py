@@ -355,6 +355,66 @@ def test_invalid_values_are_errors(
     assert words in errors[0].message + " " + errors[0].fix
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                ("study.title", "Study title is required.", "Fill it in."),
+                (
+                    "study.authors[0].orcid",
+                    "ORCID '0000-0002-1825-0098' has a wrong check digit "
+                    "(expected 7; typo?).",
+                    "Copy it from orcid.org.",
+                ),
+                (
+                    "study.related_publication_doi",
+                    "'doi 12' is not a DOI.",
+                    "Type it as 10.1234/abcd (prefix 10.).",
+                ),
+            ],
+        ),
+        (
+            "fr",
+            [
+                (
+                    "study.title",
+                    "Le champ « Titre de l'étude » est obligatoire.",
+                    "Remplissez-le.",
+                ),
+                (
+                    "study.authors[0].orcid",
+                    "L'identifiant ORCID « 0000-0002-1825-0098 » a un chiffre de "
+                    "contrôle erroné (7 attendu ; faute de frappe ?).",
+                    "Copiez-le depuis orcid.org.",
+                ),
+                (
+                    "study.related_publication_doi",
+                    "« doi 12 » n'est pas un DOI.",
+                    "Saisissez-le sous la forme 10.1234/abcd (préfixe 10.).",
+                ),
+            ],
+        ),
+    ],
+)
+def test_form_problems_are_in_the_operators_language(
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    expected: list[tuple[str, str, str]],
+) -> None:
+    form = complete_form(
+        **{
+            "study.title": "",
+            "study.authors": "A. Lebon|0000-0002-1825-0098",
+            "study.related_publication_doi": "doi 12",
+        }
+    )
+    monkeypatch.setenv("FAIRLY_LANG", language)
+    errors = [i for i in form_issues(form) if i.severity == "error"]
+    assert [(i.field, i.message, i.fix) for i in errors] == expected
+
+
 def test_future_date_is_a_warning() -> None:
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     form = set_field(complete_form(), "naming.date", future)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from napari_fairly.core.errors import InvalidFormValueError
+from napari_fairly.core.i18n import _
 from napari_fairly.core.model import FrozenModel, Sourced, Status
 
 if TYPE_CHECKING:
@@ -337,7 +338,7 @@ class Corrections(FrozenModel):
         out = []
         for name, item in self.values.items():
             if item.status is not Status.OPERATOR:
-                out.append((name, "a correction must have status operator"))
+                out.append((name, _("a correction must have status operator")))
                 continue
             try:
                 check_value(name, item.value)
@@ -346,9 +347,8 @@ class Corrections(FrozenModel):
                 continue
             number = channel_number(name)
             if number is not None and channels is not None and number > channels:
-                out.append(
-                    (name, f"channel {number} does not exist (it has {channels})")
-                )
+                problem = _("channel {number} does not exist (it has {channels})")
+                out.append((name, problem.format(number=number, channels=channels)))
         return out
 
 

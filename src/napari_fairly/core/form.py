@@ -739,9 +739,11 @@ def _naming_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     "naming",
                     "error",
-                    f"the file names would reach {len(longest)} characters "
-                    f"(must be under {MAX_FILENAME_CHARS}).",
-                    "Shorten the sample or condition.",
+                    _(
+                        "the file names would reach {n} characters "
+                        "(must be under {limit})."
+                    ).format(n=len(longest), limit=MAX_FILENAME_CHARS),
+                    _("Shorten the sample or condition."),
                 )
             )
     projects = form.rules.allowed_projects
@@ -750,8 +752,10 @@ def _naming_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "naming.project",
                 "error",
-                f"project '{values['project']}' is not one of the facility's projects.",
-                f"Choose one of: {', '.join(projects)}.",
+                _("project '{project}' is not one of the facility's projects.").format(
+                    project=values["project"]
+                ),
+                _("Choose one of: {choices}.").format(choices=", ".join(projects)),
             )
         )
     return out
@@ -763,7 +767,9 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
         where = f"study.authors[{i}]"
         if not author.name.strip():
             out.append(
-                FormIssue(where + ".name", "error", "an author has no name.", "Add it.")
+                FormIssue(
+                    where + ".name", "error", _("an author has no name."), _("Add it.")
+                )
             )
         if author.orcid:
             problem = orcid_problem(author.orcid)
@@ -773,7 +779,7 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
                         where + ".orcid",
                         "error",
                         problem + ".",
-                        "Copy it from orcid.org.",
+                        _("Copy it from orcid.org."),
                     )
                 )
     if form.study.licence and licence(form.study.licence) is None:
@@ -782,8 +788,10 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "study.licence",
                 "error",
-                f"licence '{form.study.licence}' is not a known SPDX id.",
-                f"Choose one of: {ids}.",
+                _("licence '{licence}' is not a known SPDX id.").format(
+                    licence=form.study.licence
+                ),
+                _("Choose one of: {choices}.").format(choices=ids),
             )
         )
     doi = form.study.related_publication_doi
@@ -792,8 +800,8 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "study.related_publication_doi",
                 "error",
-                f"'{doi}' is not a DOI.",
-                "Type it as 10.1234/abcd (prefix 10.).",
+                _("'{doi}' is not a DOI.").format(doi=doi),
+                _("Type it as 10.1234/abcd (prefix 10.)."),
             )
         )
     ror = form.study.publisher_ror
@@ -808,7 +816,9 @@ def _study_issues(form: FairForm) -> list[FormIssue]:
         )
     if form.study.language and form.study.language not in ("fr", "en"):
         out.append(
-            FormIssue("study.language", "warning", "language should be 'fr' or 'en'.")
+            FormIssue(
+                "study.language", "warning", _("language should be 'fr' or 'en'.")
+            )
         )
     return out
 
@@ -853,8 +863,8 @@ def _organism_issues(organism: Term) -> list[FormIssue]:
         FormIssue(
             "biosample.organism",
             "error",
-            f"organism '{organism.label}' has no NCBI Taxonomy id.",
-            "Pick it from the list or type NCBITaxon:<id>.",
+            _("organism '{name}' has no NCBI Taxonomy id.").format(name=organism.label),
+            _("Pick it from the list or type NCBITaxon:<id>."),
         )
     ]
 
@@ -867,8 +877,10 @@ def _term_issues(form: FairForm) -> list[FormIssue]:
             try:
                 resolve_imaging_method(method.label or method.id)
                 problem, fix = (
-                    f"imaging method '{method.label}' has no FBbi id.",
-                    "Pick it from the list.",
+                    _("imaging method '{name}' has no FBbi id.").format(
+                        name=method.label
+                    ),
+                    _("Pick it from the list."),
                 )
             except InvalidFormValueError as err:
                 problem, fix = err.problem, err.fix
@@ -880,8 +892,10 @@ def _term_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     "study_component.imaging_method",
                     "warning",
-                    f"{method.id} is not in the offline FBbi list; check it exists.",
-                    "See https://www.ebi.ac.uk/ols4/ontologies/fbbi.",
+                    _("{id} is not in the offline FBbi list; check it exists.").format(
+                        id=method.id
+                    ),
+                    _("See https://www.ebi.ac.uk/ols4/ontologies/fbbi."),
                 )
             )
     for i, channel in enumerate(form.specimen.channels):
@@ -890,9 +904,11 @@ def _term_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     f"specimen.channels[{i}].fluorophore",
                     "warning",
-                    f"fluorophore '{channel.fluorophore}' is not in the list; "
-                    "its peak wavelengths are unknown.",
-                    "Check the spelling (e.g. Alexa Fluor 488, EGFP).",
+                    _(
+                        "fluorophore '{name}' is not in the list; "
+                        "its peak wavelengths are unknown."
+                    ).format(name=channel.fluorophore),
+                    _("Check the spelling (e.g. Alexa Fluor 488, EGFP)."),
                 )
             )
     return out
@@ -909,8 +925,8 @@ def _date_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "image_acquisition.acquisition_datetime",
                 "error",
-                f"'{text}' is not an ISO 8601 date-time.",
-                "Type it as 2023-01-15T14:02:11+01:00.",
+                _("'{text}' is not an ISO 8601 date-time.").format(text=text),
+                _("Type it as 2023-01-15T14:02:11+01:00."),
             )
         ]
     out: list[FormIssue] = []
@@ -919,8 +935,8 @@ def _date_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "image_acquisition.acquisition_datetime",
                 "warning",
-                "acquisition time has no UTC offset (local time of the PC).",
-                "Add the offset (+01:00) if you know it.",
+                _("acquisition time has no UTC offset (local time of the PC)."),
+                _("Add the offset (+01:00) if you know it."),
             )
         )
     if form.naming.date and form.naming.date != when.date().isoformat():
@@ -928,9 +944,10 @@ def _date_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "naming.date",
                 "warning",
-                f"name date {form.naming.date} differs from the acquisition date "
-                f"{when.date().isoformat()}.",
-                "The name carries the acquisition date, not the save date.",
+                _(
+                    "name date {name_date} differs from the acquisition date {date}."
+                ).format(name_date=form.naming.date, date=when.date().isoformat()),
+                _("The name carries the acquisition date, not the save date."),
             )
         )
     return out
@@ -949,7 +966,7 @@ def text_issues(form: FairForm) -> list[FormIssue]:
                     where,
                     "error",
                     f"{problem[:1].upper()}{problem[1:]}.",
-                    "Type it again without it; paste plain text.",
+                    _("Type it again without it; paste plain text."),
                 )
             )
     return out
@@ -966,9 +983,11 @@ def _path_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     path,
                     "error",
-                    f"{field_label(path)} '{value}' contains a path separator or '..'; "
-                    "it becomes part of a file name.",
-                    "Use letters, digits and hyphens only.",
+                    _(
+                        "{field} '{value}' contains a path separator or '..'; "
+                        "it becomes part of a file name."
+                    ).format(field=field_label(path), value=value),
+                    _("Use letters, digits and hyphens only."),
                 )
             )
     return out
@@ -984,8 +1003,8 @@ def form_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     path,
                     "error",
-                    f"{field_label(path)} is required.",
-                    "Fill it in.",
+                    _("{field} is required.").format(field=field_label(path)),
+                    _("Fill it in."),
                     code="required",
                 )
             )
@@ -995,13 +1014,13 @@ def form_issues(form: FairForm) -> list[FormIssue]:
                 FormIssue(
                     path,
                     "warning",
-                    f"{field_label(path)} is recommended.",
-                    "Fill it in if you can.",
+                    _("{field} is recommended.").format(field=field_label(path)),
+                    _("Fill it in if you can."),
                     code="recommended",
                 )
             )
     out += [
-        FormIssue(name, "error", problem, "Correct it or clear it.")
+        FormIssue(name, "error", problem, _("Correct it or clear it."))
         for name, problem in form.corrections.problems()
     ]
     out += _naming_issues(form)
@@ -1020,9 +1039,12 @@ def form_issues(form: FairForm) -> list[FormIssue]:
             FormIssue(
                 "image_acquisition.instrument",
                 "warning",
-                f"instrument '{form.image_acquisition.instrument}' is not in the "
-                "facility's list.",
-                f"Facility instruments: {', '.join(form.rules.instruments)}.",
+                _("instrument '{name}' is not in the facility's list.").format(
+                    name=instrument
+                ),
+                _("Facility instruments: {names}.").format(
+                    names=", ".join(form.rules.instruments)
+                ),
             )
         )
     return [

@@ -241,11 +241,13 @@ def orcid_problem(text: str) -> str | None:
     """
     bare = text.strip().removeprefix(ORCID_URI).removeprefix("http://orcid.org/")
     if not ORCID_PATTERN.fullmatch(bare):
-        return f"ORCID '{text}' must look like 0000-0002-1825-0097"
+        return _("ORCID '{text}' must look like 0000-0002-1825-0097").format(text=text)
     digits = bare.replace("-", "")
     expected = orcid_check_digit(digits[:15])
     if digits[15] != expected:
-        return f"ORCID '{text}' has a wrong check digit (expected {expected}; typo?)"
+        return _(
+            "ORCID '{text}' has a wrong check digit (expected {expected}; typo?)"
+        ).format(text=text, expected=expected)
     return None
 
 
