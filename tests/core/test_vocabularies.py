@@ -90,6 +90,19 @@ def test_unknown_term_names_close_matches() -> None:
     assert resolve_imaging_method("SpinningDiskConfocal").id == "FBbi:00000253"
 
 
+def test_unknown_term_in_french(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAIRLY_LANG", "fr")
+    with pytest.raises(InvalidFormValueError) as err:
+        resolve_organism("Mus musclus")
+    assert err.value.args[0].startswith(
+        "organisme : terme inconnu « Mus musclus » (absent de la liste "
+    )
+    assert err.value.fix.startswith("Vouliez-vous dire Mus musculus")
+    assert "Choisissez parmi : " in err.value.fix
+    with pytest.raises(InvalidFormValueError, match="méthode d'imagerie : terme"):
+        resolve_imaging_method("holography")
+
+
 @pytest.mark.parametrize(
     ("name", "ex", "em"),
     [

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from napari_fairly.core.errors import InvalidFormValueError
-from napari_fairly.core.i18n import _
+from napari_fairly.core.i18n import N_, _
 from napari_fairly.core.resources import resource_path
 
 VOCABULARIES = ("fbbi", "ncbi_taxonomy", "fluorophores", "licences", "immersion")
@@ -102,11 +102,17 @@ class Vocabulary:
             return term
         names = [t.label for t in self.terms] + [t.id for t in self.terms]
         close = difflib.get_close_matches(text.strip(), names, n=3, cutoff=0.6)
-        hint = f"Did you mean {', '.join(close)}? " if close else ""
+        hint = (
+            _("Did you mean {terms}? ").format(terms=", ".join(close)) if close else ""
+        )
         raise InvalidFormValueError(
-            f"{what}: unknown term '{text}' (not in the {self.name} list, "
-            f"{self.version}).",
-            fix=f"{hint}Choose one of: {', '.join(t.label for t in self.terms)}.",
+            _(
+                "{what}: unknown term '{text}' (not in the {list} list, {version})."
+            ).format(what=_(what), text=text, list=self.name, version=self.version),
+            fix=hint
+            + _("Choose one of: {choices}.").format(
+                choices=", ".join(t.label for t in self.terms)
+            ),
         )
 
 
@@ -184,7 +190,7 @@ def resolve_organism(text: str) -> VocabularyTerm:
         return term
     if NCBI_TAXON_PATTERN.fullmatch(cleaned):
         return VocabularyTerm(id=cleaned, label="")
-    return vocab.resolve(text, "organism")
+    return vocab.resolve(text, N_("organism"))
 
 
 def resolve_imaging_method(text: str) -> VocabularyTerm:
@@ -195,7 +201,7 @@ def resolve_imaging_method(text: str) -> VocabularyTerm:
     cleaned = normalize_curie(text)
     if FBBI_PATTERN.fullmatch(cleaned):
         return VocabularyTerm(id=cleaned, label="")
-    return vocabulary("fbbi").resolve(text, "imaging method")
+    return vocabulary("fbbi").resolve(text, N_("imaging method"))
 
 
 def find_fluorophore(name: str | None) -> VocabularyTerm | None:
