@@ -8,7 +8,9 @@ path, and ome-zarr-models, bioio-ome-zarr and napari-ome-zarr open the saved ima
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import time
 from pathlib import Path
 
 import dask.array as da
@@ -134,6 +136,47 @@ def test_sharded_write_round_trips_every_level(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert written.chunk_sha256[relative] == digest
     assert written.bytes_written == sum(p.stat().st_size for p in shard_files)
+
+
+def test_shards_hold_their_chunks_in_order_whatever_order_they_finish(
+    tmp_path: Path, small_geometry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same image gives the same shard bytes: chunks that finish early wait for
+    the ones before them. Compression is slowed at random to shuffle the threads."""
+    rng = np.random.default_rng(5)
+    arr = rng.integers(0, 4096, (1, 2, 5, 300, 290), dtype=np.uint16)
+    spec = ZarrSpec(name="img", ngff_version="0.5", shard_target_bytes=3 * 256 * 512)
+    real = writer_module._PlaneWriter._write_level
+    delays = np.random.default_rng(11)
+
+    def jittered(self: object, *args: object) -> None:
+        time.sleep(float(delays.uniform(0, 0.02)))
+        real(self, *args)  # type: ignore[arg-type]
+
+    shards = []
+    for run in range(3):
+        if run:
+            monkeypatch.setattr(writer_module._PlaneWriter, "_write_level", jittered)
+        target = tmp_path / f"run{run}" / "img.ome.zarr"
+        target.parent.mkdir()
+        drive(write_ome_zarr_steps(da.from_array(arr), target, spec, workers=4))
+        shards.append(
+            {
+                p.relative_to(target).as_posix(): p.read_bytes()
+                for p in target.rglob("*")
+                if p.is_file() and "/c/" in p.as_posix()
+            }
+        )
+        group = zarr.open_group(str(target), mode="r", zarr_format=3)
+        np.testing.assert_array_equal(group["0"][...], arr[0])  # one time point: CZYX
+    assert shards[0] == shards[1] == shards[2]
+    # within a shard, chunks follow each other in C order of their place
+    raw = shards[0]["0/c/1/0/0/0"]  # channel 1, z 0-2, the first 2×2 chunks
+    held = (1, 3, 2, 2)
+    body = len(raw) - (math.prod(held) * 16 + 4)
+    index = np.frombuffer(raw[body:-4], dtype="<u8").reshape(-1, 2)
+    assert index[0, 0] == 0
+    assert (index[1:, 0] == index[:-1, 0] + index[:-1, 1]).all()
 
 
 def test_an_edge_shard_marks_the_chunks_it_does_not_hold(

@@ -6,11 +6,14 @@ uint64 pairs, C order; 2⁶⁴−1 for a chunk not stored) followed by the CRC32
 bytes (zarr's ``sharding_indexed`` codec with its default index codecs, index at the
 end). Readers find a chunk through the index, so chunks may be stored in any order.
 
-Chunks are appended as they are compressed: a thread takes the next byte range of the
-shard under the shard's lock (and feeds those bytes to the shard's sha256 there, in
-file order), then writes them with ``os.pwrite`` outside it. Nothing but the chunk in
-hand is held in memory, and several threads fill one shard at once. When the last
-chunk of a shard is written its index follows and the file is closed. Shards go
+Chunks are stored in C order of their place in the shard, as they are compressed, so
+the same image gives the same bytes whatever order the threads finish in: a chunk that
+arrives before the one it follows waits in memory (a few planes' chunks at most, the
+pass keeps that few in flight). The thread that hands in the next chunk takes the byte
+ranges of every chunk now in order under the shard's lock (and feeds them to the
+shard's sha256 there, in file order), then writes them with ``os.pwrite`` outside it;
+several threads fill one shard at once. When the last chunk of a shard is written its
+index follows and the file is closed. Shards go
 through the page cache (``O_DIRECT`` needs aligned offsets, and chunks land wherever
 the previous one ended); the flush before publishing makes them durable.
 
@@ -70,26 +73,39 @@ def index_bytes(index: np.ndarray[Any, np.dtype[np.uint64]]) -> bytes:
 class _Shard:
     """One shard file being filled by worker threads."""
 
-    def __init__(self, path: str, per_shard: tuple[int, ...], expected: int) -> None:
+    def __init__(
+        self, path: str, per_shard: tuple[int, ...], held: tuple[int, ...]
+    ) -> None:
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self.lock = threading.Lock()
         self.cursor = 0
         self.index = np.full((*per_shard, 2), NO_CHUNK, dtype="<u8")
-        self.remaining = expected
+        self.held = held  # chunks per axis this shard holds (fewer at the edges)
+        self.remaining = math.prod(held)
         self.digest = hashlib.sha256()
+        self.next_rank = 0  # C-order rank of the next chunk to store
+        self.waiting: dict[int, tuple[tuple[int, ...], bytes]] = {}
 
     def add(self, local: tuple[int, ...], data: bytes) -> bool:
-        """Store one encoded chunk at ``local`` (its place in the shard); True when it
-        was the shard's last chunk (the index is then written and the file closed)."""
+        """Store one encoded chunk at ``local`` (its place in the shard), after the
+        chunks before it; True when the shard is complete (the index is then written
+        and the file closed)."""
+        rank = int(np.ravel_multi_index(local, self.held))
+        ready = []
         with self.lock:
-            offset = self.cursor
-            self.cursor += len(data)
-            self.digest.update(data)
-            self.index[local] = (offset, len(data))
-        _pwrite_all(self.fd, memoryview(data), offset)
+            self.waiting[rank] = (local, data)
+            while self.next_rank in self.waiting:
+                place, chunk = self.waiting.pop(self.next_rank)
+                self.next_rank += 1
+                ready.append((self.cursor, chunk))
+                self.index[place] = (self.cursor, len(chunk))
+                self.cursor += len(chunk)
+                self.digest.update(chunk)
+        for offset, chunk in ready:
+            _pwrite_all(self.fd, memoryview(chunk), offset)
         with self.lock:
-            self.remaining -= 1
-            last = self.remaining == 0
+            self.remaining -= len(ready)
+            last = bool(ready) and self.remaining == 0
         if last:
             tail = index_bytes(self.index)
             _pwrite_all(self.fd, memoryview(tail), self.cursor)
@@ -119,12 +135,12 @@ class ShardedLevel:
     grid: tuple[int, ...]  # chunks per axis in the whole array
     per_shard: tuple[int, ...]  # chunks per axis in one shard
 
-    def expected(self, shard: tuple[int, ...]) -> int:
-        """How many chunks of the array ``shard`` holds (edge shards hold fewer)."""
-        count = 1
-        for s, per, total in zip(shard, self.per_shard, self.grid, strict=True):
-            count *= min(per, total - s * per)
-        return count
+    def held(self, shard: tuple[int, ...]) -> tuple[int, ...]:
+        """Chunks per axis of the array ``shard`` holds (edge shards hold fewer)."""
+        return tuple(
+            min(per, total - s * per)
+            for s, per, total in zip(shard, self.per_shard, self.grid, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -158,7 +174,7 @@ class ShardSet:
             if target is None:
                 path = f"{self.root}/{relative}"
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                target = _Shard(path, spec.per_shard, spec.expected(shard))
+                target = _Shard(path, spec.per_shard, spec.held(shard))
                 self._open[key] = target
         if not target.add(local, data):
             return None
